@@ -1,0 +1,137 @@
+"""External storage / KMS URIs as CockroachDB reads them, and the one redaction function.
+
+Every place that shows or stores a URI (screen, history, logs, errors, audit journal) calls
+`redact_uri`. It lives in syntax/ because syntax/ depends on nothing of ours, so the formatter, the
+engine and the UI can all share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+# pkg/cloud/uris.go: the union of the storage providers' registered secret params.
+SECRET_PARAMS: frozenset[str] = frozenset(
+    {
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "CREDENTIALS",
+        "BEARER_TOKEN",
+        "AZURE_ACCOUNT_KEY",
+        "AZURE_CLIENT_SECRET",
+    }
+)
+REDACTED = "redacted"
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """One `NAME=value` pair; offsets index into the whole URI string (for colouring)."""
+
+    name: str  # percent-decoded
+    value: str  # percent-decoded
+    name_start: int
+    value_start: int  # == end of the pair's name when there is no '=' (value_start == value_end)
+    value_end: int
+
+    @property
+    def secret(self) -> bool:
+        return self.name in SECRET_PARAMS
+
+
+@dataclass(frozen=True)
+class ParsedURI:
+    """A URI split the way Go's url.Parse does, keeping the query pairs in their written order."""
+
+    raw: str
+    scheme: str
+    netloc: str
+    host: str
+    path: str
+    params: tuple[QueryParam, ...]
+
+    def param(self, name: str) -> str | None:
+        """The first value given for `name`, as Go's url.Values.Get (which CockroachDB uses)."""
+        for p in self.params:
+            if p.name == name:
+                return p.value
+        return None
+
+    def param_names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+
+def parse_uri(uri: str) -> ParsedURI:
+    """Split `uri` into scheme, host, path and query pairs; never raises on odd input."""
+    parts = urlsplit(uri)
+    query_start = uri.find("?")
+    params: list[QueryParam] = []
+    if query_start >= 0:
+        end = uri.find("#", query_start)
+        end = len(uri) if end < 0 else end
+        pos = query_start + 1
+        while pos <= end:
+            amp = uri.find("&", pos, end)
+            stop = end if amp < 0 else amp
+            piece = uri[pos:stop]
+            if piece:
+                eq = piece.find("=")
+                if eq < 0:
+                    name, value, vstart = piece, "", stop
+                else:
+                    name, value, vstart = piece[:eq], piece[eq + 1 :], pos + eq + 1
+                params.append(
+                    QueryParam(
+                        name=unquote(name.replace("+", " ")),
+                        value=unquote(value.replace("+", " ")),
+                        name_start=pos,
+                        value_start=vstart,
+                        value_end=stop,
+                    )
+                )
+            pos = stop + 1
+    return ParsedURI(
+        raw=uri,
+        scheme=parts.scheme.lower(),
+        netloc=parts.netloc,
+        host=parts.hostname or "",
+        path=unquote(parts.path),
+        params=tuple(params),
+    )
+
+
+def redact_uri(uri: str, *, hide_path: bool = False) -> str:
+    """The URI with every secret param value and any userinfo password replaced by `redacted`.
+
+    Param names, order and everything else stay as written (SanitizeExternalStorageURI). With
+    `hide_path` the path (a KMS key id) becomes `/redacted` too (RedactKMSURI).
+    """
+    parsed = parse_uri(uri)
+    out = uri
+    # Replace from the end so earlier offsets stay valid.
+    for p in sorted(parsed.params, key=lambda p: p.value_start, reverse=True):
+        if p.secret and p.value_end > p.value_start:
+            out = out[: p.value_start] + REDACTED + out[p.value_end :]
+    parts = urlsplit(out)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:{REDACTED}@{hostport}"
+    path = parts.path
+    if hide_path and path not in ("", "/"):
+        path = "/" + REDACTED
+    if netloc != parts.netloc or path != parts.path:
+        rebuilt = f"{parts.scheme}://{netloc}{path}" if parts.scheme else f"{netloc}{path}"
+        if parts.query or "?" in out:
+            rebuilt += "?" + parts.query
+        if parts.fragment:
+            rebuilt += "#" + parts.fragment
+        out = rebuilt
+    return out
+
+
+def contains_secret(uri: str) -> bool:
+    """True when `uri` carries a secret value that redaction would hide."""
+    return redact_uri(uri) != uri
