@@ -83,6 +83,8 @@ class ShowBackup:
     details: str | None = None
     options: ShowBackupOptions = ShowBackupOptions()
     span: Span = field(default=(0, 0), compare=False)
+    explicit_from: bool = field(default=False, compare=False)
+    """`FROM` was written (CockroachDB keeps it in its canonical form); layout, not meaning."""
 
 
 @dataclass(frozen=True)

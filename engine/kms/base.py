@@ -1,0 +1,130 @@
+"""The KMS interface every provider implements, its validated URI value and its errors.
+
+CockroachDB's interface (pkg/cloud/kms.go, newest): `MasterKeyID() string`, `Encrypt`, `Decrypt`,
+`Close`. ENCRYPTION-INFO maps sha256(MasterKeyID) to the data key wrapped by that KMS, so the id
+string is what makes a URI match a backup; it is computed from the URI alone, never from a call.
+
+Key id forms (`key_ids` for readers, `write_key_ids` for writers), looked up in
+cockroachdb/cockroach:
+- mainline `pkg/backup/backupencryption/encryption.go` (commit 200d56f7, Dec 2024 or later: it
+  carries `nolint:deferloop TODO(#137605)`) reads and writes only sha256(MasterKeyID()); the
+  mainline `pkg/backup/backup_test.go` (commit ab0193cb) testKMS has MasterKeyID() only.
+- `MasterKeyID24_3Compatible()` / `ReplicaIDs()` exist only in commits 0d86f1ad (encryption.go)
+  and 008feb0e (backup_test.go), i.e. the branch of PR #136249 "Support AWS KMS replicas", which
+  was closed unmerged (2025-05-02). No real provider implements them in mainline.
+So `write_key_ids` is `(master_key_id,)` for every scheme: writing an extra "-24_3" entry would
+add bytes CockroachDB never writes. `key_ids` is the master id first, plus for testkms the
+`TEST_REPLICA_IDS` values (the PR branch's testKMS.ReplicaIDs(), harmless because the param is
+opt-in). The "-24_3" form is not looked up: even the PR branch's reader never looks it up (it
+reads ReplicaIDs() only) and its writer also stored the plain master id.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, TracebackType
+
+from engine.errors import RewrapError, UnsupportedError
+
+from .redact import redact_kms_uri
+
+
+class KMSError(RewrapError):
+    """A KMS URI that failed: `cause` keeps CockroachDB's text, `redacted_uri` says which URI."""
+
+    def __init__(self, cause: str, redacted_uri: str | None = None) -> None:
+        self.cause = cause
+        self.redacted_uri = redacted_uri
+        message = cause if redacted_uri is None else f"{cause} (KMS URI '{redacted_uri}')"
+        super().__init__(message)
+
+
+class KMSUnsupportedError(KMSError, UnsupportedError):
+    """A valid KMS request this build cannot carry out (external connections, planned providers)."""
+
+
+@dataclass(frozen=True)
+class KMSEnv:
+    """Test-only injection points for the cloud KMS clients (endpoints, transports, TLS roots).
+
+    Deliberately empty for now: the Cloud KMS (gRPC) and Key Vault (HTTPS) implementations add
+    their fields when they land. Nothing here can ever be set from a URI: a URI names a key and
+    credentials, never where our process sends them, so a pasted URI cannot redirect key traffic.
+    """
+
+
+@dataclass(frozen=True, repr=False)
+class KMSURI:
+    """A KMS URI validated with CockroachDB's rules, without opening anything.
+
+    `params` are the consumed query params (first value each, as Go's Values.Get), which may
+    hold secrets: never print them; `repr` shows only the redacted URI.
+    """
+
+    uri: str
+    scheme: str
+    master_key_id: str
+    key_ids: tuple[str, ...]
+    write_key_ids: tuple[str, ...]
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    derived: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def redacted_uri(self) -> str:
+        return redact_kms_uri(self.uri)
+
+    def __repr__(self) -> str:
+        return f"KMSURI({self.redacted_uri!r}, master_key_id={self.master_key_id!r})"
+
+
+class KMS(abc.ABC):
+    """One KMS master key, opened from a URI. Use as a context manager or call close()."""
+
+    def __init__(self, parsed: KMSURI) -> None:
+        self.parsed = parsed
+        self.uri: str = parsed.uri
+        self.scheme: str = parsed.scheme
+        self.redacted_uri: str = parsed.redacted_uri
+        self.master_key_id: str = parsed.master_key_id
+        self.key_ids: tuple[str, ...] = parsed.key_ids
+        self.write_key_ids: tuple[str, ...] = parsed.write_key_ids
+
+    @abc.abstractmethod
+    def encrypt(self, plaintext: bytes) -> bytes:
+        """Wrap a data key under this master key."""
+
+    @abc.abstractmethod
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        """Unwrap a data key; raise KMSError rather than return a wrong key."""
+
+    def close(self) -> None:
+        """Release clients; idempotent."""
+
+    def __enter__(self) -> KMS:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.redacted_uri!r})"
+
+
+def checked_key_id(key_id: str, redacted_uri: str) -> str:
+    """The key id, refused when its percent-decoded bytes are not UTF-8.
+
+    Go hashes the raw bytes of URL.Path; a Python str cannot carry invalid UTF-8 through
+    `.encode()`, so such an id could never be matched byte for byte. No real key id has them.
+    """
+    try:
+        key_id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KMSError("the KMS key id is not valid UTF-8 after percent-decoding", redacted_uri)
+    return key_id

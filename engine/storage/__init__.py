@@ -1,0 +1,23 @@
+"""External storage per URI scheme: one interface, one module per scheme.
+
+`open_storage(uri, settings)` picks the implementation; cloud SDKs are imported only when their
+scheme is used.
+"""
+
+from engine.storage.base import (
+    AlreadyExists,
+    ExternalStorage,
+    NotFound,
+    StorageError,
+    StorageSettings,
+)
+from engine.storage.registry import open_storage
+
+__all__ = [
+    "AlreadyExists",
+    "ExternalStorage",
+    "NotFound",
+    "StorageError",
+    "StorageSettings",
+    "open_storage",
+]

@@ -1,0 +1,74 @@
+"""URI scheme -> ExternalStorage implementation, with CockroachDB's URI error texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from syntax.uri import parse_uri, redact_uri
+
+from engine.storage.base import ExternalStorage, StorageError, StorageSettings, join_key
+
+LOCAL_SCHEMES = ("nodelocal", "file")
+CLOUD_SCHEMES = ("s3", "gs", "azure-blob", "azure", "azure-storage")
+
+
+def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalStorage:
+    """Open the storage a collection or backup URI names."""
+    settings = settings or StorageSettings()
+    shown = redact_uri(uri)
+    if not uri:
+        raise StorageError("empty storage URI")
+    parsed = parse_uri(uri)
+    scheme = parsed.scheme
+    if not scheme or "://" not in uri:
+        raise StorageError(
+            f"{shown!r}: not a storage URI (expected e.g. nodelocal://self/backups, "
+            "file:///abs/path, s3://bucket/path)"
+        )
+    if scheme == "nodelocal":
+        return _open_nodelocal(uri, shown, settings)
+    if scheme == "file":
+        return _open_file(uri, shown)
+    if scheme in CLOUD_SCHEMES or scheme == "userfile" or scheme == "external":
+        raise StorageError(
+            f"{shown}: {scheme}:// storage is not available in this build yet "
+            "(cloud storage is planned; use nodelocal:// or file:// for now)"
+            if scheme in CLOUD_SCHEMES
+            else f"{shown}: {scheme}:// needs a CockroachDB cluster"
+        )
+    raise StorageError(f"{shown}: unsupported storage scheme {scheme!r}")
+
+
+def _open_nodelocal(uri: str, shown: str, settings: StorageSettings) -> ExternalStorage:
+    from engine.storage.local import LocalStorage
+
+    parts = urlsplit(uri)
+    host = parts.netloc
+    if host == "":
+        raise StorageError(
+            "host component of nodelocal URI must be a node ID (use 'self' to specify each node "
+            f"should access its own local filesystem): {shown}"
+        )
+    if host != "self" and not host.isdigit():
+        raise StorageError(f"host component of nodelocal URI must be a node ID: {host}")
+    if parts.query:
+        raise StorageError(f"{shown}: nodelocal URIs take no query parameters")
+    jail = Path(settings.external_io_dir)
+    rel = unquote(parts.path).strip("/")
+    root_storage = LocalStorage(jail, f"nodelocal://{host}", jail=jail)
+    return root_storage.child(join_key(rel)) if rel else root_storage
+
+
+def _open_file(uri: str, shown: str) -> ExternalStorage:
+    from engine.storage.local import LocalStorage
+
+    parts = urlsplit(uri)
+    if parts.netloc not in ("", "localhost"):
+        raise StorageError(f"{shown}: file:// URIs must name an absolute local path (file:///path)")
+    if parts.query:
+        raise StorageError(f"{shown}: file:// URIs take no query parameters")
+    path = unquote(parts.path)
+    if not path.startswith("/"):
+        raise StorageError(f"{shown}: file:// URIs must name an absolute path")
+    return LocalStorage(Path(path), f"file://{path.rstrip('/') or '/'}")

@@ -1,0 +1,79 @@
+"""The one error the parser raises, laid out like CockroachDB's.
+
+pkg/sql/parser/lexer.go (populateErrorDetails) renders a parse error as
+`at or near "<token>": syntax error[: <detail>]` (or `lexical error: <what>` for a bad token),
+then `DETAIL: source SQL:` followed by the statement's text up to the end of the line holding
+the token, and a caret under the token's first character. pkg/sql/parser/testdata/errors has
+examples; `EOF` stands for the end of the statement.
+"""
+
+from __future__ import annotations
+
+
+class SQLSyntaxError(Exception):
+    """A statement that does not parse.
+
+    `position` is a character offset into the text given to `parse`; `line` and `column` are
+    1-based in that text; `source_line` is that whole line. `str()` is CockroachDB's layout.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        position: int,
+        line: int,
+        column: int,
+        source_line: str,
+        source_sql: str,
+        caret_column: int,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+        self.source_sql = source_sql
+        self.caret_column = caret_column
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.message}\nDETAIL: source SQL:\n{self.source_sql}\n{' ' * self.caret_column}^"
+        if self.hint:
+            text += f"\nHINT: {self.hint}"
+        return text
+
+
+def make_error(
+    text: str,
+    message: str,
+    position: int,
+    stmt_start: int,
+    stmt_end: int,
+    hint: str | None = None,
+) -> SQLSyntaxError:
+    """Build the error for `message` at `position` in the statement text[stmt_start:stmt_end].
+
+    As in CockroachDB the DETAIL shows the statement alone (from its first token), up to the end
+    of the line holding the token, with the caret column counted from that line's start.
+    """
+    stmt_end = max(stmt_end, position)
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    if line_end < 0:
+        line_end = len(text)
+    stmt_line_start = max(line_start, stmt_start)
+    source_end = min(line_end, stmt_end) if position < stmt_end else stmt_end
+    source_end = max(source_end, position)
+    return SQLSyntaxError(
+        message,
+        position=position,
+        line=text.count("\n", 0, position) + 1,
+        column=position - line_start + 1,
+        source_line=text[line_start:line_end],
+        source_sql=text[stmt_start:source_end],
+        caret_column=position - stmt_line_start,
+        hint=hint,
+    )

@@ -1,0 +1,155 @@
+"""The `rewrap` command: batch mode, `rewrap demo`, and (when built) the TUI and shell.
+
+Exit codes: 0 every statement succeeded; 1 a statement failed (its error is on stderr, and later
+statements did not run); 2 usage error. stdout carries results only; errors, notices and progress
+go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_DIR_NAME = "demo"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--external-io-dir",
+        metavar="DIR",
+        help="where nodelocal://self/... resolves (env REWRAP_EXTERNAL_IO_DIR; default: "
+        "<user data dir>/rewrap/extern)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rewrap",
+        description="A console for CockroachDB encrypted backup collections.",
+        epilog="Subcommands: `rewrap demo DIR [--kms URI]` writes a demo collection. "
+        "With no SQL given, rewrap shows its demo collection.",
+    )
+    _common(p)
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("-e", "--execute", metavar="SQL", action="append", help="run SQL (repeatable)")
+    src.add_argument("-f", "--file", metavar="FILE", help="run the SQL in FILE")
+    p.add_argument("--format", choices=("table", "tsv", "json"), default="table")
+    return p
+
+
+def build_demo_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rewrap demo",
+        description="Write a demo backup collection in CockroachDB's layout and format.",
+    )
+    p.add_argument("dir", metavar="DIR", help="directory to create the collection in (must be empty)")
+    p.add_argument(
+        "--kms",
+        default=None,
+        metavar="URI",
+        help="KMS URI the data keys are wrapped with (default testkms:///demo-key)",
+    )
+    p.add_argument("--seed", type=int, default=None, help="make the output deterministic")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:
+        return demo_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.external_io_dir:
+        os.environ["REWRAP_EXTERNAL_IO_DIR"] = str(Path(args.external_io_dir).resolve())
+    if args.execute:
+        sql = ";\n".join(args.execute)
+    elif args.file:
+        try:
+            sql = Path(args.file).read_text()
+        except OSError as e:
+            print(f"rewrap: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+    elif not sys.stdin.isatty():
+        sql = sys.stdin.read()
+    else:
+        return show_demo(args.format)
+    return run_batch(sql, fmt=args.format, out=sys.stdout, err=sys.stderr)
+
+
+def run_batch(sql: str, *, fmt: str, out: TextIO, err: TextIO) -> int:
+    """Parse and run every statement; stop at the first failure."""
+    from engine.errors import RewrapError
+    from engine.execute import Executor
+    from syntax import SQLSyntaxError, parse
+
+    from tui.output import write_rows
+
+    try:
+        statements = parse(sql)
+    except SQLSyntaxError as e:
+        print(f"ERROR: {e}", file=err)
+        return EXIT_FAILED
+    executor = Executor()
+    for stmt in statements:
+        try:
+            result = executor.run(stmt)
+        except RewrapError as e:
+            print(f"ERROR: {e}", file=err)
+            return EXIT_FAILED
+        for notice in result.notices:
+            print(f"NOTICE: {notice}", file=err)
+        write_rows(out, fmt, result.columns, result.rows)
+    return EXIT_OK
+
+
+def demo_main(argv: list[str]) -> int:
+    args = build_demo_parser().parse_args(argv)
+    from engine.demo import DEFAULT_DEMO_KMS, write_demo
+    from engine.errors import RewrapError
+
+    try:
+        summary = write_demo(Path(args.dir), kms_uri=args.kms or DEFAULT_DEMO_KMS, seed=args.seed)
+    except RewrapError as e:
+        print(f"ERROR: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    print(summary)
+    return EXIT_OK
+
+
+def demo_collection_dir() -> Path:
+    from engine.storage import StorageSettings
+
+    return StorageSettings.default_external_io_dir() / DEMO_DIR_NAME
+
+
+def ensure_demo_collection() -> Path:
+    """The demo collection under the external-IO dir, written on first use."""
+    from engine.demo import DEFAULT_DEMO_KMS, write_demo
+
+    path = demo_collection_dir()
+    if not (path / "metadata").exists() and not (path / "LATEST").exists():
+        write_demo(path, kms_uri=DEFAULT_DEMO_KMS)
+    return path
+
+
+def show_demo(fmt: str) -> int:
+    """Until the TUI lands: show the demo collection in batch mode, with what to try next."""
+    from engine.demo import DEFAULT_DEMO_KMS
+
+    path = ensure_demo_collection()
+    coll = f"nodelocal://self/{DEMO_DIR_NAME}"
+    print(f"-- demo collection {coll} (files in {path})", file=sys.stderr)
+    sql = (
+        f"SHOW BACKUPS IN '{coll}';\n"
+        f"SHOW BACKUP FROM LATEST IN '{coll}' WITH KMS = '{DEFAULT_DEMO_KMS}';"
+    )
+    for line in sql.splitlines():
+        print(f"-- {line}", file=sys.stderr)
+    return run_batch(sql, fmt=fmt, out=sys.stdout, err=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
