@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from syntax import ast
-from syntax.uri import redact_uri
 
-from engine.collection import Collection, FullBackup, open_collection_target
+from engine.collection import Collection, open_collection_target
 from engine.encryption import read_encryption_files, unlocked_key
 from engine.errors import RewrapError, UnsupportedError
 from engine.formats.manifest import hlc_to_datetime, is_incremental
@@ -89,6 +88,7 @@ class Executor:
                 ("SCHEMAS", stmt.details == "SCHEMAS"),
                 ("VALIDATE", stmt.details == "VALIDATE"),
                 ("PRIVILEGES", opts.privileges),
+                ("DEBUG_IDS", opts.debug_ids),
                 ("INCREMENTAL_LOCATION", opts.incremental_location is not None),
                 ("ENCRYPTION_INFO_DIR", opts.encryption_info_dir is not None),
                 ("AS_JSON", opts.as_json),
@@ -127,8 +127,6 @@ class Executor:
         if stmt.details == "RANGES":
             return Result(RANGES_COLUMNS, range_rows(contents), notices)
         columns = list(SHOW_BACKUP_COLUMNS)
-        if opts.debug_ids:
-            columns[3:3] = ["database_id", "parent_schema_id", "object_id"]
         for c in contents:
             m = c.manifest
             backup_type = "incremental" if is_incremental(m) else "full"
@@ -137,7 +135,7 @@ class Executor:
             cluster = is_full_cluster(m)
             for obj in backup_objects(m, files=c.files, descriptors=c.descriptors):
                 size, rows = (None, None) if opts.skip_size else (obj.size_bytes, obj.rows)
-                row: list[Any] = [
+                row = (
                     obj.database_name,
                     obj.parent_schema_name,
                     obj.object_name,
@@ -148,10 +146,8 @@ class Executor:
                     size,
                     rows,
                     cluster,
-                ]
-                if opts.debug_ids:
-                    row[3:3] = [obj.database_id, obj.parent_schema_id, obj.object_id]
-                result_rows.append(tuple(row))
+                )
+                result_rows.append(row)
         return Result(columns, result_rows, notices)
 
 
@@ -216,5 +212,3 @@ def show_statement(stmt: ast.Statement) -> str:
 
     return format_statement(stmt, redact=True)
 
-
-__all__ = ["Executor", "Result", "fmt_time", "redact_uri", "FullBackup"]

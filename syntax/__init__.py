@@ -1,4 +1,42 @@
 """rewrap's SQL front end: one tokenizer, parser, formatter, completer and diagnostics.
 
 Pure Python; it imports nothing of ours (engine data reaches completion through callables).
+Names are loaded on first use so that `import syntax` stays cheap (the Pygments lexer, in
+particular, is only imported by whoever asks for RewrapLexer).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "tokenize": "syntax.tokens",
+    "uri_parts": "syntax.tokens",
+    "Token": "syntax.tokens",
+    "TokenKind": "syntax.tokens",
+    "parse": "syntax.parser",
+    "split_statements": "syntax.parser",
+    "SQLSyntaxError": "syntax.errors",
+    "format_statement": "syntax.formatter",
+    "quote_string": "syntax.formatter",
+    "RewrapLexer": "syntax.lexer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from syntax.errors import SQLSyntaxError
+    from syntax.formatter import format_statement, quote_string
+    from syntax.lexer import RewrapLexer
+    from syntax.parser import parse, split_statements
+    from syntax.tokens import Token, TokenKind, tokenize, uri_parts
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'syntax' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -266,7 +266,7 @@ def decode_with_offsets(text: str) -> tuple[str, list[int]]:
                 if len(digits) != width or any(d not in "0123456789abcdefABCDEF" for d in digits):
                     raise ValueError("invalid escape sequence")
                 cp = int(digits, 16)
-                if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
+                if cp > 0x10FFFF:
                     raise ValueError("invalid escape sequence")
                 chars.append(chr(cp))
                 i += 2 + width
@@ -291,6 +291,11 @@ def decode_with_offsets(text: str) -> tuple[str, list[int]]:
 _URI_START = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
+def looks_like_uri(value: str) -> bool:
+    """True for `scheme://...` values, the ones split into parts and hidden when anonymizing."""
+    return _URI_START.match(value) is not None
+
+
 def uri_parts(token: Token) -> list[Token]:
     """Split a string token holding a URI into scheme/host/path/param pieces (quotes and
     separators stay STRING); any other token comes back unchanged as a one-element list."""
@@ -300,7 +305,7 @@ def uri_parts(token: Token) -> list[Token]:
         value, offs = decode_with_offsets(token.text)
     except ValueError:
         return [token]
-    if not _URI_START.match(value):
+    if not looks_like_uri(value):
         return [token]
     parsed = parse_uri(value)
     spans: list[tuple[int, int, TokenKind]] = []

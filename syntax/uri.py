@@ -63,12 +63,13 @@ class ParsedURI:
 
 def parse_uri(uri: str) -> ParsedURI:
     """Split `uri` into scheme, host, path and query pairs; never raises on odd input."""
-    parts = urlsplit(uri)
+    parts = urlsplit(uri, allow_fragments=False)
     query_start = uri.find("?")
     params: list[QueryParam] = []
     if query_start >= 0:
-        end = uri.find("#", query_start)
-        end = len(uri) if end < 0 else end
+        # The query runs to the end: Go's ParseRequestURI (used for KMS URIs) does not split off
+        # a '#fragment', so a secret after '#' is still a parameter to CockroachDB.
+        end = len(uri)
         pos = query_start + 1
         while pos <= end:
             amp = uri.find("&", pos, end)
@@ -112,7 +113,7 @@ def redact_uri(uri: str, *, hide_path: bool = False) -> str:
     for p in sorted(parsed.params, key=lambda p: p.value_start, reverse=True):
         if p.secret and p.value_end > p.value_start:
             out = out[: p.value_start] + REDACTED + out[p.value_end :]
-    parts = urlsplit(out)
+    parts = urlsplit(out, allow_fragments=False)
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
@@ -126,8 +127,6 @@ def redact_uri(uri: str, *, hide_path: bool = False) -> str:
         rebuilt = f"{parts.scheme}://{netloc}{path}" if parts.scheme else f"{netloc}{path}"
         if parts.query or "?" in out:
             rebuilt += "?" + parts.query
-        if parts.fragment:
-            rebuilt += "#" + parts.fragment
         out = rebuilt
     return out
 

@@ -16,7 +16,7 @@ import hashlib
 import uuid
 import zlib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.message import DecodeError
 
@@ -138,7 +138,8 @@ def gzip_like_go(data: bytes) -> bytes:
     compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     body = compressor.compress(data) + compressor.flush()
     header = GZIP_MAGIC + b"\x00" + b"\x00\x00\x00\x00" + b"\x00\xff"
-    trailer = zlib.crc32(data).to_bytes(4, "little") + (len(data) & 0xFFFFFFFF).to_bytes(4, "little")
+    size = len(data) & 0xFFFFFFFF
+    trailer = zlib.crc32(data).to_bytes(4, "little") + size.to_bytes(4, "little")
     return header + body + trailer
 
 
@@ -172,10 +173,9 @@ def hlc_to_datetime(ts: Timestamp) -> datetime | None:
     if ts.wall_time == 0 and ts.logical == 0:
         return None
     seconds, nanos = divmod(ts.wall_time, 1_000_000_000)
-    try:
-        return datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
-    except (OverflowError, OSError, ValueError):
-        raise FormatError(f"HLC timestamp {ts.wall_time},{ts.logical} is out of range") from None
+    # int64 nanoseconds span 1677..2262, inside datetime's range; timedelta avoids the platform
+    # limits of fromtimestamp for negative values.
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds, microseconds=nanos // 1000)
 
 
 def datetime_to_hlc(dt: datetime, logical: int = 0) -> Timestamp:

@@ -1,0 +1,193 @@
+"""The demo collection: real CockroachDB layout and bytes, small enough to write in a blink.
+
+`write_demo(dir)` writes what `BACKUP DATABASE movr INTO 'nodelocal://1/demo' WITH kms = ...`
+followed by hourly `BACKUP ... INTO LATEST` would leave behind (22.2+ layout): dated full backup
+directories with ENCRYPTION-INFO, encrypted gzip'd BACKUP_MANIFEST + checksum, encrypted Pebble
+data SSTs holding MVCC rows, incrementals under `incrementals/`, and `metadata/latest/LATEST-<hex>`
+files. Every full backup has its own random data key, wrapped by the given KMS.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from engine.errors import RewrapError
+from engine.formats import encrypted_file
+from engine.formats.encryption_info import ENCRYPTION_INFO, EncryptionInfo, key_id_hash
+from engine.formats.latest_name import (
+    LATEST_DIR,
+    backup_subdir_for,
+    go_time_string,
+    incremental_subdir_for,
+    latest_file_name,
+)
+from engine.formats.manifest import (
+    BACKUP_MANIFEST,
+    CHECKSUM_SUFFIX,
+    build_manifest,
+    database_descriptor,
+    encode_manifest,
+    manifest_file,
+    schema_descriptor,
+    table_descriptor,
+)
+from engine.formats.mvcc import TAG_BYTES, encode_mvcc_key, encode_value, table_row_key
+from engine.formats.sst import write_sst
+from engine.kms import open_kms
+from engine.storage.local import LocalStorage
+
+DEFAULT_DEMO_KMS = "testkms:///demo-key"
+DEMO_START = datetime(2026, 11, 24, 2, 0, 12, 340000, tzinfo=UTC)
+CRDB_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)  # builtins.GenerateUniqueInt's epoch
+
+DATABASE_ID, DATABASE = 104, "movr"
+PUBLIC_SCHEMA_ID = 105  # since v22.1 every database has its own `public` schema descriptor
+
+
+@dataclass(frozen=True)
+class DemoTable:
+    id: int
+    name: str
+    rows: int  # rows in the first full backup
+    row_bytes: int  # approximate payload size of one row
+
+
+TABLES = (
+    DemoTable(106, "users", 500, 90),
+    DemoTable(107, "vehicles", 300, 140),
+    DemoTable(108, "rides", 2000, 180),
+    DemoTable(109, "promo_codes", 120, 220),
+)
+
+
+def unique_int(when: datetime, node_id: int = 1) -> int:
+    """GenerateUniqueInt: 10µs ticks since 2015-01-01, shifted left 15 bits, | node id."""
+    ticks = int((when - CRDB_EPOCH).total_seconds() * 100_000)
+    return (ticks << 15) | node_id
+
+
+class _DemoWriter:
+    def __init__(self, storage: LocalStorage, kms_uri: str, rng: random.Random) -> None:
+        self.storage = storage
+        self.kms_uri = kms_uri
+        self.rng = rng
+        self.files_written = 0
+        self.next_pk = {t.id: t.rows + 1 for t in TABLES}
+
+    def put(self, key: str, data: bytes) -> None:
+        self.storage.write_new(key, data)
+        self.files_written += 1
+
+    def encrypter(self, data_key: bytes) -> Callable[[bytes], bytes]:
+        return lambda plain: encrypted_file.encrypt(data_key, plain, iv=self.rng.randbytes(12))
+
+    def layer(
+        self, path: str, start: datetime | None, end: datetime, data_key: bytes, changes: dict
+    ) -> None:
+        """One backup directory: a data SST per table, then the manifest and its checksum."""
+        encrypt = self.encrypter(data_key)
+        wall = int(end.timestamp() * 1e9)
+        files = []
+        for n, table in enumerate(TABLES):
+            pks = changes[table.id]
+            entries = []
+            for pk in pks:
+                key = table_row_key(table.id, 1, pk)
+                payload = self.rng.randbytes(table.row_bytes // 2).hex().encode()
+                entries.append((encode_mvcc_key(key, wall), encode_value(key, payload, TAG_BYTES)))
+            sst = write_sst(entries)
+            name = f"data/{unique_int(end + timedelta(microseconds=10 * n))}.sst"
+            self.put(f"{path}/{name}", encrypt(sst))
+            files.append(
+                manifest_file(
+                    name,
+                    table.id,
+                    rows=len(entries),
+                    data_size=sum(len(k) + len(v) for k, v in entries),
+                    backing_file_size=len(sst),
+                )
+            )
+        manifest = build_manifest(
+            start=start, end=end, descriptors=descriptors(), files=files, cluster=False
+        )
+        stored, checksum = encode_manifest(manifest, encrypt=encrypt)
+        self.put(f"{path}/{BACKUP_MANIFEST}", stored)
+        self.put(f"{path}/{BACKUP_MANIFEST}{CHECKSUM_SUFFIX}", checksum)
+
+    def chain(self, full_end: datetime, incrementals: int) -> str:
+        subdir = backup_subdir_for(full_end)
+        full = subdir.strip("/")
+        data_key = self.rng.randbytes(32)
+        with open_kms(self.kms_uri) as kms:
+            wrapped = kms.encrypt(data_key)
+            info = EncryptionInfo(
+                encrypted_data_keys={key_id_hash(i): wrapped for i in kms.write_key_ids}
+            )
+        job_id = unique_int(full_end - timedelta(seconds=30))
+        self.put(f"{full}/BACKUP-LOCK-{job_id}", b"lock")
+        self.put(f"{full}/{ENCRYPTION_INFO}", info.to_bytes())
+        self.layer(full, None, full_end, data_key, {t.id: range(1, t.rows + 1) for t in TABLES})
+        # metadata/latest: written when the full backup completes; newest = smallest name.
+        done = full_end + timedelta(seconds=1, microseconds=self.rng.randrange(10**6))
+        monotonic = 50 + self.rng.random() * 10
+        self.put(f"{LATEST_DIR}/{latest_file_name(go_time_string(done, monotonic))}", subdir.encode())
+        start = full_end
+        for i in range(1, incrementals + 1):
+            end = full_end + timedelta(hours=i, seconds=self.rng.randrange(60), microseconds=self.rng.randrange(1, 99) * 10_000)
+            changes = {}
+            for t in TABLES:
+                updated = sorted(self.rng.sample(range(1, t.rows + 1), max(1, t.rows // 50)))
+                new = list(range(self.next_pk[t.id], self.next_pk[t.id] + t.rows // 100 + 1))
+                self.next_pk[t.id] += len(new)
+                changes[t.id] = updated + new
+            inc = f"incrementals/{full}{incremental_subdir_for(end)}"
+            self.layer(inc, start, end, data_key, changes)
+            start = end
+        return subdir
+
+
+def descriptors() -> list:
+    modified = DEMO_START - timedelta(days=30)
+    out = [
+        database_descriptor(DATABASE_ID, DATABASE, modified=modified),
+        schema_descriptor(PUBLIC_SCHEMA_ID, DATABASE_ID, "public", modified=modified),
+    ]
+    out += [
+        table_descriptor(t.id, DATABASE_ID, t.name, PUBLIC_SCHEMA_ID, modified=modified)
+        for t in TABLES
+    ]
+    return out
+
+
+def write_demo(
+    directory: Path,
+    *,
+    kms_uri: str = DEFAULT_DEMO_KMS,
+    seed: int | None = None,
+    full_backups: int = 3,
+    incrementals: int = 3,
+) -> str:
+    """Write the demo collection into `directory` (which must be absent or empty).
+
+    Returns a one-line summary. With `seed`, every byte is reproducible.
+    """
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise RewrapError(f"{directory}: not empty; rewrap demo writes into a new directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    storage = LocalStorage(directory.resolve(), f"file://{directory.resolve()}")
+    rng = random.Random(seed) if seed is not None else random.SystemRandom()
+    writer = _DemoWriter(storage, kms_uri, rng)
+    subdirs = [
+        writer.chain(DEMO_START + timedelta(days=i, minutes=rng.randrange(30)), incrementals)
+        for i in range(full_backups)
+    ]
+    return (
+        f"wrote {full_backups} full backups with {incrementals} incrementals each "
+        f"({writer.files_written} files) to {directory}; LATEST is {subdirs[-1]}; "
+        f"KMS {open_kms(kms_uri).redacted_uri}"
+    )
