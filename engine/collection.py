@@ -15,6 +15,7 @@ from engine.errors import RewrapError
 from engine.formats.latest_name import LATEST_DIR
 from engine.formats.manifest import BACKUP_LEGACY, BACKUP_MANIFEST, BACKUP_METADATA, MANIFEST_NAMES
 from engine.storage import ExternalStorage, NotFound
+from syntax.uri import redact_uri
 
 LATEST_FILE = "LATEST"
 INCREMENTALS_DIR = "incrementals"
@@ -123,6 +124,11 @@ class Collection:
             return self.latest()
         if not subdir.strip().strip("/"):
             raise CollectionError("invalid base backup specified: empty subdirectory")
+        if "://" in subdir:
+            raise CollectionError(
+                f"{redact_uri(subdir)!r} is a URI, but a subdirectory of the collection is expected "
+                "here (e.g. '/2023/11/09-174726.48' or LATEST)"
+            )
         return normalize_subdir(subdir)
 
     # -- one full backup ---------------------------------------------------------------------

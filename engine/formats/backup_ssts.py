@@ -97,7 +97,9 @@ def encode_descriptorslist(entries: Iterable[DescriptorEntry | tuple[int, bytes]
     return write_sst(keyed)
 
 
-def decode_descriptorslist(data: bytes, *, name: str = DESCRIPTORSLIST_SST) -> list[DescriptorEntry]:
+def decode_descriptorslist(
+    data: bytes, *, name: str = DESCRIPTORSLIST_SST
+) -> list[DescriptorEntry]:
     """Every descriptor (revision) in file order: id ascending, then newest first."""
     out = []
     for raw_key, value in read_sst(data, name=name):

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from google.protobuf.message import DecodeError
 
-from engine.errors import FormatError
+from engine.errors import FormatError, RewrapError
 from engine.formats.keys import encode_uvarint_ascending, table_prefix
 from engine.formats.proto import backup_pb2, build_pb2, descriptors_pb2, hlc_pb2, roachpb_pb2
 
@@ -107,7 +107,12 @@ def decode_manifest(
             raise FormatError(
                 f"{name}: file appears encrypted; pass KMS = ... or ENCRYPTION_PASSPHRASE = ..."
             )
-        data = decrypt(data)
+        try:
+            data = decrypt(data)
+        except RewrapError:
+            raise
+        except Exception as exc:  # a cipher error from the caller's decrypt: name it, no traceback
+            raise FormatError(f"{name}: failed to decrypt ({type(exc).__name__})") from None
     elif decrypt is not None:
         # CockroachDB's DecryptFile refuses such input; accepting it would let a wrong key
         # "verify" against an unencrypted backup.

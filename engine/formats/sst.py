@@ -235,7 +235,9 @@ def write_sst(
     for key, value in entries:
         key, value = bytes(key), bytes(value)
         if prev is not None and compare(prev, key) >= 0:
-            raise ValueError(f"SST keys must be strictly increasing ({comparer}): entry {n_entries}")
+            raise ValueError(
+                f"SST keys must be strictly increasing ({comparer}): entry {n_entries}"
+            )
         prev = key
         block.add(key + _set_trailer(), value)
         n_entries += 1

@@ -209,6 +209,14 @@ def test_encrypted_without_decrypt_says_file_appears_encrypted() -> None:
     )
 
 
+def test_wrong_key_is_a_format_error_naming_the_file() -> None:
+    stored = encrypt_v2(os.urandom(32), gzip.compress(hand_manifest()))
+    with pytest.raises(FormatError, match=r"^BACKUP_METADATA: failed to decrypt \(InvalidTag\)$"):
+        mf.decode_manifest(
+            stored, decrypt=lambda b: decrypt_v2(os.urandom(32), b), name=mf.BACKUP_METADATA
+        )
+
+
 def test_key_given_for_unencrypted_manifest_is_refused() -> None:
     with pytest.raises(FormatError, match="does not appear to be encrypted"):
         mf.decode_manifest(gzip.compress(hand_manifest()), decrypt=lambda b: b)

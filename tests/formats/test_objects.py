@@ -1,7 +1,7 @@
 """SHOW BACKUP object rows: names, types and sizes as pkg/backup/show.go computes them.
 
 Span keys are written as literal bytes (ascending uvarint: 0x88 + id for ids <= 109, else a
-length marker 0xf5 + n then big-endian bytes; tenant prefix 0xfe + uvarint) so the table-id rule
+marker 0xf5 + byte count, then big-endian bytes; tenant prefix 0xfe + uvarint) so the table-id rule
 is checked against the encoding itself, not only against engine.formats.keys.
 """
 
@@ -20,7 +20,7 @@ END = datetime(2024, 5, 20, 12, 0, tzinfo=UTC)
 T104 = b"\xf0"  # /Table/104
 T105 = b"\xf1"
 T106 = b"\xf2"
-T1000 = b"\xf6\x03\xe8"  # /Table/1000
+T1000 = b"\xf7\x03\xe8"  # /Table/1000
 TENANT10 = b"\xfe\x92"  # /Tenant/10
 TENANT5 = b"\xfe\x8d"
 
@@ -55,7 +55,7 @@ def files() -> list[mf.ManifestFile]:
         file("data/2.sst", T104 + b"\x8a", T105, 5, 50),  # secondary index of users
         file("data/3.sst", T105 + b"\x89", T105 + b"\x8a", 7, 700),
         file("data/4.sst", T1000 + b"\x89", T1000 + b"\x8a", 3, 30),
-        file("data/5.sst", b"\xf6\x07\xd0\x89", b"\xf6\x07\xd1", 9, 90),  # table 2000: not here
+        file("data/5.sst", b"\xf7\x07\xd0\x89", b"\xf7\x07\xd1", 9, 90),  # table 2000: not here
         file("data/6.sst", b"\x04tsd", b"\x04tse", 100, 100),  # /System/tsd: no table
     ]
 
@@ -96,13 +96,14 @@ def test_overrides_replace_the_manifest_lists() -> None:
     only_ledger = [files()[3]]
     rows = backup_objects(manifest(), files=only_ledger, descriptors=descriptors()[3:5])
     assert rows == [
-        BackupObject(None, "public", "users", "table", 0, 0, 104),  # no db/schema desc here
+        BackupObject(None, None, "users", "table", 0, 0, 104),  # schema 102 not in the list
         BackupObject(None, None, "ledger", "table", 700, 7, 105),
     ]
 
 
 def test_file_paths_are_distinct_in_manifest_order() -> None:
-    assert file_paths(manifest()) == [f"data/{i}.sst" for i in range(1, 7)]
+    # build_manifest stores files sorted by span, so /System (0x04) comes first
+    assert file_paths(manifest()) == ["data/6.sst"] + [f"data/{i}.sst" for i in range(1, 6)]
 
 
 def test_is_full_cluster() -> None:
