@@ -77,6 +77,7 @@ class _DemoWriter:
         self.rng = rng
         self.files_written = 0
         self.next_pk = {t.id: t.rows + 1 for t in TABLES}
+        self.cluster_id = rng.randbytes(16)
 
     def put(self, key: str, data: bytes) -> None:
         self.storage.write_new(key, data)
@@ -112,7 +113,13 @@ class _DemoWriter:
                 )
             )
         manifest = build_manifest(
-            start=start, end=end, descriptors=descriptors(), files=files, cluster=False
+            start=start,
+            end=end,
+            descriptors=descriptors(),
+            files=files,
+            cluster=False,
+            cluster_id=self.cluster_id,
+            backup_id=self.rng.randbytes(16),
         )
         stored, checksum = encode_manifest(manifest, encrypt=encrypt)
         self.put(f"{path}/{BACKUP_MANIFEST}", stored)

@@ -73,8 +73,10 @@ def read_contents(layer: BackupLayer, key: DataKey | None) -> LayerContents:
             files.append(f)
         descriptors = []
         for entry in decode_descriptorslist(read_file(layer, DESCRIPTORSLIST_SST, key)):
+            if entry.wall_time or entry.logical or not entry.descriptor:
+                continue  # revisions (descriptor_changes) and deletions; SHOW BACKUP lists Descriptors
             d = descriptors_pb2.Descriptor()
-            d.ParseFromString(entry[1])
+            d.ParseFromString(entry.descriptor)
             descriptors.append(d)
         return LayerContents(layer, manifest, files, descriptors)
     return LayerContents(layer, manifest, list(manifest.files), list(manifest.descriptors))

@@ -234,8 +234,10 @@ def decode_with_offsets(text: str) -> tuple[str, list[int]]:
     Used to colour pieces of a URI at the right place even when the literal has escapes.
     """
     escaped = text[:1] in ("e", "E")
-    i = 2 if escaped else 1
     n = len(text)
+    if not escaped and n >= 2 and text[-1] == "'" and "'" not in text[1:-1]:
+        return text[1:-1], list(range(1, n))  # the common case: no escapes at all
+    i = 2 if escaped else 1
     chars: list[str] = []
     offs: list[int] = []
     while True:

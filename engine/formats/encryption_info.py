@@ -81,7 +81,7 @@ def encryption_info_file_name(n: int) -> str:
 
 
 def parse_encryption_info_name(name: str) -> int | None:
-    """The file number of a bare ENCRYPTION-INFO file name, or None if CockroachDB never writes it."""
+    """The number of a bare ENCRYPTION-INFO file name; None if CockroachDB never writes it."""
     if name == ENCRYPTION_INFO:
         return 1
     m = _SUFFIXED.fullmatch(name)

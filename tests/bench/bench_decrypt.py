@@ -70,7 +70,8 @@ def main() -> int:
 
     def raw_join() -> bytes:
         opened = aead.decrypt
-        return b"".join([opened(n, body[s:e], None) for n, (s, e) in zip(nonces, spans, strict=True)])
+        pairs = zip(nonces, spans, strict=True)
+        return b"".join([opened(n, body[s:e], None) for n, (s, e) in pairs])
 
     def read_range(offset: int, length: int) -> bytes:
         return stored[offset : offset + length]
@@ -110,7 +111,8 @@ def main() -> int:
     print(f"{args.mib} MiB plaintext, {count} chunks, best of {args.repeat}")
     print(f"{'path':<27} {'MiB/s':>8} {'vs raw':>7} {'vs raw+join':>12}")
     for label, seconds in results:
-        print(f"{label:<27} {args.mib / seconds:8.0f} {base / seconds:7.2f} {join_base / seconds:12.2f}")
+        speed = args.mib / seconds
+        print(f"{label:<27} {speed:8.0f} {base / seconds:7.2f} {join_base / seconds:12.2f}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Encrypted file format v1/v2: known answers built with AESGCM per spec §3, faults, random access."""
+"""Encrypted file v1/v2: known answers built with AESGCM per spec §3, faults, random access."""
 
 from __future__ import annotations
 
@@ -202,7 +202,8 @@ def test_bit_flip_in_preamble_and_version() -> None:
     with pytest.raises(DecryptError, match="failed to decrypt"):
         decrypt(KEY, multi[:7] + b"\x01" + multi[8:])
     with pytest.raises(DecryptError):
-        decrypt(KEY, spec_v1(KEY, IV, plain(65537))[:7] + b"\x02" + spec_v1(KEY, IV, plain(65537))[8:])
+        v1 = spec_v1(KEY, IV, plain(65537))
+        decrypt(KEY, v1[:7] + b"\x02" + v1[8:])
 
 
 def test_chunk_number_in_message() -> None:
@@ -234,7 +235,8 @@ def test_bad_key_length_is_decrypt_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "garbage", [b"", b"e", b"\x1f\x8b\x08\x00", b"\x00" * 100, os.urandom(70000), b"encrypX\x02" + IV]
+    "garbage",
+    [b"", b"e", b"\x1f\x8b\x08\x00", b"\x00" * 100, os.urandom(70000), b"encrypX\x02" + IV],
 )
 def test_garbage(garbage: bytes) -> None:
     assert not appears_encrypted(garbage)

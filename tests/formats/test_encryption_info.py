@@ -75,7 +75,8 @@ def test_entry_order_is_sorted_for_determinism() -> None:
 
 
 @pytest.mark.parametrize(
-    "garbage", [b"\xff\xff\xff", b"\x12\x10abc", b"\x1a\x05\x0a\x20ab", b"\x1a\x03\x0a\x05a", b"\x0f"]
+    "garbage",
+    [b"\xff\xff\xff", b"\x12\x10abc", b"\x1a\x05\x0a\x20ab", b"\x1a\x03\x0a\x05a", b"\x0f"],
 )
 def test_garbage_is_format_error_naming_file(garbage: bytes) -> None:
     with pytest.raises(FormatError, match="^ENCRYPTION-INFO-3: not a valid ENCRYPTION-INFO"):
@@ -85,7 +86,9 @@ def test_garbage_is_format_error_naming_file(garbage: bytes) -> None:
 def _upstream_map_class() -> type:
     """jobspb.EncryptionInfo as upstream declares it (map<string, bytes> field 3), built at run
     time, to show that our repeated-entry model is wire-identical for UTF-8 keys."""
-    fdp = descriptor_pb2.FileDescriptorProto(name="upstream_ei_test.proto", package="t", syntax="proto3")
+    fdp = descriptor_pb2.FileDescriptorProto(
+        name="upstream_ei_test.proto", package="t", syntax="proto3"
+    )
     msg = fdp.message_type.add(name="EncryptionInfo")
     msg.field.add(name="scheme", number=1, type=5, label=1)  # int32 stands in for the enum
     msg.field.add(name="salt", number=2, type=12, label=1)
@@ -105,7 +108,8 @@ def test_wire_identical_to_upstream_map() -> None:
     keys = {"alias/a": b"wrapped-a", "projects/p/k": b"wrapped-b", "z": b"\x00\x01"}
     for k, v in keys.items():
         m.keys[k] = v
-    ours = EncryptionInfo(salt=b"s" * 16, encrypted_data_keys={k.encode(): v for k, v in keys.items()})
+    binary_keys = {k.encode(): v for k, v in keys.items()}
+    ours = EncryptionInfo(salt=b"s" * 16, encrypted_data_keys=binary_keys)
     assert ours.to_bytes() == m.SerializeToString(deterministic=True)
     back = upstream.FromString(ours.to_bytes())
     assert dict(back.keys) == keys

@@ -98,8 +98,10 @@ def test_descending_order_reversed(a: str, b: str) -> None:
         (datetime(2023, 11, 9, 17, 47, 27, 10, tzinfo=UTC), None,
          "2023-11-09 17:47:27.00001 +0000 UTC"),
         (datetime(2023, 1, 2, 3, 4, 5), 0.0, "2023-01-02 03:04:05 +0000 UTC m=+0.000000000"),
-        (datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC), 1.5, "0999-01-02 03:04:05 +0000 UTC m=+1.500000000"),
-        (datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC), -2.25, "2023-01-02 03:04:05 +0000 UTC m=-2.250000000"),
+        (datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC), 1.5,
+         "0999-01-02 03:04:05 +0000 UTC m=+1.500000000"),
+        (datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC), -2.25,
+         "2023-01-02 03:04:05 +0000 UTC m=-2.250000000"),
         (datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC), 1234567890.123,
          "2023-01-02 03:04:05 +0000 UTC m=+1234567890.123000000"),
         # another zone is converted to UTC first
