@@ -7,6 +7,7 @@ engine and the UI can all share it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -62,8 +63,15 @@ class ParsedURI:
 
 
 def parse_uri(uri: str) -> ParsedURI:
-    """Split `uri` into scheme, host, path and query pairs; never raises on odd input."""
-    parts = urlsplit(uri, allow_fragments=False)
+    """Split `uri` into scheme, host, path and query pairs; never raises on odd input.
+
+    The query runs to the end of the string: CockroachDB parses KMS URIs with Go's
+    ParseRequestURI, which keeps a '#...' inside the query, so secrets after a '#' are params too.
+    """
+    try:
+        parts = urlsplit(uri, allow_fragments=False)
+    except ValueError:  # e.g. an unbalanced '[' in the host: keep going with what we can split
+        parts = urlsplit(uri.replace("[", "%5B").replace("]", "%5D"), allow_fragments=False)
     query_start = uri.find("?")
     params: list[QueryParam] = []
     if query_start >= 0:
@@ -113,22 +121,23 @@ def redact_uri(uri: str, *, hide_path: bool = False) -> str:
     for p in sorted(parsed.params, key=lambda p: p.value_start, reverse=True):
         if p.secret and p.value_end > p.value_start:
             out = out[: p.value_start] + REDACTED + out[p.value_end :]
-    parts = urlsplit(out, allow_fragments=False)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:{REDACTED}@{hostport}"
-    path = parts.path
-    if hide_path and path not in ("", "/"):
-        path = "/" + REDACTED
-    if netloc != parts.netloc or path != parts.path:
-        rebuilt = f"{parts.scheme}://{netloc}{path}" if parts.scheme else f"{netloc}{path}"
-        if parts.query or "?" in out:
-            rebuilt += "?" + parts.query
-        out = rebuilt
+    m = _AUTHORITY.match(out)
+    if m:
+        scheme_sep, authority, rest = m.group(1), m.group(2), m.group(3)
+        if "@" in authority:
+            userinfo, _, hostport = authority.rpartition("@")
+            if ":" in userinfo:
+                authority = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{hostport}"
+        if hide_path:
+            path, sep, query = rest.partition("?")
+            if path not in ("", "/"):
+                rest = "/" + REDACTED + sep + query
+        out = scheme_sep + authority + rest
     return out
+
+
+# scheme://authority then the rest (path and query); the authority holds no '/' or '?'.
+_AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^/?]*)(.*)$", re.DOTALL)
 
 
 def contains_secret(uri: str) -> bool:

@@ -9,7 +9,7 @@ sources are in the docstrings of `base.py` and each provider module.
 from __future__ import annotations
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, KMSUnsupportedError
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 from .registry import open_kms, parse_kms_uri
 
 __all__ = [

@@ -29,7 +29,7 @@ from .gourl import parse as go_parse
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, parse_role_chain
 from .params import unsupported_auth
 from .planned import PlannedKMS
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 
 ACCESS_KEY = "AWS_ACCESS_KEY_ID"
 SECRET = "AWS_SECRET_ACCESS_KEY"

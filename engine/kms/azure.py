@@ -33,7 +33,7 @@ from .base import KMS, KMSEnv, KMSError, KMSURI, KMSUnsupportedError, checked_ke
 from .gourl import GoURL, go_quote
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, unsupported_auth
 from .planned import PlannedKMS
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 
 VAULT_NAME = "AZURE_VAULT_NAME"
 ENVIRONMENT = "AZURE_ENVIRONMENT"

@@ -28,7 +28,7 @@ from types import MappingProxyType, TracebackType
 
 from engine.errors import RewrapError, UnsupportedError
 
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 
 
 class KMSError(RewrapError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import KMS, KMSEnv, KMSURI, KMSUnsupportedError
 from .gourl import GoURL
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 
 
 def parse(uri: str, url: GoURL) -> KMSURI:

@@ -25,7 +25,7 @@ from .gourl import GoURL
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, parse_role_chain
 from .params import unsupported_auth
 from .planned import PlannedKMS
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 
 CREDENTIALS = "CREDENTIALS"
 BEARER_TOKEN = "BEARER_TOKEN"

@@ -13,7 +13,7 @@ from types import ModuleType
 
 from .base import KMS, KMSEnv, KMSError, KMSURI
 from .gourl import GoURLError, parse_request_uri
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 
 # Registered schemes in CockroachDB: aws, aws-kms (amazon), gs, gcp-kms (gcp), azure-kms
 # (azure), external (externalconn), testkms (backup tests).

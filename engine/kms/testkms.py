@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
 from .gourl import GoURL
-from .redact import redact_kms_uri
+from syntax.uri import redact_uri as redact_kms_uri
 
 REPLICA_IDS_PARAM = "TEST_REPLICA_IDS"
 
