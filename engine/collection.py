@@ -176,7 +176,11 @@ class FullBackup:
 
     @cached_property
     def top_level_files(self) -> list[str]:
-        """File names directly in the backup directory (one delimited listing)."""
+        """File names directly in the backup directory (one delimited listing, cached)."""
+        return self.list_top_level()
+
+    def list_top_level(self) -> list[str]:
+        """A fresh listing of the file names directly in the backup directory."""
         self.collection.list_calls += 1
         return [k for k in self.storage.list("", "/") if not k.endswith("/")]
 

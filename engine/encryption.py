@@ -183,53 +183,87 @@ class KMSAttempt:
     reason: str
 
 
-def unlock_with_kms(
-    files: EncryptionFiles, uris: Sequence[str], *, env: KMSEnv | None = None
-) -> tuple[Unlocked, list[KMSAttempt]]:
-    """Unwrap the data key with the first URI that matches an entry and decrypts.
+@dataclass
+class KMSCandidate:
+    """A KMS URI offered to unlock a backup: opened, or the reason it could not be."""
 
-    Raises KeyError_ listing, per URI, why it failed. Makes exactly one KMS decrypt call per URI
-    whose id matches (none for the others).
+    uri: str  # redacted
+    kms: KMS | None
+    error: str | None = None
+
+
+def open_candidates(uris: Sequence[str], *, env: KMSEnv | None = None) -> list[KMSCandidate]:
+    """Open every URI; a bad one becomes a candidate with its reason (CockroachDB skips it)."""
+    out = []
+    for uri in uris:
+        try:
+            out.append(KMSCandidate(redact_uri(uri), open_kms(uri, env=env)))
+        except RewrapError as e:
+            out.append(KMSCandidate(redact_uri(uri), None, str(e)))
+    return out
+
+
+def close_candidates(candidates: Sequence[KMSCandidate]) -> None:
+    for c in candidates:
+        if c.kms is not None:
+            c.kms.close()
+
+
+NO_MATCH = "no key in OLD_KMS matches a key that was previously used to encrypt the backup"
+NOT_USED = "one of the provided URIs was not used when encrypting the base BACKUP"
+
+
+def unwrap_data_key(
+    files: EncryptionFiles, candidates: Sequence[KMSCandidate], *, headline: str
+) -> Unlocked:
+    """Unwrap the data key with the first candidate whose id matches an entry and decrypts.
+
+    Matching compares id hashes only (no KMS call); exactly one decrypt call is made per
+    matching candidate tried. Raises KeyError_ with `headline` (or CockroachDB's "failed to
+    decrypt data key" when an id matched but every decrypt failed) and one line per URI.
     """
     attempts: list[KMSAttempt] = []
-    names = ", ".join(f.name for f in files.files) or "no ENCRYPTION-INFO file"
-    for uri in uris:
-        shown = redact_uri(uri)
-        try:
-            kms = open_kms(uri, env=env)
-        except RewrapError as e:
-            attempts.append(KMSAttempt(shown, str(e)))
+    names = ", ".join(f.name for f in files.readable) or "no readable ENCRYPTION-INFO file"
+    matched = False
+    for c in candidates:
+        if c.kms is None:
+            attempts.append(KMSAttempt(c.uri, c.error or "could not be opened"))
             continue
-        with kms:
-            hit = match_kms(kms, files)
-            if hit is None:
-                attempts.append(
-                    KMSAttempt(shown, f"key id {kms.master_key_id!r} not found in {names}")
-                )
-                continue
-            f, wrapped, _ = hit
-            try:
-                plain = kms.decrypt(wrapped)
-            except RewrapError as e:
-                attempts.append(KMSAttempt(shown, f"failed to decrypt data key from {f.name}: {e}"))
-                continue
-            try:
-                key = DataKey(plain)
-            except KeyError_ as e:
-                attempts.append(KMSAttempt(shown, f"{f.name}: {e}"))
-                continue
-            finally:
-                if isinstance(plain, bytearray):
-                    plain[:] = b"\0" * len(plain)
-            return Unlocked(key, shown, f.name), attempts
-    raise KeyError_(describe_attempts(
-        "one of the provided URIs was not used when encrypting the base BACKUP", attempts
-    ))
+        hit = match_kms(c.kms, files)
+        if hit is None:
+            attempts.append(KMSAttempt(c.uri, f"key id {c.kms.master_key_id!r} not found in {names}"))
+            continue
+        matched = True
+        f, wrapped, _ = hit
+        try:
+            plain = c.kms.decrypt(wrapped)
+        except RewrapError as e:
+            attempts.append(KMSAttempt(c.uri, f"KMS refused to decrypt the data key in {f.name}: {e}"))
+            continue
+        try:
+            return Unlocked(DataKey(plain), c.uri, f.name)
+        except KeyError_ as e:
+            attempts.append(KMSAttempt(c.uri, f"{f.name}: {e}"))
+        finally:
+            if isinstance(plain, bytearray):
+                plain[:] = b"\0" * len(plain)
+    raise KeyError_(describe_attempts("failed to decrypt data key" if matched else headline, attempts))
+
+
+def unlock_with_kms(
+    files: EncryptionFiles, uris: Sequence[str], *, env: KMSEnv | None = None
+) -> Unlocked:
+    """Open `uris` and unwrap the data key (SHOW BACKUP ... WITH KMS)."""
+    candidates = open_candidates(uris, env=env)
+    try:
+        return unwrap_data_key(files, candidates, headline=NOT_USED)
+    finally:
+        close_candidates(candidates)
 
 
 def describe_attempts(headline: str, attempts: Sequence[KMSAttempt]) -> str:
     lines = [headline]
-    lines += [f"  {a.uri}: {a.reason}" for a in attempts]
+    lines += [f"  '{a.uri}': {a.reason}" for a in attempts]
     return "\n".join(lines)
 
 
@@ -254,7 +288,7 @@ def unlocked_key(
     elif kms_uris:
         if mode is EncryptionMode.PASSPHRASE:
             raise KeyError_(f"{where} is encrypted with a passphrase: use ENCRYPTION_PASSPHRASE = '...'")
-        unlocked, _ = unlock_with_kms(files, kms_uris, env=env)
+        unlocked = unlock_with_kms(files, kms_uris, env=env)
     else:
         hint = "KMS = '<uri>'" if mode is EncryptionMode.KMS else "ENCRYPTION_PASSPHRASE = '...'"
         raise KeyError_(f"{where}: file appears encrypted; run it WITH {hint}")

@@ -18,7 +18,11 @@ from engine.encryption import read_encryption_files, unlocked_key
 from engine.errors import RewrapError, UnsupportedError
 from engine.formats.manifest import hlc_to_datetime, is_incremental
 from engine.formats.objects import backup_objects, is_full_cluster
-from engine.kms import KMSEnv
+from engine.formats.encryption_info import fingerprint, key_id_hash
+from engine.kms import KMSEnv, parse_kms_uri
+from engine.rewrap.events import CancelToken, ProgressSink, ignore
+from engine.rewrap.journal import AuditJournal
+from engine.rewrap.run import DEFAULT_CONCURRENCY, all_succeeded, run_rewrap
 from engine.reader import check_layer_files, read_contents
 from engine.storage import ExternalStorage, StorageSettings, open_storage
 
@@ -38,11 +42,20 @@ SHOW_BACKUP_COLUMNS = [
 
 @dataclass
 class Result:
-    """Rows of one statement plus notices (warnings a person should see, e.g. a skipped file)."""
+    """Rows of one statement plus notices (warnings a person should see, e.g. a skipped file).
+
+    `ok` is False when the statement ran but part of it failed (a bulk ALTER with a failed
+    backup): batch mode exits 1 then, after printing every row.
+    """
 
     columns: list[str]
     rows: list[tuple[Any, ...]]
     notices: list[str] = field(default_factory=list)
+    ok: bool = True
+
+
+ALTER_COLUMNS = ["backup", "status", "file", "error"]
+KEYS_COLUMNS = ["file", "key_fingerprint", "unlocked_by", "note"]
 
 
 class Executor:
@@ -52,18 +65,35 @@ class Executor:
         self,
         storage_settings: StorageSettings | None = None,
         kms_env: KMSEnv | None = None,
+        *,
+        dry_run: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        journal: AuditJournal | None = None,
     ) -> None:
         self.storage_settings = storage_settings or StorageSettings()
         self.kms_env = kms_env
+        self.dry_run = dry_run
+        self.concurrency = concurrency
+        self.journal = journal
 
     def open_storage(self, uri: str) -> ExternalStorage:
         return open_storage(uri, self.storage_settings)
 
-    def run(self, statement: ast.Statement) -> Result:
+    def run(
+        self,
+        statement: ast.Statement,
+        *,
+        progress: ProgressSink = ignore,
+        cancel: CancelToken | None = None,
+    ) -> Result:
         if isinstance(statement, ast.ShowBackups):
             return self.show_backups(statement)
         if isinstance(statement, ast.ShowBackup):
             return self.show_backup(statement)
+        if isinstance(statement, ast.ShowBackupKeys):
+            return self.show_backup_keys(statement)
+        if isinstance(statement, ast.AlterBackup):
+            return self.alter_backup(statement, progress=progress, cancel=cancel)
         if isinstance(statement, ast.ClusterStatement):
             raise UnsupportedError(
                 f"{statement.kind} needs a CockroachDB cluster: rewrap reads and re-keys backup "
@@ -77,6 +107,72 @@ class Executor:
     def show_backups(self, stmt: ast.ShowBackups) -> Result:
         coll = Collection(self.open_storage(value(stmt.collections[0], "collection")))
         return Result(["path"], [(p,) for p in coll.full_backups()])
+
+    # -- ALTER BACKUP ------------------------------------------------------------------------
+
+    def alter_backup(
+        self, stmt: ast.AlterBackup, *, progress: ProgressSink, cancel: CancelToken | None
+    ) -> Result:
+        if len(stmt.commands) != 1:
+            raise RewrapError(
+                f"ALTER BACKUP takes one ADD NEW_KMS = ... WITH OLD_KMS = ... clause; this one has "
+                f"{len(stmt.commands)} (CockroachDB would silently apply only the last): list "
+                "several keys in one clause instead, e.g. NEW_KMS = ('uri1', 'uri2')"
+            )
+        command = stmt.commands[0]
+        new_kms = [value(v, "NEW_KMS") for v in command.new_kms]
+        old_kms = [value(v, "OLD_KMS") for v in command.old_kms]
+        if stmt.all_in:
+            coll = Collection(self.open_storage(value(stmt.collection, "collection")))
+            backups = [coll.full_backup(p) for p in coll.full_backups()]
+            if not backups:
+                raise RewrapError(f"{coll.storage.display_uri}: no full backups in this collection")
+        else:
+            target = value(stmt.target, "backup")
+            if not target.strip():
+                raise RewrapError("invalid base backup specified")
+            collection = value(stmt.collection, "collection") if stmt.collection is not None else None
+            _, backup = open_collection_target(self.open_storage, collection, target)
+            backups = [backup]
+        outcomes = run_rewrap(
+            backups,
+            new_kms=new_kms,
+            old_kms=old_kms,
+            statement=show_statement(stmt),
+            dry_run=self.dry_run,
+            concurrency=self.concurrency,
+            env=self.kms_env,
+            progress=progress,
+            cancel=cancel,
+            journal=self.journal,
+        )
+        rows = [(o.backup, o.status.value, o.file, o.error) for o in outcomes]
+        return Result(ALTER_COLUMNS, rows, ok=all_succeeded(outcomes))
+
+    # -- SHOW BACKUP KEYS --------------------------------------------------------------------
+
+    def show_backup_keys(self, stmt: ast.ShowBackupKeys) -> Result:
+        _, backup = open_collection_target(
+            self.open_storage, value(stmt.collection, "collection"), value(stmt.subdir, "subdirectory")
+        )
+        given = [parse_kms_uri(value(v, "KMS")) for v in stmt.kms or ()]
+        by_hash: dict[bytes, str] = {}
+        for k in given:
+            for key_id in k.key_ids:
+                by_hash.setdefault(key_id_hash(key_id), k.redacted_uri)
+        files = read_encryption_files(backup.storage, backup.top_level_files)
+        rows: list[tuple[Any, ...]] = []
+        for f in files.files:
+            if f.info is None:
+                rows.append((f.name, None, None, f"unreadable: {f.error}"))
+                continue
+            if not f.info.encrypted_data_keys:
+                note = "passphrase salt, no KMS keys" if f.info.salt else "no keys"
+                rows.append((f.name, None, None, note))
+            for id_hash in f.info.encrypted_data_keys:
+                rows.append((f.name, fingerprint(id_hash), by_hash.get(id_hash), None))
+        notices = [] if files.files else [f"{backup.display_uri}: no ENCRYPTION-INFO files (not encrypted)"]
+        return Result(KEYS_COLUMNS, rows, notices)
 
     # -- SHOW BACKUP -------------------------------------------------------------------------
 
@@ -208,7 +304,7 @@ def fmt_time(t: datetime | None) -> str:
 
 def show_statement(stmt: ast.Statement) -> str:
     """A statement as it may be shown or stored: secrets redacted."""
-    from syntax import format_statement  # noqa: PLC0415  (syntax's formatter, when present)
+    from syntax import format_statement
 
     return format_statement(stmt, redact=True)
 

@@ -38,6 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("-e", "--execute", metavar="SQL", action="append", help="run SQL (repeatable)")
     src.add_argument("-f", "--file", metavar="FILE", help="run the SQL in FILE")
     p.add_argument("--format", choices=("table", "tsv", "json"), default="table")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="ALTER BACKUP checks everything (KMS reachable, old key unwraps, manifest decrypts, "
+        "new keys round-trip) and writes nothing",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="backups rewrapped at once by ALTER BACKUP ALL (default 8)",
+    )
     return p
 
 
@@ -76,32 +89,63 @@ def main(argv: list[str] | None = None) -> int:
         sql = sys.stdin.read()
     else:
         return show_demo(args.format)
-    return run_batch(sql, fmt=args.format, out=sys.stdout, err=sys.stderr)
+    if args.concurrency < 1:
+        print("rewrap: --concurrency must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    return run_batch(
+        sql,
+        fmt=args.format,
+        out=sys.stdout,
+        err=sys.stderr,
+        dry_run=args.dry_run,
+        concurrency=args.concurrency,
+    )
 
 
-def run_batch(sql: str, *, fmt: str, out: TextIO, err: TextIO) -> int:
+def run_batch(
+    sql: str,
+    *,
+    fmt: str,
+    out: TextIO,
+    err: TextIO,
+    dry_run: bool = False,
+    concurrency: int = 8,
+) -> int:
     """Parse and run every statement; stop at the first failure."""
     from engine.errors import RewrapError
     from engine.execute import Executor
+    from engine.paths import audit_journal_path
+    from engine.rewrap.journal import AuditJournal
     from syntax import SQLSyntaxError, parse
 
     from tui.output import write_rows
+    from tui.progress import JSONProgress, LineProgress
 
     try:
         statements = parse(sql)
     except SQLSyntaxError as e:
         print(f"ERROR: {e}", file=err)
         return EXIT_FAILED
-    executor = Executor()
+    executor = Executor(
+        dry_run=dry_run, concurrency=concurrency, journal=AuditJournal(audit_journal_path())
+    )
+    progress = JSONProgress(err) if fmt == "json" else LineProgress(err)
     for stmt in statements:
         try:
-            result = executor.run(stmt)
+            result = executor.run(stmt, progress=progress)
         except RewrapError as e:
             print(f"ERROR: {e}", file=err)
             return EXIT_FAILED
         for notice in result.notices:
             print(f"NOTICE: {notice}", file=err)
         write_rows(out, fmt, result.columns, result.rows)
+        if not result.ok:
+            failed = [r for r in result.rows if r[1] == "failed"]
+            for row in failed:
+                print(f"ERROR: {row[0]}: {row[3]}", file=err)
+            if len(result.rows) > 1:
+                print(f"ERROR: {len(failed)} of {len(result.rows)} backups failed", file=err)
+            return EXIT_FAILED
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, KMSUnsupportedError
 from syntax.uri import redact_uri as redact_kms_uri
-from .registry import open_kms, parse_kms_uri
+from .registry import open_kms, parse_kms_uri, register_kms_scheme
 
 __all__ = [
     "KMS",
@@ -21,4 +21,5 @@ __all__ = [
     "open_kms",
     "parse_kms_uri",
     "redact_kms_uri",
+    "register_kms_scheme",
 ]

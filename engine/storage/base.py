@@ -29,9 +29,9 @@ class AlreadyExists(StorageError):
 
 
 def _default_external_io_dir() -> Path:
-    from platformdirs import user_data_path
+    from engine.paths import data_dir
 
-    return user_data_path("rewrap") / "extern"
+    return data_dir() / "extern"
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class StorageSettings:
     """What a URI alone cannot say: where nodelocal:// paths live.
 
     external_io_dir: like CockroachDB's --external-io-dir; from `--external-io-dir`, else env
-    REWRAP_EXTERNAL_IO_DIR, else `<user data dir>/rewrap/extern`.
+    REWRAP_EXTERNAL_IO_DIR, else `<rewrap data dir>/extern` (engine/paths.py).
     """
 
     external_io_dir: Path = field(default_factory=lambda: StorageSettings.default_external_io_dir())

@@ -1,0 +1,105 @@
+"""Rewrap many backups: plan, bounded concurrency, one event stream, a summary at the end.
+
+`ALTER BACKUP ALL IN <collection>` is the same engine as a single ALTER over a list of one. One
+backup failing never stops the others; cancellation stops queued backups from starting and lets
+running ones stop at their next step boundary.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from engine.collection import FullBackup
+from engine.encryption import KMSCandidate, close_candidates, open_candidates
+from engine.errors import RewrapError
+from engine.kms import KMS, KMSEnv, open_kms
+from engine.rewrap.backup import RewrapRequest, rewrap_backup
+from engine.rewrap.events import (
+    BackupFinished,
+    CancelToken,
+    Event,
+    Finished,
+    PlanReady,
+    ProgressSink,
+    Status,
+    ignore,
+)
+from engine.rewrap.journal import AuditJournal
+
+DEFAULT_CONCURRENCY = 8
+
+
+def open_new_kms(uris: Sequence[str], *, env: KMSEnv | None = None) -> list[KMS]:
+    """Open every NEW_KMS URI up front: a bad one fails the statement before any work."""
+    opened: list[KMS] = []
+    try:
+        for uri in uris:
+            opened.append(open_kms(uri, env=env))
+    except RewrapError as e:
+        for k in opened:
+            k.close()
+        raise RewrapError(f"NEW_KMS: {e}") from None
+    return opened
+
+
+def run_rewrap(
+    backups: Sequence[FullBackup],
+    *,
+    new_kms: Sequence[str],
+    old_kms: Sequence[str],
+    statement: str = "",
+    dry_run: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    env: KMSEnv | None = None,
+    progress: ProgressSink = ignore,
+    cancel: CancelToken | None = None,
+    journal: AuditJournal | None = None,
+) -> list[BackupFinished]:
+    """Rewrap every backup; returns one outcome per backup, in the order given."""
+    if concurrency < 1:
+        raise RewrapError(f"concurrency must be at least 1, not {concurrency}")
+    cancel = cancel or CancelToken()
+    lock = threading.Lock()
+
+    def emit(event: Event) -> None:
+        with lock:  # one event at a time, whatever the consumer
+            progress(event)
+
+    new = open_new_kms(new_kms, env=env)
+    old: list[KMSCandidate] = open_candidates(old_kms, env=env)
+    started = time.monotonic()
+    try:
+        emit(
+            PlanReady(
+                backups=tuple(b.subdir for b in backups),
+                new_kms=tuple(k.redacted_uri for k in new),
+                old_kms=tuple(c.uri for c in old),
+                dry_run=dry_run,
+                concurrency=concurrency,
+            )
+        )
+        request = RewrapRequest(new, old, dry_run=dry_run, statement=statement)
+        one: Callable[[FullBackup], BackupFinished] = lambda b: rewrap_backup(  # noqa: E731
+            b, request, emit=emit, cancel=cancel, journal=journal
+        )
+        if len(backups) <= 1 or concurrency == 1:
+            outcomes = [one(b) for b in backups]
+        else:
+            with ThreadPoolExecutor(max_workers=min(concurrency, len(backups))) as pool:
+                outcomes = list(pool.map(one, backups))
+    finally:
+        for k in new:
+            k.close()
+        close_candidates(old)
+    counts = Counter(o.status.value for o in outcomes)
+    emit(Finished(counts=dict(counts), elapsed=time.monotonic() - started, cancelled=cancel.cancelled))
+    return outcomes
+
+
+def all_succeeded(outcomes: Sequence[BackupFinished]) -> bool:
+    ok = {Status.ADDED, Status.ALREADY_PRESENT, Status.WOULD_ADD}
+    return all(o.status in ok for o in outcomes)

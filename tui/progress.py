@@ -1,0 +1,55 @@
+"""Batch mode's consumer of the engine's event stream: plain lines, or JSON lines, on stderr."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from engine.rewrap.events import BackupFinished, Event, Finished, Notice, PlanReady, Status
+
+
+class LineProgress:
+    """One line per plan, per finished backup, per warning, and a summary."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.total = 0
+        self.done = 0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, PlanReady):
+            self.total = len(event.backups)
+            what = "checking (dry run)" if event.dry_run else "adding"
+            keys = ", ".join(event.new_kms)
+            self.write(f"ALTER BACKUP: {self.total} backup(s), {what} {keys}")
+        elif isinstance(event, BackupFinished):
+            self.done += 1
+            detail = {
+                Status.ADDED: f"added {event.file}",
+                Status.ALREADY_PRESENT: "already present",
+                Status.WOULD_ADD: "would add (dry run)",
+                Status.FAILED: f"failed: {event.error}",
+                Status.CANCELLED: "cancelled",
+            }[event.status]
+            self.write(f"[{self.done}/{self.total}] {event.backup}: {detail} ({event.elapsed:.2f}s)")
+        elif isinstance(event, Notice):
+            self.write(f"WARNING: {event.backup}: {event.message}")
+        elif isinstance(event, Finished):
+            counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
+            tail = " (cancelled)" if event.cancelled else ""
+            self.write(f"ALTER BACKUP: {counts or 'nothing to do'} in {event.elapsed:.2f}s{tail}")
+
+    def write(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+
+class JSONProgress:
+    """Every event as one JSON object per line."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def __call__(self, event: Event) -> None:
+        self.out.write(json.dumps(event.to_dict()) + "\n")
+        self.out.flush()
