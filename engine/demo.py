@@ -37,8 +37,10 @@ from engine.formats.manifest import (
 )
 from engine.formats.mvcc import TAG_BYTES, encode_mvcc_key, encode_value, table_row_key
 from engine.formats.sst import write_sst
-from engine.kms import open_kms
+from engine.kms import KMSEnv, open_kms
+from engine.storage import ExternalStorage
 from engine.storage.local import LocalStorage
+from syntax.uri import redact_uri
 
 DEFAULT_DEMO_KMS = "testkms:///demo-key"
 DEMO_START = datetime(2026, 11, 24, 2, 0, 12, 340000, tzinfo=UTC)
@@ -71,9 +73,12 @@ def unique_int(when: datetime, node_id: int = 1) -> int:
 
 
 class _DemoWriter:
-    def __init__(self, storage: LocalStorage, kms_uri: str, rng: random.Random) -> None:
+    def __init__(
+        self, storage: ExternalStorage, kms_uri: str, rng: random.Random, kms_env: KMSEnv | None
+    ) -> None:
         self.storage = storage
         self.kms_uri = kms_uri
+        self.kms_env = kms_env
         self.rng = rng
         self.files_written = 0
         self.next_pk = {t.id: t.rows + 1 for t in TABLES}
@@ -129,7 +134,7 @@ class _DemoWriter:
         subdir = backup_subdir_for(full_end)
         full = subdir.strip("/")
         data_key = self.rng.randbytes(32)
-        with open_kms(self.kms_uri) as kms:
+        with open_kms(self.kms_uri, env=self.kms_env) as kms:
             wrapped = kms.encrypt(data_key)
             info = EncryptionInfo(
                 encrypted_data_keys={key_id_hash(i): wrapped for i in kms.write_key_ids}
@@ -178,23 +183,38 @@ def write_demo(
     full_backups: int = 3,
     incrementals: int = 3,
 ) -> str:
-    """Write the demo collection into `directory` (which must be absent or empty).
-
-    Returns a one-line summary. With `seed`, every byte is reproducible.
-    """
+    """Write the demo collection into a local `directory` (which must be absent or empty)."""
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()):
         raise RewrapError(f"{directory}: not empty; rewrap demo writes into a new directory")
     directory.mkdir(parents=True, exist_ok=True)
     storage = LocalStorage(directory.resolve(), f"file://{directory.resolve()}")
+    return write_demo_collection(
+        storage, kms_uri=kms_uri, seed=seed, full_backups=full_backups, incrementals=incrementals
+    )
+
+
+def write_demo_collection(
+    storage: ExternalStorage,
+    *,
+    kms_uri: str = DEFAULT_DEMO_KMS,
+    seed: int | None = None,
+    full_backups: int = 3,
+    incrementals: int = 3,
+    kms_env: KMSEnv | None = None,
+) -> str:
+    """Write the demo collection into any storage (local, or a bucket in the cloud tests).
+
+    Returns a one-line summary. With `seed`, every byte is reproducible.
+    """
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    writer = _DemoWriter(storage, kms_uri, rng)
+    writer = _DemoWriter(storage, kms_uri, rng, kms_env)
     subdirs = [
         writer.chain(DEMO_START + timedelta(days=i, minutes=rng.randrange(30)), incrementals)
         for i in range(full_backups)
     ]
     return (
         f"wrote {full_backups} full backups with {incrementals} incrementals each "
-        f"({writer.files_written} files) to {directory}; LATEST is {subdirs[-1]}; "
-        f"KMS {open_kms(kms_uri).redacted_uri}"
+        f"({writer.files_written} files) to {storage.display_uri}; LATEST is {subdirs[-1]}; "
+        f"KMS {redact_uri(kms_uri)}"
     )

@@ -21,11 +21,17 @@ _EXPORTS = {
     "format_statement": "syntax.formatter",
     "quote_string": "syntax.formatter",
     "RewrapLexer": "syntax.lexer",
+    "complete": "syntax.completion",
+    "Completion": "syntax.completion",
+    "diagnose": "syntax.diagnostics",
+    "Diagnostic": "syntax.diagnostics",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from syntax.completion import Completion, complete
+    from syntax.diagnostics import Diagnostic, diagnose
     from syntax.errors import SQLSyntaxError
     from syntax.formatter import format_statement, quote_string
     from syntax.lexer import RewrapLexer

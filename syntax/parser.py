@@ -80,6 +80,12 @@ def parse(text: str) -> list[Statement]:
     return [_StatementParser(text, chunk).statement() for chunk in _chunks(text)]
 
 
+def parse_tokens(text: str, tokens: list[Token]) -> Statement:
+    """One statement from its significant tokens (non-empty, no `;`) of `text`, so a caller that
+    already tokenized (diagnostics) checks each statement on its own; raises SQLSyntaxError."""
+    return _StatementParser(text, tokens).statement()
+
+
 class _StatementParser:
     """Parses one statement's tokens; `i` walks them, None past the end means EOF."""
 

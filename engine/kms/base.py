@@ -47,12 +47,25 @@ class KMSUnsupportedError(KMSError, UnsupportedError):
 
 @dataclass(frozen=True)
 class KMSEnv:
-    """Test-only injection points for the cloud KMS clients (endpoints, transports, TLS roots).
+    """Test-only injection points for the two KMS services a URI cannot point elsewhere.
 
-    Deliberately empty for now: the Cloud KMS (gRPC) and Key Vault (HTTPS) implementations add
-    their fields when they land. Nothing here can ever be set from a URI: a URI names a key and
-    credentials, never where our process sends them, so a pasted URI cannot redirect key traffic.
+    AWS KMS takes AWS_ENDPOINT in the URI; Cloud KMS and Key Vault have no such parameter, so
+    tests reach their local stand-ins through these fields. Nothing here can ever be set from a
+    URI: a URI names a key and credentials, never where our process sends them, so a pasted URI
+    cannot redirect key traffic. Production code leaves every field None.
     """
+
+    gcp_kms_endpoint: str | None = None
+    """host:port of a plaintext (insecure) gRPC Cloud KMS server, e.g. a test fake."""
+
+    azure_vault_url: str | None = None
+    """Replaces https://<AZURE_VAULT_NAME>.<vault DNS suffix>, e.g. https://127.0.0.1:PORT."""
+
+    azure_tls_ca: str | None = None
+    """PEM file of the CA that signed the Key Vault stand-in's certificate."""
+
+    azure_credential: object | None = None
+    """An azure.core TokenCredential to use instead of the one the URI's params describe."""
 
 
 @dataclass(frozen=True, repr=False)

@@ -44,6 +44,13 @@ class StorageSettings:
 
     external_io_dir: Path = field(default_factory=lambda: StorageSettings.default_external_io_dir())
 
+    # Test-only endpoints for services a URI cannot point elsewhere (S3 has AWS_ENDPOINT). They
+    # are never read from a URI, so a pasted URI cannot redirect backup traffic.
+    gcs_endpoint: str | None = None
+    """http://host:port of a GCS stand-in (fake-gcs-server)."""
+    azure_blob_endpoint: str | None = None
+    """http://host:port/<account> of an Azure Blob stand-in (azurite)."""
+
     @staticmethod
     def default_external_io_dir() -> Path:
         env = os.environ.get("REWRAP_EXTERNAL_IO_DIR")

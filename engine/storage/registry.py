@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -10,7 +11,16 @@ from syntax.uri import parse_uri, redact_uri
 from engine.storage.base import ExternalStorage, StorageError, StorageSettings, join_key
 
 LOCAL_SCHEMES = ("nodelocal", "file")
-CLOUD_SCHEMES = ("s3", "gs", "azure-blob", "azure", "azure-storage")
+# scheme -> module under engine.storage with `open_storage(uri, settings) -> ExternalStorage`;
+# imported only when the scheme is used, so batch mode never loads a cloud SDK it does not need.
+CLOUD_MODULES = {
+    "s3": "s3",
+    "gs": "gcs",
+    "azure-blob": "azure",
+    "azure": "azure",  # deprecated spelling CockroachDB still accepts
+    "azure-storage": "azure",  # older External Connection scheme
+}
+CLOUD_SCHEMES = tuple(CLOUD_MODULES)
 
 
 def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalStorage:
@@ -30,13 +40,19 @@ def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalS
         return _open_nodelocal(uri, shown, settings)
     if scheme == "file":
         return _open_file(uri, shown)
-    if scheme in CLOUD_SCHEMES or scheme == "userfile" or scheme == "external":
-        raise StorageError(
-            f"{shown}: {scheme}:// storage is not available in this build yet "
-            "(cloud storage is planned; use nodelocal:// or file:// for now)"
-            if scheme in CLOUD_SCHEMES
-            else f"{shown}: {scheme}:// needs a CockroachDB cluster"
-        )
+    if scheme in CLOUD_MODULES:
+        try:
+            module = importlib.import_module(f"engine.storage.{CLOUD_MODULES[scheme]}")
+        except ModuleNotFoundError as e:
+            if not (e.name or "").startswith("engine.storage"):
+                raise StorageError(f"{shown}: {scheme}:// needs the {e.name} package: {e}") from None
+            raise StorageError(
+                f"{shown}: {scheme}:// storage is not available in this build yet"
+            ) from None
+        storage: ExternalStorage = module.open_storage(uri, settings)
+        return storage
+    if scheme in ("userfile", "external"):
+        raise StorageError(f"{shown}: {scheme}:// needs a CockroachDB cluster")
     raise StorageError(f"{shown}: unsupported storage scheme {scheme!r}")
 
 
