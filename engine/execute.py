@@ -70,8 +70,8 @@ class Executor:
         concurrency: int = DEFAULT_CONCURRENCY,
         journal: AuditJournal | None = None,
     ) -> None:
-        self.storage_settings = storage_settings or StorageSettings()
-        self.kms_env = kms_env
+        self.storage_settings = storage_settings or StorageSettings.from_env()
+        self.kms_env = kms_env or KMSEnv.from_env()
         self.dry_run = dry_run
         self.concurrency = concurrency
         self.journal = journal

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
 
 from engine.errors import RewrapError, UnsupportedError
+from engine.settings import test_settings_from_env
 
 from syntax.uri import redact_uri as redact_kms_uri
 
@@ -66,6 +67,12 @@ class KMSEnv:
 
     azure_credential: object | None = None
     """An azure.core TokenCredential to use instead of the one the URI's params describe."""
+
+    @classmethod
+    def from_env(cls) -> KMSEnv:
+        """Test settings from REWRAP_TEST_<FIELD> environment variables (e.g.
+        REWRAP_TEST_GCP_KMS_ENDPOINT), for end-to-end tests that drive the `rewrap` command."""
+        return cls(**test_settings_from_env(cls))
 
 
 @dataclass(frozen=True, repr=False)

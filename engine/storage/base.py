@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import RewrapError
+from engine.settings import test_settings_from_env
 
 
 class StorageError(RewrapError):
@@ -50,6 +51,12 @@ class StorageSettings:
     """http://host:port of a GCS stand-in (fake-gcs-server)."""
     azure_blob_endpoint: str | None = None
     """http://host:port/<account> of an Azure Blob stand-in (azurite)."""
+
+    @classmethod
+    def from_env(cls) -> StorageSettings:
+        """Defaults plus test-only endpoints from REWRAP_TEST_<FIELD> environment variables
+        (REWRAP_TEST_GCS_ENDPOINT, REWRAP_TEST_AZURE_BLOB_ENDPOINT), for end-to-end tests."""
+        return cls(**test_settings_from_env(cls, skip=("external_io_dir",)))
 
     @staticmethod
     def default_external_io_dir() -> Path:
