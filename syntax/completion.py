@@ -274,7 +274,7 @@ class _Completer:
         """Subdirectories of the statement's collection starting with `prefix` (one call)."""
         if self.subdirs is None:
             return []
-        collection = _collection(walk(stmt).slots)
+        collection = _collection(walk(stmt).slots, stmt)
         if collection is None:
             return []
         provider, self.subdirs = self.subdirs, None  # at most one call per completion
@@ -285,17 +285,21 @@ class _Completer:
         return _prefixed(items, prefix)
 
 
-def _collection(slots: list[Slot]) -> str | None:
-    for s in slots:
-        if s.role == COLLECTION:
-            tok = s.token
-            if tok.kind is TokenKind.STRING:
-                try:
-                    return decode_string(tok.text)
-                except ValueError:
-                    return None
-            return bare_word(tok)
-    return None
+def _collection(slots: list[Slot], stmt: list[Token]) -> str | None:
+    """The statement's collection; when the walk stopped before it (the subdir being typed is
+    still empty), the string after the first IN."""
+    tok = next((s.token for s in slots if s.role == COLLECTION), None)
+    if tok is None:
+        after_in = (b for a, b in zip(stmt, stmt[1:]) if bare_word(a) == "in")
+        tok = next(after_in, None)
+    if tok is None:
+        return None
+    if tok.kind is TokenKind.STRING:
+        try:
+            return decode_string(tok.text)
+        except ValueError:
+            return None
+    return bare_word(tok)
 
 
 def _escape(value: str) -> str:

@@ -97,7 +97,7 @@ class Faults:
     """What to break, shared by a storage and all its children.
 
     kind: fail_before_write | fail_after_write | partial_temp | fail_read_back |
-    corrupt_read_back | corrupt_write | race_same | race_other.
+    corrupt_read_back | corrupt_write | truncate_write | race_same | race_other.
     Faults fire on names starting with `match`, `times` times.
     """
 
@@ -163,8 +163,10 @@ class FaultyStorage(ExternalStorage):
             raise InjectedFault(f"{self.display_uri}/{key}: injected crash during the write")
         if f.take("race_same", name) or f.take("race_other", name):
             self.inner.write_new(key, f.competitor)  # another process won this name
-        if f.take("corrupt_write", name):
+        if f.take("corrupt_write", name):  # persists wrong bytes that still parse
             data = data[:-1] + bytes([data[-1] ^ 0x01])
+        if f.take("truncate_write", name):  # persists a file one byte short
+            data = data[:-1]
         self.inner.write_new(key, data)
         f.written.add(self._full(key))
         if f.take("fail_after_write", name):
