@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
@@ -70,7 +71,7 @@ class Scheme:
                 return p
         return None
 
-    @property
+    @cached_property
     def param_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.params)
 

@@ -10,7 +10,7 @@ optional checker callables, which return CockroachDB's message or None.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -114,17 +114,17 @@ def _statement(
         ))
 
 
-def _slot_value(tok: Token) -> tuple[str, list[int]] | None:
-    """The value of a string or bare-word slot and, per character, its absolute offset."""
+def _slot_value(tok: Token) -> tuple[str, Sequence[int]] | None:
+    """The value of a string or bare-word slot and, per character (plus one past the end), its
+    offset in the token's text."""
     if tok.kind is TokenKind.STRING:
         try:
-            value, offs = decode_with_offsets(tok.text)
+            return decode_with_offsets(tok.text)
         except ValueError:
             return None
-        return value, [tok.start + o for o in offs]
     word = bare_word(tok)
     if word is not None:
-        return word, list(range(tok.start, tok.end + 1))
+        return word, range(len(word) + 1)
     return None
 
 
@@ -182,7 +182,7 @@ def _incremental(path: str, tok: Token, what: str, clause: str, out: list[Diagno
 class _UriCheck:
     """Static checks of one URI value, placing each finding on the characters it is about."""
 
-    def __init__(self, value: str, offs: list[int], tok: Token, severity: Severity,
+    def __init__(self, value: str, offs: Sequence[int], tok: Token, severity: Severity,
                  out: list[Diagnostic], clause: str) -> None:
         self.value = value
         self.offs = offs
@@ -194,7 +194,7 @@ class _UriCheck:
     def add(self, a: int, b: int, message: str, code: str, severity: Severity | None = None) -> None:
         """A diagnostic over value[a:b] (the whole literal when the range is empty)."""
         if b > a:
-            start, end = self.offs[a], self.offs[b]
+            start, end = self.tok.start + self.offs[a], self.tok.start + self.offs[b]
         else:
             start, end = self.tok.start, self.tok.end
         self.out.append(Diagnostic(start, end, severity or self.severity, message, code))

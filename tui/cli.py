@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo"]:
         return demo_main(argv[1:])
+    if argv[:1] == ["shell"]:
+        return shell_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.external_io_dir:
         os.environ["REWRAP_EXTERNAL_IO_DIR"] = str(Path(args.external_io_dir).resolve())
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     elif not sys.stdin.isatty():
         sql = sys.stdin.read()
     else:
-        return show_demo(args.format)
+        return app_main(args)
     if args.concurrency < 1:
         print("rewrap: --concurrency must be at least 1", file=sys.stderr)
         return EXIT_USAGE
@@ -147,6 +149,29 @@ def run_batch(
                 print(f"ERROR: {len(failed)} of {len(result.rows)} backups failed", file=err)
             return EXIT_FAILED
     return EXIT_OK
+
+
+def app_main(args: argparse.Namespace) -> int:
+    """The Textual app (imported only here); until it exists, the demo in batch mode."""
+    try:
+        from tui.app import run_app
+    except ModuleNotFoundError as e:
+        if e.name != "tui.app":
+            raise
+        return show_demo(args.format)
+    return run_app(args)
+
+
+def shell_main(argv: list[str]) -> int:
+    """`rewrap shell`: the prompt-toolkit line shell (imported only here)."""
+    try:
+        from tui.shell import main as run_shell
+    except ModuleNotFoundError as e:
+        if e.name != "tui.shell":
+            raise
+        print("rewrap shell is not available in this build yet", file=sys.stderr)
+        return EXIT_USAGE
+    return run_shell(argv)
 
 
 def demo_main(argv: list[str]) -> int:

@@ -52,9 +52,11 @@ def parse_info(name: str, data: bytes) -> dict[bytes, bytes]:
     return entries
 
 
-def all_entries(backup_dir: Path) -> dict[str, dict[bytes, bytes]]:
-    """file name -> map, asserting that every ENCRYPTION-INFO* file is whole and parseable."""
-    return {name: parse_info(name, data) for name, data in encryption_files(backup_dir).items()}
+def all_entries(backup_dir: Path, skip: tuple[str, ...] = ()) -> dict[str, dict[bytes, bytes]]:
+    """file name -> map, asserting that every ENCRYPTION-INFO* file (but `skip`) is whole and
+    parseable."""
+    files = encryption_files(backup_dir)
+    return {name: parse_info(name, data) for name, data in files.items() if name not in skip}
 
 
 def key_count(backup_dir: Path, key_id: str) -> int:
@@ -78,10 +80,10 @@ def chain_manifests(coll_dir: Path, subdir: str) -> list[Path]:
     return found
 
 
-def data_key(coll_dir: Path, subdir: str, key_id: str) -> bytes:
+def data_key(coll_dir: Path, subdir: str, key_id: str, skip: tuple[str, ...] = ()) -> bytes:
     """Unwrap the data key for `key_id` from any ENCRYPTION-INFO* file (testkms rule)."""
     h = hashlib.sha256(key_id.encode()).digest()
-    for name, entries in all_entries(coll_dir / subdir.strip("/")).items():
+    for name, entries in all_entries(coll_dir / subdir.strip("/"), skip).items():
         if h in entries:
             key = fx.testkms_unwrap(key_id, entries[h])
             assert len(key) == 32, f"{name}: unwrapped key has {len(key)} bytes"
@@ -89,9 +91,12 @@ def data_key(coll_dir: Path, subdir: str, key_id: str) -> bytes:
     raise AssertionError(f"no ENCRYPTION-INFO file of {subdir} holds key id {key_id!r}")
 
 
-def open_chain(coll_dir: Path, subdir: str, key_id: str) -> int:
-    """Decrypt every manifest of the chain with the key `key_id` unwraps; returns how many."""
-    key = data_key(coll_dir, subdir, key_id)
+def open_chain(coll_dir: Path, subdir: str, key_id: str, skip: tuple[str, ...] = ()) -> int:
+    """Decrypt every manifest of the chain with the key `key_id` unwraps; returns how many.
+
+    Every ENCRYPTION-INFO* file but those in `skip` must parse whole.
+    """
+    key = data_key(coll_dir, subdir, key_id, skip)
     manifests = chain_manifests(coll_dir, subdir)
     for path in manifests:
         stored = path.read_bytes()

@@ -1,0 +1,68 @@
+"""Statement history shared by the TUI and the line shell: redacted, across runs, mode 0600.
+
+One statement per entry; the file is JSON lines so multi-line statements survive. Every entry is
+redacted with the one redaction function before it touches the disk (statements are stored as
+syntax.format_statement(..., redact=True) when they parse, else with each quoted URI redacted).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from syntax.uri import redact_uri
+
+MAX_ENTRIES = 5000
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+
+
+def history_path() -> Path:
+    from engine.paths import data_dir
+
+    return data_dir() / "history"
+
+
+def redact_statement(text: str) -> str:
+    """The statement with every secret inside a quoted URI replaced by `redacted`."""
+
+    def one(m: re.Match[str]) -> str:
+        inner = m.group(1).replace("''", "'")
+        return "'" + redact_uri(inner).replace("'", "''") + "'"
+
+    return _QUOTED.sub(one, text)
+
+
+class History:
+    """Append-only history file; `entries()` oldest first."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or history_path()
+
+    def append(self, statement: str) -> None:
+        text = redact_statement(statement.strip())
+        if not text:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, (json.dumps(text) + "\n").encode())
+        finally:
+            os.close(fd)
+
+    def entries(self) -> list[str]:
+        try:
+            lines = self.path.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines[-MAX_ENTRIES:]:
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, str):
+                out.append(value)
+        return out
