@@ -134,6 +134,13 @@ class _Completer:
         self.subdirs = subdirs
         self.kms_history = kms_history
         self.out: list[Completion] = []
+        self._slots: list[Slot] | None = None
+
+    def slots(self, stmt: list[Token]) -> list[Slot]:
+        """The whole statement's walk, done once per call."""
+        if self._slots is None:
+            self._slots = walk(stmt).slots
+        return self._slots
 
     def add(self, text: str, start: int, kind: str, detail: str) -> None:
         self.out.append(Completion(text, start, self.cursor, kind, detail))
@@ -210,7 +217,7 @@ class _Completer:
         if self.cursor < content_start:
             return
         raw = self.text[content_start : self.cursor]
-        slot = next((s for s in walk(stmt).slots if s.token == cur), None)
+        slot = next((s for s in self.slots(stmt) if s.token == cur), None)
         role = slot.role if slot is not None else (exp.role if exp is not None else None)
         if role is None or role == PASSPHRASE:
             return
@@ -274,7 +281,7 @@ class _Completer:
         """Subdirectories of the statement's collection starting with `prefix` (one call)."""
         if self.subdirs is None:
             return []
-        collection = _collection(walk(stmt).slots, stmt)
+        collection = _collection(self.slots(stmt), stmt)
         if collection is None:
             return []
         provider, self.subdirs = self.subdirs, None  # at most one call per completion
