@@ -1,8 +1,13 @@
 """The `rewrap` command: batch mode, `rewrap demo`, and (when built) the TUI and shell.
 
 Exit codes: 0 every statement succeeded; 1 a statement failed (its error is on stderr, and later
-statements did not run); 2 usage error. stdout carries results only; errors, notices and progress
-go to stderr.
+statements did not run; a syntax error anywhere in the script counts, and then nothing runs);
+2 usage error (bad flags, unreadable -f FILE). stdout carries results only; errors, notices and
+progress go to stderr. Progress lines are written only when stderr is a terminal or with
+--progress; with --format json every event is a JSON line on stderr (scripts asked for it).
+
+Startup cost matters for scripts: nothing beyond the standard library is imported before the SQL
+is known, and textual / prompt_toolkit only by the TUI and the shell (tests/bench/bench_startup.py).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+FORMATS = ("table", "tsv", "csv", "json")  # tui/output.py writes each
 DEMO_DIR_NAME = "demo"
 
 
@@ -37,7 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("-e", "--execute", metavar="SQL", action="append", help="run SQL (repeatable)")
     src.add_argument("-f", "--file", metavar="FILE", help="run the SQL in FILE")
-    p.add_argument("--format", choices=("table", "tsv", "json"), default="table")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="how result rows are written to stdout: aligned table (default), tsv, csv, or JSON lines",
+    )
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="write ALTER BACKUP progress lines to stderr even when it is not a terminal "
+        "(with --format json, JSON events are always written)",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -101,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         err=sys.stderr,
         dry_run=args.dry_run,
         concurrency=args.concurrency,
+        progress=args.progress,
     )
 
 
@@ -112,8 +130,10 @@ def run_batch(
     err: TextIO,
     dry_run: bool = False,
     concurrency: int = 8,
+    progress: bool = False,
 ) -> int:
-    """Parse and run every statement; stop at the first failure."""
+    """Parse and run every statement; stop at the first failure. `progress` forces progress
+    output on `err` even when it is not a terminal."""
     from engine.errors import RewrapError
     from engine.execute import Executor
     from engine.paths import audit_journal_path
@@ -121,7 +141,7 @@ def run_batch(
     from syntax import SQLSyntaxError, parse
 
     from tui.output import write_rows
-    from tui.progress import JSONProgress, LineProgress
+    from tui.progress import batch_progress
 
     try:
         statements = parse(sql)
@@ -131,10 +151,10 @@ def run_batch(
     executor = Executor(
         dry_run=dry_run, concurrency=concurrency, journal=AuditJournal(audit_journal_path())
     )
-    progress = JSONProgress(err) if fmt == "json" else LineProgress(err)
+    sink = batch_progress(fmt, err, forced=progress)
     for stmt in statements:
         try:
-            result = executor.run(stmt, progress=progress)
+            result = executor.run(stmt, progress=sink)
         except RewrapError as e:
             print(f"ERROR: {e}", file=err)
             return EXIT_FAILED

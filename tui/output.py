@@ -1,4 +1,4 @@
-"""Result rows as text: aligned tables like `cockroach sql`, TSV, and JSON lines."""
+"""Result rows as text: aligned tables like `cockroach sql`, TSV, CSV and JSON lines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-FORMATS = ("table", "tsv", "json")
+FORMATS = ("table", "tsv", "csv", "json")
 
 
 def cell_text(v: Any) -> str:
@@ -32,10 +32,11 @@ def write_rows(out: TextIO, fmt: str, columns: Sequence[str], rows: Sequence[Seq
     if fmt == "json":
         for row in rows:
             out.write(json.dumps({c: json_value(v) for c, v in zip(columns, row)}) + "\n")
-    elif fmt == "tsv":
-        out.write("\t".join(columns) + "\n")
+    elif fmt in ("csv", "tsv"):
+        comma = "," if fmt == "csv" else "\t"
+        out.write(csv_line(columns, comma))
         for row in rows:
-            out.write("\t".join(cell_text(v).replace("\t", " ") for v in row) + "\n")
+            out.write(csv_line([cell_text(v) for v in row], comma))
     else:
         write_table(out, columns, rows)
 
@@ -55,3 +56,24 @@ def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[Any
 
 def _numeric(text: str) -> bool:
     return text.lstrip("-").isdigit()
+
+
+def csv_line(fields: Sequence[str], comma: str = ",") -> str:
+    """One record as `cockroach sql --format=csv` (comma ",") or `--format=tsv` (tab) writes it.
+
+    cockroach's csvReporter (pkg/cli/clisqlexec/format_table.go) writes both through its fork of
+    Go's encoding/csv (pkg/util/encoding/csv/writer.go) with defaults, Comma set to tab for TSV:
+    "\\n" line ends; a field is quoted (inner quotes doubled) when it holds the delimiter, a
+    double quote, CR or LF, starts with white space, or is exactly `\\.`; the empty string is not
+    quoted. Python's csv module does not quote a leading space, hence this function.
+    """
+    return comma.join(_csv_field(f, comma) for f in fields) + "\n"
+
+
+def _csv_field(field: str, comma: str) -> str:
+    needs = (
+        field == "\\."
+        or any(c in field for c in (comma, '"', "\r", "\n"))
+        or field[:1].isspace()
+    )
+    return '"' + field.replace('"', '""') + '"' if needs else field

@@ -1,11 +1,41 @@
-"""Batch mode's consumer of the engine's event stream: plain lines, or JSON lines, on stderr."""
+"""Batch mode's consumer of the engine's event stream: plain lines, or JSON lines, on stderr.
+
+Plain progress lines are written only when someone can see them (stderr is a terminal) or they
+were asked for (`--progress`), so a script's stderr holds only errors and notices. `--format json`
+is a script asking for machine-readable output: its JSON events always go to stderr, where every
+line then is one JSON object (tests/rewrap/test_rewrap_cli.py relies on that).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import TextIO
 
-from engine.rewrap.events import BackupFinished, Event, Finished, Notice, PlanReady, Status
+from engine.rewrap.events import (
+    BackupFinished,
+    Event,
+    Finished,
+    Notice,
+    PlanReady,
+    ProgressSink,
+    Status,
+    ignore,
+)
+
+
+def batch_progress(fmt: str, err: TextIO, *, forced: bool = False) -> ProgressSink:
+    """The sink batch mode uses: JSON events with --format json; else plain lines when stderr
+    is a terminal or --progress was given; else none."""
+    if fmt == "json":
+        return JSONProgress(err)
+    return LineProgress(err) if forced or _isatty(err) else ignore
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or not a real file
+        return False
 
 
 class LineProgress:

@@ -15,20 +15,27 @@ disabled) do not apply outside a cluster.
 
 MasterKeyID is `strings.TrimPrefix(URL.Path, "/")`: the key id, key ARN, alias or alias ARN
 exactly as typed (decoded path), never normalised (so an alias and its key ARN are different
-entries). KMS calls (kms:Encrypt / kms:Decrypt with KeyId = that string, no encryption context)
-come with boto3 in a later issue; until then the opened KMS is a PlannedKMS.
+entries).
+
+Calls (aws_kms.go Encrypt/Decrypt): kms:Encrypt with KeyId = the master key id and Plaintext =
+the data key; kms:Decrypt with KeyId = the master key id and the CiphertextBlob; no encryption
+context, no GenerateDataKey. The client uses REGION, AWS_ENDPOINT (also for STS), static keys
+(AUTH specified) or the default chain (implicit), then the ASSUME_ROLE chain: each delegate's
+credentials assume the next role, the last role is the one used. boto3 is imported on the first
+call only; botocore's "standard" retry mode retries throttling, 5xx and connection errors.
 """
 
 from __future__ import annotations
 
+import threading
 from types import MappingProxyType
+from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
 from .gourl import GoURL, GoURLError
 from .gourl import parse as go_parse
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, parse_role_chain
 from .params import unsupported_auth
-from .planned import PlannedKMS
 from syntax.uri import redact_uri as redact_kms_uri
 
 ACCESS_KEY = "AWS_ACCESS_KEY_ID"
@@ -96,5 +103,117 @@ def parse(uri: str, url: GoURL) -> KMSURI:
     )
 
 
+DEFAULT_MAX_ATTEMPTS = 5  # first try + 4 retries with exponential backoff
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+
+class AwsKMS(KMS):
+    """One AWS KMS key; the boto3 client is built on the first call and shared by threads."""
+
+    def __init__(self, parsed: KMSURI, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+        super().__init__(parsed)
+        self.max_attempts = max_attempts
+        self._lock = threading.Lock()
+        self._client: Any = None
+
+    def _kms(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = self._build()
+                except KMSError:
+                    raise
+                except Exception as e:  # e.g. botocore's "Invalid endpoint"
+                    raise KMSError(
+                        f"could not initialize an aws config: {_cause(e)}", self.redacted_uri
+                    ) from None
+            return self._client
+
+    def _build(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        p, d = self.parsed.params, self.parsed.derived
+        session = boto3.session.Session()
+        config = Config(
+            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            max_pool_connections=32,
+        )
+        kw: dict[str, Any] = {"region_name": p[REGION], "config": config}
+        if d.get("endpoint_url"):
+            kw["endpoint_url"] = d["endpoint_url"]
+        if p.get(AUTH_PARAM, "") in ("", AUTH_SPECIFIED):
+            kw["aws_access_key_id"] = p[ACCESS_KEY]
+            kw["aws_secret_access_key"] = p[SECRET]
+            kw["aws_session_token"] = p.get(SESSION_TOKEN) or None
+        if d.get("assume_role"):
+            chain = [r for r in d.get("delegate_roles", "").split(",") if r] + [d["assume_role"]]
+            for entry in chain:
+                arn, external_id = _split_role(entry)
+                sts = session.client("sts", **kw)
+                args: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": "rewrap"}
+                if external_id:
+                    args["ExternalId"] = external_id
+                try:
+                    creds = sts.assume_role(**args)["Credentials"]
+                except Exception as e:
+                    raise KMSError(f"AssumeRole {arn}: {_cause(e)}", self.redacted_uri) from None
+                kw["aws_access_key_id"] = creds["AccessKeyId"]
+                kw["aws_secret_access_key"] = creds["SecretAccessKey"]
+                kw["aws_session_token"] = creds["SessionToken"]
+        return session.client("kms", **kw)
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        try:
+            out = self._kms().encrypt(KeyId=self.master_key_id, Plaintext=bytes(plaintext))
+        except KMSError:
+            raise
+        except Exception as e:
+            raise KMSError(f"aws kms Encrypt: {_cause(e)}", self.redacted_uri) from None
+        return bytes(out["CiphertextBlob"])
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        try:
+            out = self._kms().decrypt(KeyId=self.master_key_id, CiphertextBlob=bytes(ciphertext))
+        except KMSError:
+            raise
+        except Exception as e:
+            raise KMSError(f"aws kms Decrypt: {_cause(e)}", self.redacted_uri) from None
+        # a bytearray, so callers can wipe the plaintext data key after use
+        return bytearray(out["Plaintext"])  # type: ignore[return-value]
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+
+def _split_role(entry: str) -> tuple[str, str]:
+    """`<roleARN>[;external_id=<id>]` (cloud.ParseRoleProvidersString)."""
+    arn, *opts = entry.split(";")
+    external_id = ""
+    for opt in opts:
+        name, _, value = opt.partition("=")
+        if name == "external_id":
+            external_id = value
+    return arn, external_id
+
+
+def _cause(e: Exception) -> str:
+    """Code, message and HTTP status of a botocore error; never credentials."""
+    response = getattr(e, "response", None)
+    if isinstance(response, dict):
+        err = response.get("Error", {})
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        text = ": ".join(str(x) for x in (err.get("Code", ""), err.get("Message", "")) if x)
+        text = text or "error"
+        return f"{text} (HTTP {status})" if status else text
+    return f"{type(e).__name__}: {e}"
+
+
 def open_kms(parsed: KMSURI, env: KMSEnv) -> KMS:
-    return PlannedKMS(parsed)
+    return AwsKMS(parsed)

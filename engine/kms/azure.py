@@ -21,18 +21,28 @@ and `azure_storage.go` (azureAuthMethod, param names), in CockroachDB's order:
    AzureStackCloud needs an environment file, which we do not read (clear error instead);
 7. path must split into exactly two parts -> `azure kms key must be of form 'id/version'`.
 
-MasterKeyID is the key *name* only; the version is pinned for encrypt/decrypt (Key Vault
-encrypt/decrypt, RSA-OAEP-256, with azure-keyvault-keys in a later issue; PlannedKMS for now).
+MasterKeyID is the key *name* only; the version is pinned for encrypt/decrypt.
+
+Calls (`azureKMS.Encrypt/Decrypt` in azure_kms.go): Key Vault encrypt / decrypt of the 32-byte
+data key with RSA-OAEP-256 on `<vault>/keys/<name>/<version>`, through azure-keyvault-keys'
+CryptographyClient (imported on first use). The SDK first tries `GET key` and then encrypts
+locally with the public key (same RSA-OAEP-256 ciphertext format); a principal holding only the
+encrypt/decrypt data actions CockroachDB documents gets 403 there and the SDK falls back to
+the remote encrypt. Decrypt always goes to the vault. Credentials as CockroachDB: explicit ->
+ClientSecretCredential (authority host of AZURE_ENVIRONMENT's cloud), implicit ->
+DefaultAzureCredential (which also reads a workload-identity token file).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from types import MappingProxyType
+from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, KMSUnsupportedError, checked_key_id
 from .gourl import GoURL, go_quote
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, unsupported_auth
-from .planned import PlannedKMS
 from syntax.uri import redact_uri as redact_kms_uri
 
 VAULT_NAME = "AZURE_VAULT_NAME"
@@ -118,5 +128,155 @@ def parse(uri: str, url: GoURL) -> KMSURI:
     )
 
 
+# go-autorest ActiveDirectoryEndpoint host per cloud (client-secret token authority).
+AUTHORITY_HOST = {
+    "AZURECHINACLOUD": "login.chinacloudapi.cn",
+    "AZUREGERMANCLOUD": "login.microsoftonline.de",
+    "AZUREUSGOVERNMENT": "login.microsoftonline.us",
+    "AZUREUSGOVERNMENTCLOUD": "login.microsoftonline.us",
+}
+STATIC_TEST_CREDENTIAL = "static"
+
+
+class StaticTestCredential:
+    """TEST ONLY: a TokenCredential that hands out a fixed fake token, for the fake Key Vault.
+
+    Selected only by KMSEnv.azure_credential == "static" (REWRAP_TEST_AZURE_CREDENTIAL=static);
+    no URI can select it, and a real vault rejects its token.
+    """
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken("rewrap-static-test-token", int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        from azure.core.credentials import AccessTokenInfo
+
+        return AccessTokenInfo("rewrap-static-test-token", int(time.time()) + 3600)
+
+
+class AzureKMS(KMS):
+    """One Key Vault key version; the SDK client is built on the first call and reused."""
+
+    def __init__(self, parsed: KMSURI, env: KMSEnv) -> None:
+        super().__init__(parsed)
+        self._env = env
+        self.vault_url = (env.azure_vault_url or parsed.derived["vault_url"]).rstrip("/")
+        self.key_version = parsed.derived["key_version"]
+        self.key_id = f"{self.vault_url}/keys/{self.master_key_id}" + (
+            f"/{self.key_version}" if self.key_version else ""
+        )
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def _crypto(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                from azure.keyvault.keys.crypto import CryptographyClient
+
+                kwargs: dict[str, Any] = dict(
+                    retry_total=4, retry_connect=2, retry_read=2, retry_status=4,
+                    retry_backoff_factor=0.5, retry_backoff_max=8,
+                    connection_timeout=10, read_timeout=30,
+                )
+                if self._env.azure_vault_url:
+                    # test-only vault on 127.0.0.1: its challenge names vault.azure.net
+                    kwargs["verify_challenge_resource"] = False
+                if self._env.azure_tls_ca:
+                    kwargs["connection_verify"] = self._env.azure_tls_ca
+                self._client = CryptographyClient(self.key_id, self._credential(), **kwargs)
+            return self._client
+
+    def _credential(self) -> Any:
+        injected = self._env.azure_credential
+        if injected == STATIC_TEST_CREDENTIAL:
+            return StaticTestCredential()
+        if injected is not None:
+            if not hasattr(injected, "get_token"):
+                raise KMSError(
+                    f"test setting azure_credential must be {STATIC_TEST_CREDENTIAL!r} or a "
+                    "TokenCredential",
+                    self.redacted_uri,
+                )
+            return injected
+        params = self.parsed.params
+        if self.parsed.derived["auth"] == "implicit":
+            from azure.identity import DefaultAzureCredential
+
+            return DefaultAzureCredential()
+        from azure.identity import ClientSecretCredential
+
+        authority = AUTHORITY_HOST.get(
+            (params.get(ENVIRONMENT) or "AzurePublicCloud").upper(), "login.microsoftonline.com"
+        )
+        return ClientSecretCredential(
+            params[TENANT_ID], params[CLIENT_ID], params[CLIENT_SECRET], authority=authority
+        )
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        from azure.keyvault.keys.crypto import EncryptionAlgorithm
+
+        try:
+            result = self._crypto().encrypt(EncryptionAlgorithm.rsa_oaep_256, bytes(plaintext))
+        except Exception as e:  # noqa: BLE001 - mapped to KMSError
+            raise self._error("encrypt", e) from None
+        return bytes(result.ciphertext)
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        from azure.keyvault.keys.crypto import EncryptionAlgorithm
+
+        try:
+            result = self._crypto().decrypt(EncryptionAlgorithm.rsa_oaep_256, bytes(ciphertext))
+        except Exception as e:  # noqa: BLE001 - mapped to KMSError
+            raise self._error("decrypt", e) from None
+        return bytes(result.plaintext)
+
+    def _error(self, op: str, e: Exception) -> KMSError:
+        """A KMSError naming the key, the vault and the cause; never the client secret."""
+        if isinstance(e, KMSError):
+            return e
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceNotFoundError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
+
+        key = f"key {self.master_key_id}/{self.key_version} in {self.vault_url}"
+        detail = self._first_line(e)
+        if isinstance(e, ResourceNotFoundError):
+            cause = f"{key} not found ({detail})"
+        elif isinstance(e, ClientAuthenticationError):
+            cause = f"authentication to {self.vault_url} failed: {detail}"
+        elif isinstance(e, HttpResponseError) and e.status_code:
+            code = getattr(e, "error_code", None) or e.reason or ""
+            cause = f"{key}: HTTP {e.status_code} {code}: {detail}"
+        elif isinstance(e, (ServiceRequestError, ServiceResponseError)):
+            cause = f"cannot reach {self.vault_url}: {detail}"
+        else:
+            cause = f"{key}: {type(e).__name__}: {detail}"
+        return KMSError(f"azure kms {op} failed: {cause}", self.redacted_uri)
+
+    def _first_line(self, e: Exception) -> str:
+        lines = (getattr(e, "message", None) or str(e) or "").strip().splitlines()
+        # Key Vault errors read "(Code) message"; keep the first line only.
+        line = lines[0] if lines else type(e).__name__
+        secret = self.parsed.params.get(CLIENT_SECRET)
+        if secret:
+            line = line.replace(secret, "redacted")
+        return line[:300]
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - best effort
+                pass
+
+
 def open_kms(parsed: KMSURI, env: KMSEnv) -> KMS:
-    return PlannedKMS(parsed)
+    return AzureKMS(parsed, env)

@@ -1,0 +1,1 @@
+"""Modal screens: key rotation, help, secret prompt, add collection."""

@@ -1,0 +1,50 @@
+"""F1: what every key does."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# rewrap
+
+A console for CockroachDB encrypted backup collections.
+
+| key | where | does |
+|---|---|---|
+| F5, Ctrl+J | editor | run the statement under the cursor, the selection, or every statement when the cursor is past the last `;` |
+| Ctrl+Space, Tab | editor | open completions; arrows move, Enter/Tab accept, Esc closes |
+| Ctrl+Up / Ctrl+Down | editor | older / newer statement from the history |
+| i / s / k | browser | insert the node's path / SHOW BACKUP / Add key (guided rotation) |
+| c / y | results | copy the cell / the row |
+| Esc, Ctrl+C | progress | cancel the running ALTER BACKUP (between steps; every backup stays readable) |
+| F2 / F3 / F4 | anywhere | focus editor / browser / results |
+| Ctrl+P | anywhere | command palette: every action, add a collection, themes |
+| F1 | anywhere | this help |
+| Ctrl+Q | anywhere | quit |
+
+Statements: `SHOW BACKUPS IN '<collection>'`, `SHOW BACKUP [FROM] <subdir|LATEST> IN '<collection>'
+WITH KMS = '<uri>'`, `SHOW BACKUP KEYS FROM LATEST IN '<collection>'`,
+`ALTER BACKUP LATEST IN '<collection>' ADD NEW_KMS = '<new>' WITH OLD_KMS = '<old>'`,
+`ALTER BACKUP ALL IN '<collection>' ADD ...`.
+
+Secrets in URIs are never shown: they are redacted everywhere a URI is displayed or stored.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; height: 85%; border: thick $primary; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,341 @@
+"""`rewrap shell`: a prompt-toolkit line shell in the manner of pgcli and `cockroach sql`.
+
+Colours come from syntax/'s Pygments lexer, completion from syntax.complete (threaded, with
+subdirectories listed in the background), the bottom toolbar from syntax.diagnose. Input is
+multi-line and runs when it ends with `;` (or is a `\\` command). History is tui/history.py's
+redacted 0600 file, shared with the TUI. A statement runs in a worker thread; Ctrl+C cancels it
+(ALTER BACKUP stops at the next step boundary, leaving every backup readable; a read is
+abandoned) and the session carries on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application.current import get_app
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.completion import ThreadedCompleter
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
+from pygments.styles import get_style_by_name
+
+from engine.errors import RewrapError
+from engine.execute import Executor, Result
+from engine.rewrap.events import CancelToken, ProgressSink, ignore
+from syntax import SQLSyntaxError, ast, diagnose, parse
+from syntax.lexer import RewrapLexer
+from syntax.tokens import TokenKind, significant, tokenize
+from syntax.uri import redact_uri
+
+from tui.output import write_table
+from tui.shell_complete import SQLCompleter, SubdirCache
+from tui.shell_history import ShellHistory
+from tui.shell_progress import ShellProgress
+
+EXIT_OK, EXIT_USAGE = 0, 2
+PROMPT = "rewrap> "
+QUIT_WORDS = frozenset({"quit", "exit", "\\q"})
+
+HELP = """\
+Statements run when the input ends with ';' (Enter before that starts a new line;
+Alt+Enter runs at once):
+  SHOW BACKUPS IN '<collection>';
+  SHOW BACKUP [FROM] <subdir|LATEST> IN '<collection>' WITH KMS = '<uri>';
+  SHOW BACKUP KEYS FROM <subdir|LATEST> IN '<collection>' [WITH KMS = '<uri>'];
+  ALTER BACKUP <subdir|LATEST|ALL> IN '<collection>' ADD NEW_KMS = '<uri>' WITH OLD_KMS = '<uri>';
+Keys: Tab completes (subdirectories are listed in the background), Ctrl+R searches history,
+Right arrow takes a suggestion from history, Ctrl+C clears the input or cancels a running
+statement, Ctrl+D or \\q quits.
+Commands: \\? this help, \\q quit."""
+
+SHELL_STYLE = {
+    "pygments.literal.string.uri.secret": "reverse",  # a secret on screen should be obvious
+    "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
+    "bottom-toolbar.error": "noreverse bg:#5f0000 #ffffff",
+    "bottom-toolbar.warning": "noreverse bg:#5f5f00 #ffffff",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rewrap shell",
+        description="A line shell for rewrap's SQL: highlighting, completion, history.",
+    )
+    p.add_argument(
+        "--external-io-dir",
+        metavar="DIR",
+        help="where nodelocal://self/... resolves (env REWRAP_EXTERNAL_IO_DIR)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="ALTER BACKUP checks everything and writes nothing",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="backups rewrapped at once by ALTER BACKUP ALL (default 8)",
+    )
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """Run the shell until \\q or Ctrl+D; 2 on a usage error (bad flags, no terminal)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    if args.concurrency < 1:
+        print("rewrap shell: --concurrency must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "rewrap shell needs a terminal; for scripts use `rewrap -e SQL`, `rewrap -f FILE` "
+            "or pipe SQL into `rewrap`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.external_io_dir:
+        os.environ["REWRAP_EXTERNAL_IO_DIR"] = str(Path(args.external_io_dir).resolve())
+    from engine.paths import audit_journal_path
+    from engine.rewrap.journal import AuditJournal
+
+    executor = Executor(
+        dry_run=args.dry_run,
+        concurrency=args.concurrency,
+        journal=AuditJournal(audit_journal_path()),
+    )
+    return Shell(executor).run()
+
+
+def input_is_complete(text: str) -> bool:
+    """Whether Enter should run the input: empty, a `\\` command or quit word, or SQL whose last
+    real token is `;` (a `;` inside a string or comment does not count)."""
+    stripped = text.strip()
+    if not stripped or stripped.startswith("\\") or stripped.lower() in QUIT_WORDS:
+        return True
+    toks = significant(tokenize(text))
+    return bool(toks) and toks[-1].kind is TokenKind.PUNCTUATION and toks[-1].text == ";"
+
+
+def kms_uris(stmt: ast.Statement) -> list[str]:
+    """The KMS URIs a statement names, for completion later in the session (memory only)."""
+    values: list[Any] = []
+    if isinstance(stmt, ast.AlterBackup):
+        for command in stmt.commands:
+            values += [*command.new_kms, *command.old_kms]
+    elif isinstance(stmt, ast.ShowBackup):
+        values += stmt.options.kms or ()
+    elif isinstance(stmt, ast.ShowBackupKeys):
+        values += stmt.kms or ()
+    return [v for v in values if isinstance(v, str)]
+
+
+_URI_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+
+
+def redact_text(text: str) -> str:
+    """Any URI-looking piece of free text redacted (for messages we did not compose)."""
+    return _URI_LIKE.sub(lambda m: redact_uri(m.group(0)), text)
+
+
+class Shell:
+    """One session: the prompt, the executor, the KMS URIs used so far, the subdir cache."""
+
+    def __init__(self, executor: Executor, *, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.executor = executor
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.kms_seen: list[str] = []
+        self.subdirs = SubdirCache(self._list_subdirs, on_loaded=self._subdirs_loaded)
+        self._diag_cache: tuple[str, list[Any]] = ("", [])
+        self.session: PromptSession[str] = PromptSession(
+            message=PROMPT,
+            multiline=Condition(lambda: not input_is_complete(self.session.default_buffer.text)),
+            prompt_continuation=lambda width, line, soft: "-> ".rjust(width),
+            lexer=PygmentsLexer(RewrapLexer),
+            completer=ThreadedCompleter(SQLCompleter(self.subdirs, lambda: self.kms_seen)),
+            complete_while_typing=True,
+            history=ShellHistory(),
+            auto_suggest=AutoSuggestFromHistory(),
+            bottom_toolbar=self.toolbar,
+            style=merge_styles(
+                [style_from_pygments_cls(get_style_by_name("native")), Style.from_dict(SHELL_STYLE)]
+            ),
+            include_default_pygments_style=False,
+        )
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.err.write("rewrap shell: end statements with ';'. \\? for help, \\q to quit.\n")
+        while True:
+            try:
+                text = self.session.prompt()
+            except KeyboardInterrupt:
+                continue  # Ctrl+C at the prompt clears the input, as in pgcli
+            except EOFError:
+                return EXIT_OK
+            if not self.handle(text):
+                return EXIT_OK
+
+    def handle(self, text: str) -> bool:
+        """Run one input; False means quit."""
+        stripped = text.strip()
+        if not stripped:
+            return True
+        if stripped.lower() in QUIT_WORDS:
+            return False
+        if stripped.startswith("\\"):
+            return self.command(stripped)
+        self.run_script(text)
+        return True
+
+    def command(self, text: str) -> bool:
+        name = text.split()[0]
+        if name in ("\\?", "\\h", "\\help"):
+            self.out.write(HELP + "\n")
+        else:
+            self.err.write(f"unknown command {name}: \\? lists the commands\n")
+        return True
+
+    def run_script(self, text: str) -> None:
+        try:
+            statements = parse(text)
+        except SQLSyntaxError as e:
+            self.err.write(f"ERROR: {e}\n")
+            return
+        for stmt in statements:
+            for uri in kms_uris(stmt):
+                if uri in self.kms_seen:
+                    self.kms_seen.remove(uri)
+                self.kms_seen.insert(0, uri)
+            if not self.run_statement(stmt):
+                return  # like cockroach sql: the rest of the input does not run after an error
+
+    # -- one statement in a worker thread --------------------------------------------------------
+
+    def run_statement(self, stmt: ast.Statement) -> bool:
+        """Run `stmt` off the main thread so Ctrl+C reaches us; True if it succeeded."""
+        cancel = CancelToken()
+        is_alter = isinstance(stmt, ast.AlterBackup)
+        bar = ShellProgress(self.err) if is_alter and _isatty(self.err) else None
+        sink: ProgressSink = bar if bar is not None else ignore
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["result"] = self.executor.run(stmt, progress=sink, cancel=cancel)
+            except RewrapError as e:
+                box["error"] = str(e)
+            except Exception as e:  # noqa: BLE001 - the session must survive our own bugs
+                box["error"] = f"internal error ({type(e).__name__}): {redact_text(str(e))}"
+
+        worker = threading.Thread(target=work, name="rewrap-statement", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            try:
+                worker.join(0.05)
+            except KeyboardInterrupt:
+                if not is_alter:
+                    # A read has no side effects: abandon it (its thread ends on its own).
+                    self.err.write("\nCancelled.\n")
+                    return False
+                if not cancel.cancelled:
+                    cancel.cancel()
+                    note = "cancelling: backups in progress stop at their next step, none half-written"
+                    if bar is not None:
+                        bar.message(note)
+                    else:
+                        self.err.write(note + "\n")
+        if bar is not None:
+            bar.close()
+        if "error" in box:
+            self.err.write(f"ERROR: {box['error']}\n")
+            return False
+        return self.show(box["result"], cancelled=cancel.cancelled)
+
+    def show(self, result: Result, *, cancelled: bool = False) -> bool:
+        for notice in result.notices:
+            self.err.write(f"NOTICE: {notice}\n")
+        write_table(self.out, result.columns, result.rows)
+        self.out.flush()
+        if cancelled:
+            self.err.write("ALTER BACKUP cancelled: backups marked 'cancelled' were not changed\n")
+            return False
+        if not result.ok:
+            failed = [r for r in result.rows if r[1] == "failed"]
+            self.err.write(f"ERROR: {len(failed)} of {len(result.rows)} backups failed\n")
+            return False
+        return True
+
+    # -- what the prompt shows -------------------------------------------------------------------
+
+    def toolbar(self) -> StyleAndTextTuples:
+        """Live diagnostics for the input (first one, with its position), else a key hint."""
+        text = self.session.default_buffer.text
+        if not text.strip():
+            return [("class:bottom-toolbar", " \\? help  Tab complete  Ctrl+R search history  \\q quit")]
+        if self._diag_cache[0] != text:
+            self._diag_cache = (text, diagnose(text, check_kms_uri=_kms_problem))
+        diags = self._diag_cache[1]
+        if not diags:
+            return [("class:bottom-toolbar", " ok: end with ; to run")]
+        d = diags[0]
+        line = text.count("\n", 0, d.start) + 1
+        col = d.start - (text.rfind("\n", 0, d.start) + 1) + 1
+        more = f"  (+{len(diags) - 1} more)" if len(diags) > 1 else ""
+        style = "class:bottom-toolbar.error" if d.severity == "error" else "class:bottom-toolbar.warning"
+        first_line = d.message.splitlines()[0] if d.message else d.code
+        return [(style, f" {line}:{col} {d.severity}: {first_line}{more}")]
+
+    # -- subdirectory completion -----------------------------------------------------------------
+
+    def _list_subdirs(self, uri: str) -> Sequence[str]:
+        from engine.collection import Collection
+
+        return Collection(self.executor.open_storage(uri)).full_backups()
+
+    def _subdirs_loaded(self, uri: str) -> None:
+        """Called from the listing thread: reopen the menu with the names now known."""
+        app = self.session.app
+        loop = getattr(app, "loop", None)
+        if not app.is_running or loop is None:
+            return
+
+        def refresh() -> None:
+            buffer = self.session.default_buffer
+            if get_app().is_running and buffer.text:
+                buffer.start_completion(select_first=False)
+
+        loop.call_soon_threadsafe(refresh)
+
+
+def _kms_problem(uri: str) -> str | None:
+    """CockroachDB's complaint about a KMS URI (scheme, params), or None; opens nothing."""
+    from engine.kms import parse_kms_uri
+
+    try:
+        parse_kms_uri(uri)
+    except RewrapError as e:
+        return str(e)
+    return None
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,94 @@
+"""The line shell's consumer of the engine's event stream: one progress bar redrawn in place.
+
+The bar shows backups done out of the plan and what the latest backup is doing; anything a person
+must read later (a failed or cancelled backup, a warning) is printed as a line of its own above
+it. The results table follows once the statement returns, so nothing else is repeated here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from typing import TextIO
+
+from engine.rewrap.events import (
+    BackupFinished,
+    BackupStarted,
+    Event,
+    Finished,
+    Notice,
+    PlanReady,
+    Status,
+    StepStarted,
+)
+
+BAR_WIDTH = 24
+CLEAR_LINE = "\r\x1b[K"
+
+
+class ShellProgress:
+    """Draws `ALTER BACKUP [#####.....] 2/5  <backup>: <step>` on a terminal stream."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.total = 0
+        self.done = 0
+        self.current = ""
+        self.note = ""
+        self.drawn = False
+        self.started = time.monotonic()
+        self._lock = threading.Lock()  # events come from worker threads; Ctrl+C from the main one
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, PlanReady):
+                self.total = len(event.backups)
+                self.note = "checking (dry run)" if event.dry_run else "planned"
+            elif isinstance(event, BackupStarted):
+                self.current, self.note = event.backup, "starting"
+            elif isinstance(event, StepStarted):
+                self.current, self.note = event.backup, event.step.value
+            elif isinstance(event, BackupFinished):
+                self.done += 1
+                if event.status in (Status.FAILED, Status.CANCELLED):
+                    detail = f"failed: {event.error}" if event.status is Status.FAILED else "cancelled"
+                    self._line(f"{event.backup}: {detail}")
+                self.current, self.note = event.backup, event.status.value
+            elif isinstance(event, Notice):
+                self._line(f"WARNING: {event.backup}: {event.message}")
+            elif isinstance(event, Finished):
+                self._clear()
+                return
+            self._draw()
+
+    def message(self, text: str) -> None:
+        """A line from the shell itself (e.g. `cancelling ...`), above the bar."""
+        with self._lock:
+            self._line(text)
+            self._draw()
+
+    def close(self) -> None:
+        with self._lock:
+            self._clear()
+
+    def _draw(self) -> None:
+        filled = BAR_WIDTH * self.done // self.total if self.total else 0
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        elapsed = time.monotonic() - self.started
+        text = f"ALTER BACKUP [{bar}] {self.done}/{self.total} {elapsed:4.1f}s  {self.current}: {self.note}"
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        self.out.write(CLEAR_LINE + text[:width])
+        self.out.flush()
+        self.drawn = True
+
+    def _line(self, text: str) -> None:
+        self._clear()
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _clear(self) -> None:
+        if self.drawn:
+            self.out.write(CLEAR_LINE)
+            self.out.flush()
+            self.drawn = False

@@ -1,0 +1,1 @@
+"""What a person sees on the main screen, one widget per module."""

@@ -1,0 +1,109 @@
+"""The collection browser: collections, their full backups (newest first, LATEST marked) and
+each full backup's incrementals, loaded lazily in thread workers when a node is expanded.
+
+The browser does no I/O itself: `lister(node) -> list[NodeRef]` (given by the app) runs in a
+worker, and its answer comes back as a BackupsListed message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from syntax.uri import redact_uri
+from tui.messages import BackupsListed, NodeAction, NodeRef, NodeSelected
+
+Lister = Callable[[NodeRef], list[NodeRef]]
+
+
+def node_label(ref: NodeRef) -> Text:
+    if ref.kind == "collection":
+        return Text(redact_uri(ref.collection), style="bold")
+    if ref.kind == "full":
+        label = Text(ref.subdir)
+        if ref.latest:
+            label.append("  LATEST", style="bold green")
+        return label
+    return Text(ref.path.rsplit("/", 2)[-2] + "/" + ref.path.rsplit("/", 1)[-1], style="italic")
+
+
+class CollectionBrowser(Tree[NodeRef]):
+    BINDINGS = [
+        Binding("i", "node('insert')", "Insert path"),
+        Binding("s", "node('show')", "SHOW BACKUP"),
+        Binding("k", "node('add_key')", "Add key"),
+    ]
+
+    def __init__(self, lister: Lister, **kwargs: object) -> None:
+        super().__init__("collections", **kwargs)  # type: ignore[arg-type]
+        self.show_root = False
+        self.guide_depth = 2
+        self.lister = lister
+        self._loaded: set[int] = set()
+
+    def add_collection(self, uri: str) -> TreeNode[NodeRef]:
+        for child in self.root.children:
+            if child.data is not None and child.data.collection == uri:
+                return child
+        ref = NodeRef("collection", uri)
+        node = self.root.add(node_label(ref), data=ref, allow_expand=True)
+        return node
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        node = event.node
+        if node.id in self._loaded or node.data is None or node.data.kind == "incremental":
+            return
+        self._loaded.add(node.id)
+        node.add_leaf(Text("loading…", style="dim"))
+        ref = node.data
+        node_id = node.id
+        self.run_worker(lambda: self._load(node_id, ref), thread=True, group="browse")
+
+    def _load(self, node_id: int, ref: NodeRef) -> None:
+        try:
+            children, error = self.lister(ref), None
+        except Exception as e:  # noqa: BLE001 - shown in the tree, the app keeps going
+            children, error = [], _safe_error(e)
+        self.post_message(BackupsListed(ref, children, error))
+
+    def on_backups_listed(self, message: BackupsListed) -> None:
+        node = self._find(message.node)
+        if node is None:
+            return
+        node.remove_children()
+        if message.error:
+            node.add_leaf(Text(f"error: {message.error}", style="red"))
+        elif not message.children:
+            node.add_leaf(Text("(empty)", style="dim"))
+        for ref in message.children:
+            node.add(node_label(ref), data=ref, allow_expand=ref.kind == "full")
+
+    def _find(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
+        stack = list(self.root.children)
+        while stack:
+            n = stack.pop()
+            if n.data == ref:
+                return n
+            stack.extend(n.children)
+        return None
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        if event.node.data is not None:
+            self.post_message(NodeSelected(event.node.data))
+
+    def action_node(self, action: str) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            self.notify("select a collection or backup first", severity="warning")
+            return
+        self.post_message(NodeAction(action, node.data))
+
+
+def _safe_error(e: Exception) -> str:
+    from engine.errors import RewrapError
+
+    return str(e) if isinstance(e, RewrapError) else f"{type(e).__name__}"

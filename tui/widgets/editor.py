@@ -1,0 +1,292 @@
+"""The SQL editor: a TextArea coloured by syntax/'s tokens, with completion, live diagnostics,
+run-the-statement-under-the-cursor and history recall.
+
+Typed text stays exactly as typed: no auto-closing quotes or brackets (TextArea has none with
+`language=None`), and the dropdown only takes keys while it is open. The highlight hook
+(`_build_highlight_map`, private in Textual 8.2) is covered by a snapshot test.
+
+`context` lets the rotation modal reuse the editor for a value list: completion and diagnostics
+see `context + text`, so the same grammar answers and offsets are shifted back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from textual import events
+from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import TextArea
+from textual.widgets.text_area import Location, TextAreaTheme
+
+from syntax import Diagnostic, TokenKind, complete, diagnose, split_statements, tokenize
+from tui.messages import (
+    CompletionAccepted,
+    DiagnosticsUpdated,
+    HistoryRecalled,
+    StatementsSubmitted,
+)
+from tui.widgets.completion import CompletionDropdown
+from tui.widgets.highlight import EXTRA_STYLES, LineHighlighter
+
+THEME_NAME = "rewrap"
+DIAGNOSE_DELAY = 0.12
+
+
+def rewrap_theme() -> TextAreaTheme:
+    """Textual's "css" theme (colours follow the app theme) plus rewrap's own span names."""
+    base = TextAreaTheme.get_builtin_theme("css")
+    assert base is not None
+    return TextAreaTheme(name=THEME_NAME, syntax_styles={**base.syntax_styles, **EXTRA_STYLES})
+
+
+def statements_to_run(text: str, cursor: int, selection: tuple[int, int] | None = None) -> list[str]:
+    """What F5 runs: the selection; else every statement when the cursor is past the last `;`
+    (and no statement follows it); else the statement whose `;`-terminated chunk holds the cursor."""
+    if selection and selection[0] != selection[1]:
+        lo, hi = sorted(selection)
+        text, cursor = text[lo:hi], hi - lo
+        return [text[s:e] for s, e in split_statements(text)]
+    spans = split_statements(text)
+    if not spans:
+        return []
+    semis = [t.start for t in tokenize(text) if t.kind is TokenKind.PUNCTUATION and t.text == ";"]
+    if semis and cursor > semis[-1] and all(s < semis[-1] for s, _ in spans):
+        return [text[s:e] for s, e in spans]
+    for s, e in spans:
+        chunk_end = next((p for p in semis if p >= e), len(text))
+        if cursor <= chunk_end + 1:  # just after its `;` still means this statement
+            return [text[s:e]]
+    s, e = spans[-1]
+    return [text[s:e]]
+
+
+class SQLEditor(TextArea):
+    """rewrap's SQL editor."""
+
+    BINDINGS = [
+        Binding("f5", "run", "Run", priority=True),
+        Binding("ctrl+j", "run", "Run", show=False, priority=True),
+        Binding("ctrl+up", "history(-1)", "Older", show=False),
+        Binding("ctrl+down", "history(1)", "Newer", show=False),
+    ]
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        dropdown: CompletionDropdown | None = None,
+        subdirs: Callable[[str], Sequence[str]] | None = None,
+        kms_history: Callable[[], Sequence[str]] | None = None,
+        check_kms_uri: Callable[[str], str | None] | None = None,
+        history: Callable[[], list[str]] | None = None,
+        context: str = "",
+        suffix: str = "",
+        runnable: bool = True,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(text, language=None, soft_wrap=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
+        self.register_theme(rewrap_theme())
+        self.theme = THEME_NAME
+        self.dropdown = dropdown
+        self.subdirs = subdirs
+        self.kms_history = kms_history or (lambda: ())
+        self.check_kms_uri = check_kms_uri
+        self.history_source = history or (lambda: [])
+        self.context = context
+        self.suffix = suffix
+        self.runnable = runnable
+        self.diagnostics: list[Diagnostic] = []
+        self._highlighter = LineHighlighter()
+        self._diag_timer: Timer | None = None
+        self._history_index: int | None = None
+        self._draft = ""
+
+    # -- colours ---------------------------------------------------------------------------
+
+    def _build_highlight_map(self) -> None:  # Textual 8.2 private hook (see module docstring)
+        self._line_cache.clear()
+        highlights = self._highlights
+        highlights.clear()
+        lines = self.document.lines
+        for row, spans in self._highlighter.spans(lines).items():
+            highlights[row].extend(spans)
+        shift = len(self.context)
+        for d in self.diagnostics:
+            self._mark(lines, d.start - shift, d.end - shift, f"rewrap.diag.{d.severity}")
+
+    def _mark(self, lines: list[str], start: int, end: int, name: str) -> None:
+        size = len(self.text)
+        if start < 0 or start > size:
+            return
+        end = max(start + 1, min(end, size))
+        (r0, c0), (r1, c1) = self._loc(start), self._loc(end)
+        if (r0, c0) == (r1, c1) or c0 >= len(lines[r0]) and r0 == r1:
+            c0 = max(0, c0 - 1)  # a zero-width problem at the end: mark the last character
+        for r in range(r0, r1 + 1):
+            line = lines[r]
+            s = c0 if r == r0 else 0
+            e = c1 if r == r1 else len(line)
+            self._highlights[r].append(
+                (len(line[:s].encode()), len(line[:max(e, s + 1)].encode()), name)
+            )
+
+    def _loc(self, index: int) -> Location:
+        return self.document.get_location_from_index(index)
+
+    @property
+    def cursor_index(self) -> int:
+        return self.document.get_index_from_location(self.cursor_location)
+
+    # -- diagnostics -----------------------------------------------------------------------
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self._diag_timer is not None:
+            self._diag_timer.stop()
+        self._diag_timer = self.set_timer(DIAGNOSE_DELAY, self._start_diagnose)
+        if self.dropdown is not None and self.dropdown.is_open:
+            self.open_completion(keep_closed_if_empty=True)
+
+    def _full_text(self) -> str:
+        return self.context + self.text + self.suffix
+
+    def _own(self, found: list[Diagnostic]) -> list[Diagnostic]:
+        """Only problems inside this editor's own text (a modal field sees the whole statement)."""
+        if not self.context and not self.suffix:
+            return found
+        lo, hi = len(self.context), len(self.context) + len(self.text)
+        return [d for d in found if lo <= d.start <= hi and d.end <= hi]
+
+    def _start_diagnose(self) -> None:
+        text = self._full_text()
+        self.run_worker(lambda: self._diagnose(text), thread=True, exclusive=True, group="diag")
+
+    def _diagnose(self, text: str) -> None:
+        found = diagnose(text, check_kms_uri=self.check_kms_uri)
+        self.app.call_from_thread(self._apply_diagnostics, text, found)
+
+    def _apply_diagnostics(self, text: str, found: list[Diagnostic]) -> None:
+        if text != self._full_text():
+            return  # stale: a newer run is coming
+        self.diagnostics = self._own(found)
+        self._build_highlight_map()
+        self.refresh()
+        self.post_message(DiagnosticsUpdated(len(self.diagnostics), self.diagnostic_message()))
+
+    def diagnostic_message(self) -> str:
+        if not self.diagnostics:
+            return ""
+        cursor = self.cursor_index + len(self.context)
+        here = [d for d in self.diagnostics if d.start <= cursor <= d.end]
+        d = (here or self.diagnostics)[0]
+        more = len(self.diagnostics) - 1
+        tail = f"  (+{more} more)" if more > 0 else ""
+        line, col = self._loc(max(0, d.start - len(self.context)))
+        return f"{d.severity}: {line + 1}:{col + 1}: {d.message}{tail}"
+
+    def check_now(self) -> None:
+        """Diagnose synchronously (tests, and before the rotation modal builds its statement)."""
+        text = self._full_text()
+        self._apply_diagnostics(text, diagnose(text, check_kms_uri=self.check_kms_uri))
+
+    # -- completion ------------------------------------------------------------------------
+
+    def open_completion(self, keep_closed_if_empty: bool = False) -> None:
+        if self.dropdown is None:
+            return
+        cursor = self.cursor_index
+        found = complete(
+            self.context + self.text,
+            cursor + len(self.context),
+            subdirs=self.subdirs,
+            kms_history=list(self.kms_history()),
+        )
+        if not found:
+            self.dropdown.close()
+            if not keep_closed_if_empty:
+                self.notify("no completions here", timeout=1.5)
+            return
+        self.dropdown.show(found, self.cursor_screen_offset)
+
+    def accept_completion(self) -> None:
+        assert self.dropdown is not None
+        choice = self.dropdown.choice()
+        self.dropdown.close()
+        if choice is None:
+            return
+        shift = len(self.context)
+        start, end = choice.start - shift, choice.end - shift
+        if start < 0:
+            return
+        self.replace(choice.text, self._loc(start), self._loc(end))
+        self.post_message(CompletionAccepted(choice.text, start, end))
+
+    async def _on_key(self, event: events.Key) -> None:
+        dd = self.dropdown
+        if dd is not None and dd.is_open:
+            handled = True
+            if event.key == "up":
+                dd.move(-1)
+            elif event.key == "down":
+                dd.move(1)
+            elif event.key in ("enter", "tab"):
+                self.accept_completion()
+            elif event.key == "escape":
+                dd.close()
+            elif event.key in ("pageup", "pagedown"):
+                dd.move(-5 if event.key == "pageup" else 5)
+            else:
+                handled = False
+            if handled:
+                event.stop()
+                event.prevent_default()
+                return
+        elif event.key in ("tab", "ctrl+@", "ctrl+space") and dd is not None:
+            event.stop()
+            event.prevent_default()
+            self.open_completion()
+            return
+        await super()._on_key(event)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        if self.dropdown is not None:
+            self.dropdown.close()
+        super()._on_blur(event)
+
+    # -- running and history ---------------------------------------------------------------
+
+    def action_run(self) -> None:
+        if not self.runnable:
+            return
+        if self.dropdown is not None:
+            self.dropdown.close()
+        sel = self.selection
+        lo = self.document.get_index_from_location(sel.start)
+        hi = self.document.get_index_from_location(sel.end)
+        texts = statements_to_run(self.text, self.cursor_index, (lo, hi))
+        if texts:
+            self.post_message(StatementsSubmitted(texts))
+        else:
+            self.notify("nothing to run: the editor is empty", severity="warning")
+
+    def action_history(self, step: int) -> None:
+        entries = self.history_source()
+        if not entries:
+            return
+        if self._history_index is None:
+            if step > 0:
+                return
+            self._draft = self.text
+            index = len(entries) - 1
+        else:
+            index = self._history_index + step
+        if index >= len(entries):
+            self._history_index = None
+            self.load_text(self._draft)
+            self.move_cursor(self.document.end)
+            return
+        index = max(0, index)
+        self._history_index = index
+        self.load_text(entries[index])
+        self.move_cursor(self.document.end)
+        self.post_message(HistoryRecalled(index, entries[index]))

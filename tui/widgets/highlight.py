@@ -1,0 +1,144 @@
+"""Editor colours from syntax/'s one tokenizer: per-line highlight spans in UTF-8 byte columns.
+
+Textual 8.2's TextArea paints `_highlights[row] = [(start_byte, end_byte | None, name)]` with the
+theme's `syntax_styles[name]` (textual/widgets/_text_area.py, `_render_line`). We fill that map
+from `syntax.tokenize(..., split_uris=True)` instead of tree-sitter, so there is no second grammar.
+
+Tokenizing a 2,000-line buffer on every keystroke costs about a second, so lines are tokenized
+one at a time and cached by their text; the tokenizer restarts cleanly at any token boundary and
+only strings, quoted identifiers and block comments can cross a line end, so a line whose last
+token is such an unterminated construct is tokenized together with the lines that follow it
+(a growing window) until the construct closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.style import Style
+
+from syntax import Token, TokenKind, tokenize
+
+Span = tuple[int, int | None, str]
+
+NAMES: dict[TokenKind, str | None] = {
+    TokenKind.KEYWORD: "keyword",
+    TokenKind.IDENTIFIER: None,
+    TokenKind.STRING: "string",
+    TokenKind.PLACEHOLDER: "constant.builtin",
+    TokenKind.NUMBER: "number",
+    TokenKind.OPERATOR: "operator",
+    TokenKind.PUNCTUATION: "punctuation.delimiter",
+    TokenKind.COMMENT: "comment",
+    TokenKind.WHITESPACE: None,
+    TokenKind.ERROR: "rewrap.lex_error",
+    TokenKind.URI_SCHEME: "rewrap.uri_scheme",
+    TokenKind.URI_HOST: "rewrap.uri_host",
+    TokenKind.URI_PATH: "string",
+    TokenKind.URI_PARAM_NAME: "rewrap.uri_param",
+    TokenKind.URI_PARAM_VALUE: "string",
+    TokenKind.URI_SECRET: "rewrap.secret",
+}
+
+# Styles our names add to the TextArea theme (the rest come from Textual's built-in themes).
+EXTRA_STYLES: dict[str, Style] = {
+    "rewrap.lex_error": Style(color="#f44747", underline=True),
+    "rewrap.uri_scheme": Style(color="#4ec9b0", bold=True),
+    "rewrap.uri_host": Style(color="#9cdcfe"),
+    "rewrap.uri_param": Style(color="#c586c0"),
+    # A secret value is painted as a solid bar: never readable on screen.
+    "rewrap.secret": Style(color="#808080", bgcolor="#808080"),
+    "rewrap.diag.error": Style(underline=True, color="#ff5f5f", bold=True),
+    "rewrap.diag.warning": Style(underline=True, color="#e5c07b"),
+}
+
+_OPENERS = ("'", '"', "e'", "E'", "/*")
+
+
+def _opens(tokens: Sequence[Token]) -> bool:
+    """True when the last token is an unterminated string/identifier/comment (it may go on)."""
+    if not tokens:
+        return False
+    last = tokens[-1]
+    return last.kind is TokenKind.ERROR and last.text.startswith(_OPENERS)
+
+
+def _byte_col(line: str, col: int) -> int:
+    return col if line.isascii() else len(line[:col].encode("utf-8"))
+
+
+class LineHighlighter:
+    """Turns a document's lines into TextArea highlight spans, reusing per-line work."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[list[Span], bool]] = {}
+
+    def _line(self, line: str) -> tuple[list[Span], bool]:
+        hit = self._cache.get(line)
+        if hit is None:
+            tokens = tokenize(line, split_uris=True)
+            spans = []
+            for t in tokens:
+                name = NAMES.get(t.kind)
+                if name:
+                    spans.append((_byte_col(line, t.start), _byte_col(line, t.end), name))
+            hit = (spans, _opens(tokens))
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[line] = hit
+        return hit
+
+    def spans(self, lines: Sequence[str]) -> dict[int, list[Span]]:
+        out: dict[int, list[Span]] = {}
+        n = len(lines)
+        row = 0
+        while row < n:
+            spans, opens = self._line(lines[row])
+            if not opens:
+                if spans:
+                    out[row] = spans
+                row += 1
+                continue
+            row = self._group(lines, row, out)
+        return out
+
+    def _group(self, lines: Sequence[str], first: int, out: dict[int, list[Span]]) -> int:
+        """Tokenize lines[first:] in a doubling window until the open construct closes; fill
+        `out` for the rows it covers and return the next row to do line by line."""
+        n = len(lines)
+        size = 2
+        while True:
+            last = min(n, first + size)
+            text = "\n".join(lines[first:last])
+            tokens = tokenize(text, split_uris=True)
+            if last == n or not _opens(tokens):
+                break
+            size *= 2
+        # Keep tokens up to the end of the construct's last line; later lines go back to the cache.
+        starts = [0]
+        for line in lines[first:last]:
+            starts.append(starts[-1] + len(line) + 1)
+        close = 0  # last row (relative) reached by a token chained from the first line
+        for t in tokens:
+            r0 = _row_of(starts, t.start)
+            if r0 > close:
+                break
+            r1 = _row_of(starts, max(t.start, t.end - 1))
+            close = max(close, r1)
+            name = NAMES.get(t.kind)
+            if not name:
+                continue
+            for r in range(r0, r1 + 1):
+                line = lines[first + r]
+                s = t.start - starts[r] if r == r0 else 0
+                e = t.end - starts[r] if r == r1 else None
+                out.setdefault(first + r, []).append(
+                    (_byte_col(line, s), None if e is None else _byte_col(line, e), name)
+                )
+        return first + close + 1
+
+
+def _row_of(starts: list[int], offset: int) -> int:
+    import bisect
+
+    return bisect.bisect_right(starts, offset) - 1
