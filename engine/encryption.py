@@ -76,12 +76,18 @@ class EncryptionFiles:
             f"skipped unreadable {f.name}: {f.error}" for f in self.unreadable
         ]
 
-    def find(self, id_hash: bytes) -> tuple[EncryptionFile, bytes] | None:
-        for f in self.readable:
+    def find_all(self, id_hash: bytes) -> list[tuple[EncryptionFile, bytes]]:
+        """Every (file, wrapped key) holding `id_hash`, newest file first.
+
+        Newest first is what CockroachDB intends ("latest to oldest", though its order is
+        lexical); trying every hit means one damaged entry cannot hide a good one.
+        """
+        hits = []
+        for f in reversed(self.readable):
             wrapped = f.info.encrypted_data_keys.get(id_hash)
             if wrapped is not None:
-                return f, wrapped
-        return None
+                hits.append((f, wrapped))
+        return hits
 
     def max_number(self) -> int:
         """The largest n among ENCRYPTION-INFO-<n> names (1 for the plain file), 0 if none."""
@@ -166,13 +172,15 @@ def unlock_with_passphrase(files: EncryptionFiles, passphrase: str) -> Unlocked:
     return Unlocked(DataKey(derive_key(passphrase, f.info.salt)), None, f.name)
 
 
-def match_kms(kms: KMS, files: EncryptionFiles) -> tuple[EncryptionFile, bytes, str] | None:
-    """The first (file, wrapped key, id) whose entry matches any of the KMS's id forms."""
-    for key_id in kms.key_ids:
-        hit = files.find(key_id_hash(key_id))
-        if hit is not None:
-            return hit[0], hit[1], key_id
-    return None
+def match_all(kms: KMS, files: EncryptionFiles) -> list[tuple[EncryptionFile, bytes]]:
+    """Every (file, wrapped key) whose entry matches one of the KMS's id forms, best first."""
+    return [hit for key_id in kms.key_ids for hit in files.find_all(key_id_hash(key_id))]
+
+
+def match_kms(kms: KMS, files: EncryptionFiles) -> tuple[EncryptionFile, bytes] | None:
+    """The first (file, wrapped key) matching the KMS (an id comparison, no KMS call)."""
+    hits = match_all(kms, files)
+    return hits[0] if hits else None
 
 
 @dataclass
@@ -229,24 +237,24 @@ def unwrap_data_key(
         if c.kms is None:
             attempts.append(KMSAttempt(c.uri, c.error or "could not be opened"))
             continue
-        hit = match_kms(c.kms, files)
-        if hit is None:
+        hits = match_all(c.kms, files)
+        if not hits:
             attempts.append(KMSAttempt(c.uri, f"key id {c.kms.master_key_id!r} not found in {names}"))
             continue
         matched = True
-        f, wrapped, _ = hit
-        try:
-            plain = c.kms.decrypt(wrapped)
-        except RewrapError as e:
-            attempts.append(KMSAttempt(c.uri, f"KMS refused to decrypt the data key in {f.name}: {e}"))
-            continue
-        try:
-            return Unlocked(DataKey(plain), c.uri, f.name)
-        except KeyError_ as e:
-            attempts.append(KMSAttempt(c.uri, f"{f.name}: {e}"))
-        finally:
-            if isinstance(plain, bytearray):
-                plain[:] = b"\0" * len(plain)
+        for f, wrapped in hits:  # normally one; more only when a key was added twice
+            try:
+                plain = c.kms.decrypt(wrapped)
+            except RewrapError as e:
+                attempts.append(KMSAttempt(c.uri, f"KMS refused to decrypt the data key in {f.name}: {e}"))
+                continue
+            try:
+                return Unlocked(DataKey(plain), c.uri, f.name)
+            except KeyError_ as e:
+                attempts.append(KMSAttempt(c.uri, f"{f.name}: {e}"))
+            finally:
+                if isinstance(plain, bytearray):
+                    plain[:] = b"\0" * len(plain)
     raise KeyError_(describe_attempts("failed to decrypt data key" if matched else headline, attempts))
 
 

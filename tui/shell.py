@@ -44,6 +44,7 @@ from tui.shell_progress import ShellProgress
 
 EXIT_OK, EXIT_USAGE = 0, 2
 PROMPT = "rewrap> "
+REFRESH_DELAY = 0.1  # seconds between a subdirectory listing landing and the menu reopening
 QUIT_WORDS = frozenset({"quit", "exit", "\\q"})
 
 HELP = """\
@@ -234,20 +235,24 @@ class Shell:
         bar = ShellProgress(self.err) if is_alter and _isatty(self.err) else None
         sink: ProgressSink = bar if bar is not None else ignore
         box: dict[str, Any] = {}
+        finished = threading.Event()
 
         def work() -> None:
             try:
                 box["result"] = self.executor.run(stmt, progress=sink, cancel=cancel)
             except RewrapError as e:
                 box["error"] = str(e)
-            except Exception as e:  # noqa: BLE001 - the session must survive our own bugs
+            except BaseException as e:  # noqa: BLE001 - the session must survive our own bugs
                 box["error"] = f"internal error ({type(e).__name__}): {redact_text(str(e))}"
+            finally:
+                finished.set()
 
-        worker = threading.Thread(target=work, name="rewrap-statement", daemon=True)
-        worker.start()
-        while worker.is_alive():
+        # Wait on an Event, not Thread.join: on CPython 3.11 a KeyboardInterrupt inside join()
+        # can leave the thread looking finished while it still runs (seen in tests/shell).
+        threading.Thread(target=work, name="rewrap-statement", daemon=True).start()
+        while not finished.is_set():
             try:
-                worker.join(0.05)
+                finished.wait(0.05)
             except KeyboardInterrupt:
                 if not is_alter:
                     # A read has no side effects: abandon it (its thread ends on its own).
@@ -309,7 +314,8 @@ class Shell:
         return Collection(self.executor.open_storage(uri)).full_backups()
 
     def _subdirs_loaded(self, uri: str) -> None:
-        """Called from the listing thread: reopen the menu with the names now known."""
+        """Called from the listing thread: reopen the menu with the names now known (after a
+        beat, since prompt_toolkit drops a completion request while one is in flight)."""
         app = self.session.app
         loop = getattr(app, "loop", None)
         if not app.is_running or loop is None:
@@ -320,7 +326,7 @@ class Shell:
             if get_app().is_running and buffer.text:
                 buffer.start_completion(select_first=False)
 
-        loop.call_soon_threadsafe(refresh)
+        loop.call_soon_threadsafe(loop.call_later, REFRESH_DELAY, refresh)
 
 
 def _kms_problem(uri: str) -> str | None:

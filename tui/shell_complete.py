@@ -1,10 +1,11 @@
 """Completion for the line shell: syntax.complete behind prompt_toolkit's Completer, and a
 subdirectory provider that lists collections in the background (pgcli's refresher pattern).
 
-The completer itself runs in prompt_toolkit's ThreadedCompleter; the provider never waits for a
-listing even there: it answers from its cache (empty the first time), starts one background
-listing per collection URI, and calls `on_loaded` when the names are in so the shell can show
-the menu again.
+The completer runs in prompt_toolkit's ThreadedCompleter, so the UI never waits for it; the
+provider answers from its cache, else starts one background listing per collection URI and waits
+for it at most `patience` seconds (a local collection answers in time; a slow bucket does not
+hold the completion thread either). Whenever a listing lands it calls `on_loaded`, so the shell
+can reopen the menu with the names.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from prompt_toolkit.document import Document
 Lister = Callable[[str], Sequence[str]]
 
 CACHE_SECONDS = 30.0  # a collection gains a full backup a day at most; re-list now and then
+PATIENCE_SECONDS = 0.25
 
 
 class SubdirCache:
@@ -30,34 +32,43 @@ class SubdirCache:
         *,
         on_loaded: Callable[[str], None] | None = None,
         max_age: float = CACHE_SECONDS,
+        patience: float = PATIENCE_SECONDS,
     ) -> None:
         self._lister = lister
         self._on_loaded = on_loaded
         self._max_age = max_age
+        self._patience = patience
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
-        self._loading: set[str] = set()
+        self._loading: dict[str, threading.Event] = {}
 
     def __call__(self, uri: str) -> Sequence[str]:
-        """What is known now (maybe nothing); a stale or missing entry is re-listed behind."""
+        """The names known for `uri`; a stale entry is served while it is re-listed behind."""
         with self._lock:
             entry = self._cache.get(uri)
             fresh = entry is not None and time.monotonic() - entry[0] < self._max_age
-            if not fresh and uri not in self._loading:
-                self._loading.add(uri)
+            done = self._loading.get(uri)
+            if not fresh and done is None:
+                done = self._loading[uri] = threading.Event()
                 threading.Thread(
-                    target=self._load, args=(uri,), name="rewrap-subdirs", daemon=True
+                    target=self._load, args=(uri, done), name="rewrap-subdirs", daemon=True
                 ).start()
-            return entry[1] if entry is not None else ()
+        if entry is not None:
+            return entry[1]
+        if done is not None and done.wait(self._patience):
+            with self._lock:
+                entry = self._cache.get(uri)
+        return entry[1] if entry is not None else ()
 
-    def _load(self, uri: str) -> None:
+    def _load(self, uri: str, done: threading.Event) -> None:
         try:
             names = tuple(self._lister(uri))
         except Exception:  # noqa: BLE001 - unreachable bucket: no names; running a statement says why
             names = ()
         with self._lock:
             self._cache[uri] = (time.monotonic(), names)
-            self._loading.discard(uri)
+            del self._loading[uri]
+        done.set()
         if self._on_loaded is not None:
             self._on_loaded(uri)
 

@@ -137,7 +137,7 @@ class AwsKMS(KMS):
         p, d = self.parsed.params, self.parsed.derived
         session = boto3.session.Session()
         config = Config(
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=READ_TIMEOUT,
             max_pool_connections=32,

@@ -31,6 +31,11 @@ encrypt/decrypt data actions CockroachDB documents gets 403 there and the SDK fa
 the remote encrypt. Decrypt always goes to the vault. Credentials as CockroachDB: explicit ->
 ClientSecretCredential (authority host of AZURE_ENVIRONMENT's cloud), implicit ->
 DefaultAzureCredential (which also reads a workload-identity token file).
+
+TEST-ONLY settings (KMSEnv, never from a URI): `azure_vault_url` replaces the vault URL (and
+turns off the SDK's check that the challenge resource matches the vault host, which a
+127.0.0.1 stand-in cannot pass), `azure_tls_ca` is the CA bundle to trust, `azure_credential`
+replaces the credential ("static" from REWRAP_TEST_AZURE_CREDENTIAL = StaticTestCredential).
 """
 
 from __future__ import annotations
@@ -251,7 +256,9 @@ class AzureKMS(KMS):
         elif isinstance(e, ClientAuthenticationError):
             cause = f"authentication to {self.vault_url} failed: {detail}"
         elif isinstance(e, HttpResponseError) and e.status_code:
-            code = getattr(e, "error_code", None) or e.reason or ""
+            error = getattr(e, "error", None)
+            code = getattr(error, "code", None) or getattr(e, "error_code", None) or e.reason or ""
+            detail = detail.removeprefix(f"({code}) ")
             cause = f"{key}: HTTP {e.status_code} {code}: {detail}"
         elif isinstance(e, (ServiceRequestError, ServiceResponseError)):
             cause = f"cannot reach {self.vault_url}: {detail}"

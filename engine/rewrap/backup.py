@@ -192,31 +192,43 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
         return finish(Status.WOULD_ADD, new_keys=new, present_keys=present)
 
     cancel.check()
-    emit(StepStarted(name, Step.WRITING))
-    written = _write_next(backup, data, files, todo)
-    if written is None:  # a concurrent run added the same keys meanwhile
-        return finish(Status.ALREADY_PRESENT, present_keys=present + new)
-
-    emit(StepStarted(name, Step.READING_BACK))
-    try:
-        back = backup.storage.read(written)
-    except RewrapError as e:
-        raise RewrapError(f"wrote {written}, but could not read it back to check it: {e}") from None
-    if back != data:
-        raise RewrapError(
-            f"wrote {written}, but reading it back gave different bytes ({len(back)} instead of "
-            f"{len(data)}); readers skip a damaged file, re-run to add the key again"
-        )
-    state["verified"]["read_back"] = True
-    return finish(Status.ADDED, file=written, new_keys=new, present_keys=present)
+    damaged: list[str] = []
+    for _ in range(2):  # a second write only when the first one read back wrong
+        emit(StepStarted(name, Step.WRITING))
+        written = _write_next(backup, data, files, todo, trust_present=not damaged)
+        if written is None:  # a concurrent run added the same keys meanwhile
+            return finish(Status.ALREADY_PRESENT, present_keys=present + new)
+        emit(StepStarted(name, Step.READING_BACK))
+        try:
+            back = backup.storage.read(written)
+        except RewrapError as e:
+            raise RewrapError(f"wrote {written}, but could not read it back to check it: {e}") from None
+        if back == data:
+            state["verified"]["read_back"] = True
+            if damaged:
+                emit(Notice(name, f"{', '.join(damaged)} read back damaged; wrote {written} instead"))
+            return finish(Status.ADDED, file=written, new_keys=new, present_keys=present)
+        damaged.append(written)
+        files = read_encryption_files(backup.storage, backup.list_top_level())
+    raise RewrapError(
+        f"wrote {' and '.join(damaged)}, but each read back with different bytes: the storage is "
+        "damaging writes. Readers try every file holding a key (newest first), so the old keys still "
+        "work; check the storage before re-running"
+    )
 
 
 def _write_next(
-    backup: FullBackup, data: bytes, files: EncryptionFiles, todo: Sequence[KMS]
+    backup: FullBackup,
+    data: bytes,
+    files: EncryptionFiles,
+    todo: Sequence[KMS],
+    *,
+    trust_present: bool = True,
 ) -> str | None:
     """Create ENCRYPTION-INFO-<max n + 1>; on a lost race re-read and take the next number.
 
-    Returns the name written, or None if a concurrent writer added all of `todo` meanwhile.
+    Returns the name written, or None if a concurrent writer added all of `todo` meanwhile
+    (not trusted when rewriting after a damaged read-back: that entry is ours and bad).
     """
     number = max(files.max_number(), 1) + 1
     for _ in range(MAX_WRITE_ATTEMPTS):
@@ -227,7 +239,7 @@ def _write_next(
         except AlreadyExists:
             names = backup.list_top_level()
             fresh = read_encryption_files(backup.storage, names)
-            if not missing_keys(todo, fresh):
+            if trust_present and not missing_keys(todo, fresh):
                 return None
             number = max(fresh.max_number() + 1, number + 1)
     raise RewrapError(

@@ -234,8 +234,10 @@ class AzureBlobStorage(ExternalStorage):
         *,
         secrets: tuple[str, ...] = (),
         page_size: int = MAX_PAGE,
+        owns_client: bool = True,
     ) -> None:
         self._container = container
+        self._owns_client = owns_client  # children share the parent's client; only it closes
         self.root = root.strip("/")
         self.display_uri = display_uri
         self._secrets = secrets
@@ -326,9 +328,12 @@ class AzureBlobStorage(ExternalStorage):
             f"{self.display_uri.rstrip('/')}/{key}",
             secrets=self._secrets,
             page_size=self.page_size,
+            owns_client=False,
         )
 
     def close(self) -> None:
+        if not self._owns_client:
+            return
         try:
             self._container.close()
         except Exception:  # noqa: BLE001 - closing is best effort

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import threading
 from collections.abc import Iterator
@@ -176,7 +177,6 @@ class _Shared:
         from google.auth import exceptions as auth_exceptions
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
-        from google.cloud.storage.retry import _RETRYABLE_TYPES
         import requests
 
         test = bool(settings.gcs_endpoint)
@@ -194,9 +194,20 @@ class _Shared:
         )
         self.bucket = self.client.bucket(opts.bucket, user_project=opts.billing_project or None)
         self.timeout = TEST_TIMEOUT if test else TIMEOUT
-        # The library's retryable set (429, 5xx, connection errors) with our deadline.
+        # Throttling, 5xx and dropped connections (google-cloud-storage's own retryable set,
+        # named here rather than taken from its private _RETRYABLE_TYPES), with our deadline.
         self.retry = Retry(
-            predicate=if_exception_type(*_RETRYABLE_TYPES),
+            predicate=if_exception_type(
+                api_exceptions.TooManyRequests,
+                api_exceptions.InternalServerError,
+                api_exceptions.BadGateway,
+                api_exceptions.ServiceUnavailable,
+                api_exceptions.GatewayTimeout,
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.Timeout,
+                ConnectionError,
+            ),
             initial=0.1 if test else 1.0,
             maximum=1.0 if test else 32.0,
             multiplier=2.0,
@@ -244,7 +255,7 @@ class GCSStorage(ExternalStorage):
         if isinstance(e, api.PreconditionFailed):
             return AlreadyExists(f"{where}: already exists")
         if isinstance(e, api.NotFound):
-            return NotFound(f"{where}: {what}: not found ({_api_message(e)})")
+            return NotFound(f"{where}: {what}: not found")
         if isinstance(e, api.GoogleAPICallError):
             return StorageError(f"{where}: {what}: HTTP {e.code} {_api_message(e)}")
         if isinstance(e, self._shared.auth_errors.GoogleAuthError):
@@ -273,6 +284,10 @@ class GCSStorage(ExternalStorage):
                 timeout=s.timeout,
                 retry=s.retry,
             ).pages
+            # Objects arrive in lexical order across pages; a server may send a page's common
+            # prefixes before objects that sort below them (fake-gcs-server sends them all on
+            # page one). Hold prefixes back and merge, so the result is lexical either way.
+            pending: list[bytes] = []
             seen: set[str] = set()
             while True:
                 page = next(pages, None)
@@ -280,13 +295,17 @@ class GCSStorage(ExternalStorage):
                     break
                 with s.lock:
                     s.list_pages += 1
-                names = [blob.name for blob in page]
-                names += [p for p in page.prefixes if p not in seen]
-                seen.update(page.prefixes)
-                # GCS returns each page's objects and prefixes as two sorted lists; every page
-                # follows the previous one lexically, so sorting within a page keeps the order.
-                for name in sorted(names, key=lambda n: n.encode()):
-                    yield name[len(base):]
+                for p in page.prefixes:
+                    if p not in seen:
+                        seen.add(p)
+                        heapq.heappush(pending, p.encode())
+                for blob in page:
+                    name = blob.name.encode()
+                    while pending and pending[0] < name:
+                        yield heapq.heappop(pending).decode()[len(base):]
+                    yield blob.name[len(base):]
+            while pending:
+                yield heapq.heappop(pending).decode()[len(base):]
         except self._errors() as e:
             raise self._fail(e, full_prefix, "cannot list") from None
 

@@ -261,7 +261,7 @@ class _Client:
         c = self.config
         session = boto3.session.Session()
         botocore_config = Config(
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=READ_TIMEOUT,
             max_pool_connections=32,
@@ -369,7 +369,8 @@ class S3Storage(ExternalStorage):
         self._client = client
         base = config.uri.split("?", 1)
         query = "?" + base[1] if len(base) > 1 else ""
-        self.display_uri = redact_uri(f"s3://{config.bucket}/{self.root}{query}")
+        path = "/" + self.root if self.root else ""
+        self.display_uri = redact_uri(f"s3://{config.bucket}{path}{query}")
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Validating and naming keys never imports a cloud SDK (nor any UI toolkit)."""
+"""Validating, opening and naming keys never imports a cloud SDK (nor any UI toolkit); only a
+KMS call does (tested with each provider against its local server)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,8 @@ SCRIPT = textwrap.dedent(
     ]
     for uri in uris:
         parse_kms_uri(uri).master_key_id
-        with open_kms(uri) as kms:
+        with open_kms(uri) as kms:  # opening and naming the key: no SDK, no network
             kms.master_key_id, kms.key_ids
-            try:
-                kms.encrypt(b"x" * 32)
-            except engine.kms.KMSError:
-                pass
     for bad in ("gs:///", "azure-kms:///k/v", "aws:///k", "invalid_old_kms"):
         try:
             open_kms(bad)

@@ -5,8 +5,6 @@ files, verification failures, cancellation, and SHOW BACKUP KEYS before and afte
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from pathlib import Path
 
 import pytest

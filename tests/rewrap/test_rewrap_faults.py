@@ -23,8 +23,30 @@ CASES = {
     "fail_after_write": ("ENCRYPTION-INFO-2: injected failure after the write", Status.ALREADY_PRESENT, None),
     "partial_temp": ("ENCRYPTION-INFO-2: injected crash during the write", Status.ADDED, "ENCRYPTION-INFO-2"),
     "fail_read_back": ("wrote ENCRYPTION-INFO-2, but could not read it back", Status.ALREADY_PRESENT, None),
-    "corrupt_read_back": ("wrote ENCRYPTION-INFO-2, but reading it back gave different bytes", Status.ALREADY_PRESENT, None),
 }
+
+
+def test_damaged_read_back_writes_the_keys_again(io_dir: Path, coll_dir: Path) -> None:
+    """A read-back that differs from what was written: the keys are written again under the next
+    number and verified there; a notice names the damaged file; a re-run finds them present."""
+    latest = cr.full_backups(coll_dir)[-1]
+    backup_dir = coll_dir / latest.strip("/")
+    events: list[Event] = []
+    out = _alter(rs.FaultyStorage(rs.local_storage(io_dir), rs.Faults("corrupt_read_back")), events)
+    assert (out.status, out.file) == (Status.ADDED, "ENCRYPTION-INFO-3"), out
+    assert any(isinstance(e, Notice) and "ENCRYPTION-INFO-2 read back damaged" in e.message for e in events)
+    assert cr.open_chain(coll_dir, latest, "k-new") == 4
+    assert cr.open_chain(coll_dir, latest, "demo-key") == 4
+    again = _alter(rs.local_storage(io_dir))
+    assert again.status is Status.ALREADY_PRESENT
+
+
+def test_storage_that_damages_every_write_fails_clearly(io_dir: Path, coll_dir: Path) -> None:
+    latest = cr.full_backups(coll_dir)[-1]
+    out = _alter(rs.FaultyStorage(rs.local_storage(io_dir), rs.Faults("corrupt_read_back", times=5)))
+    assert out.status is Status.FAILED
+    assert "wrote ENCRYPTION-INFO-2 and ENCRYPTION-INFO-3, but each read back with different bytes" in (out.error or "")
+    assert cr.open_chain(coll_dir, latest, "demo-key") == 4
 
 
 def _alter(storage, events: list[Event] | None = None):  # type: ignore[no-untyped-def]
@@ -81,14 +103,17 @@ def test_local_storage_crash_leaves_only_a_dot_temp_name(tmp_path: Path) -> None
 
 
 def test_truncating_storage_is_detected_and_the_rerun_skips_the_damaged_file(io_dir: Path, coll_dir: Path) -> None:
-    """Storage that persists wrong bytes (beyond the contract): read-back catches it; the damaged
-    file does not parse, so the re-run names and skips it and writes the key again."""
+    """Storage that persists wrong bytes (beyond the contract): read-back catches it and the keys
+    are written again under the next number; the damaged file does not parse, so later runs name
+    and skip it."""
     latest = cr.full_backups(coll_dir)[-1]
-    out = _alter(rs.FaultyStorage(rs.local_storage(io_dir), rs.Faults("truncate_write")))
-    assert out.status is Status.FAILED and "reading it back gave different bytes" in (out.error or "")
+    first: list[Event] = []
+    out = _alter(rs.FaultyStorage(rs.local_storage(io_dir), rs.Faults("truncate_write")), first)
+    assert (out.status, out.file) == (Status.ADDED, "ENCRYPTION-INFO-3"), out
+    assert any(isinstance(e, Notice) and "ENCRYPTION-INFO-2 read back damaged" in e.message for e in first)
     events: list[Event] = []
     again = _alter(rs.local_storage(io_dir), events)
-    assert (again.status, again.file) == (Status.ADDED, "ENCRYPTION-INFO-3")
+    assert again.status is Status.ALREADY_PRESENT
     warnings = [e.message for e in events if isinstance(e, Notice)]
     assert len(warnings) == 1 and "ENCRYPTION-INFO-2" in warnings[0]
     damaged = ("ENCRYPTION-INFO-2",)
@@ -96,11 +121,23 @@ def test_truncating_storage_is_detected_and_the_rerun_skips_the_damaged_file(io_
     assert cr.open_chain(coll_dir, latest, "demo-key", skip=damaged) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="idempotence trusts any entry with the new key's id, even one whose bytes failed read-back")
-def test_corrupted_entry_that_still_parses_is_not_reported_present(io_dir: Path, coll_dir: Path) -> None:
+def test_corrupted_entry_that_still_parses_is_rewritten_and_skipped_by_readers(
+    io_dir: Path, coll_dir: Path
+) -> None:
+    """Wrong bytes that still parse: the read-back catches them and the engine writes the keys
+    again under the next number; readers try every file holding the id, newest first."""
     latest = cr.full_backups(coll_dir)[-1]
     out = _alter(rs.FaultyStorage(rs.local_storage(io_dir), rs.Faults("corrupt_write")))
-    assert out.status is Status.FAILED and "re-run to add the key again" in (out.error or "")
+    assert out.status is Status.ADDED and out.file == "ENCRYPTION-INFO-3", out.error
     again = _alter(rs.local_storage(io_dir))
-    assert again.status is Status.ADDED  # today: ALREADY_PRESENT, and k-new cannot open the chain
-    assert cr.open_chain(coll_dir, latest, "k-new") == 4
+    assert again.status is Status.ALREADY_PRESENT
+    # CockroachDB reads newest first and takes the first file holding the id: ENCRYPTION-INFO-3
+    assert cr.open_chain(coll_dir, latest, "k-new", skip=("ENCRYPTION-INFO-2",)) == 4
+    # SHOW BACKUP with the new key works although ENCRYPTION-INFO-2 holds a damaged entry for it
+    from engine.execute import Executor
+    from engine.storage import StorageSettings
+    from syntax import parse
+
+    ex = Executor(StorageSettings(external_io_dir=io_dir))
+    stmt = parse(f"SHOW BACKUP LATEST IN 'nodelocal://self/{coll_dir.name}' WITH KMS = 'testkms:///k-new'")[0]
+    assert ex.run(stmt).rows

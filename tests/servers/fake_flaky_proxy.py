@@ -1,5 +1,6 @@
 """An HTTP proxy on 127.0.0.1 that answers the first N requests with an S3-style error, then
-forwards everything to a real server: for testing retry-with-backoff against throttling / 5xx.
+forwards everything to a real server: for testing retry-with-backoff against throttling / 5xx,
+and (with failures=0) for counting the requests a client really sends, by kind.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class FlakyProxy:
         self.remaining = failures
         self.status, self.code = status, code
         self.requests = 0
+        self.log: list[tuple[str, str, str]] = []  # (method, path?query, X-Amz-Target) per request
         self.lock = threading.Lock()
         proxy = self
 
@@ -37,6 +39,7 @@ class FlakyProxy:
                 body = self.rfile.read(length) if length else b""
                 with proxy.lock:
                     proxy.requests += 1
+                    proxy.log.append((self.command, self.path, self.headers.get("X-Amz-Target", "")))
                     fail = proxy.remaining > 0
                     proxy.remaining -= fail
                 if fail:

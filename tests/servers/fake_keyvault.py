@@ -14,6 +14,8 @@ unmodified SDK talks to it over a real TLS socket:
 - A key created with tag `rewrap-test-forbid-get=true` answers GET with 403, like a principal
   that holds only the encrypt/decrypt data actions (CockroachDB's documented RBAC), so the SDK
   falls back to remote encrypt.
+- A key created with tag `rewrap-test-throttle=N` answers its first N crypto calls with 429
+  (`Retry-After: 0`), like a throttled vault, to exercise the client's retry policy.
 - `GET /_test/stats` (no auth) returns operation counters, so tests can see which calls happened.
 - Nagle is disabled: with it every call takes ~44 ms (Nagle + delayed ACK, spec).
 
@@ -44,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 FORBID_GET_TAG = "rewrap-test-forbid-get"
+THROTTLE_TAG = "rewrap-test-throttle"
 CHALLENGE = (
     'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", '
     'resource="https://vault.azure.net"'
@@ -178,6 +181,8 @@ class Handler(BaseHTTPRequestHandler):
                     raise VaultError(403, "Forbidden", "The user does not have keys get permission on key vault.")
                 self._send(200, self._bundle(name, entry))
             elif method == "POST" and op in ("encrypt", "decrypt", "wrapkey", "unwrapkey"):
+                if self._throttled(name, version):
+                    return
                 self._count(op)
                 self._send(200, self._crypt(name, version, op, json.loads(body or b"{}")))
             else:
@@ -186,6 +191,18 @@ class Handler(BaseHTTPRequestHandler):
             self._send(e.status, {"error": {"code": e.code, "message": e.message}})
         except (ValueError, KeyError) as e:
             self._send(400, {"error": {"code": "BadParameter", "message": f"bad request: {e}"}})
+
+    def _throttled(self, name: str, version: str) -> bool:
+        tags = self.server.vault.find(name, version)[2]
+        with self.server.vault.lock:
+            left = int(tags.get(THROTTLE_TAG, "0"))
+            if left <= 0:
+                return False
+            tags[THROTTLE_TAG] = str(left - 1)
+            self.server.vault.stats["throttled"] += 1
+        self._send(429, {"error": {"code": "Throttled", "message": "Request was not processed because too many requests were received."}},
+                   {"Retry-After": "0"})
+        return True
 
     def _count(self, op: str) -> None:
         with self.server.vault.lock:

@@ -51,8 +51,8 @@ class RotationModal(ModalScreen[str | None]):
     """
     BINDINGS = [
         Binding("escape", "close", "Close"),
-        Binding("f6", "plan", "Dry run"),
-        Binding("f7", "confirm", "Run"),
+        Binding("f6", "plan", "Dry run", priority=True),  # TextArea binds F6/F7 itself
+        Binding("f7", "confirm", "Run", priority=True),
     ]
 
     def __init__(

@@ -28,6 +28,7 @@ class CompletionDropdown(OptionList):
     DEFAULT_CSS = """
     CompletionDropdown {
         overlay: screen;
+        position: absolute;
         constrain: inside inside;
         display: none;
         width: auto;

@@ -12,6 +12,7 @@ see `context + text`, so the same grammar answers and offsets are shifted back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from textual import events
 from textual.binding import Binding
@@ -85,9 +86,7 @@ class SQLEditor(TextArea):
         runnable: bool = True,
         **kwargs: object,
     ) -> None:
-        super().__init__(text, language=None, soft_wrap=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
-        self.register_theme(rewrap_theme())
-        self.theme = THEME_NAME
+        # Set before TextArea.__init__, which already builds the highlight map.
         self.dropdown = dropdown
         self.subdirs = subdirs
         self.kms_history = kms_history or (lambda: ())
@@ -99,8 +98,12 @@ class SQLEditor(TextArea):
         self.diagnostics: list[Diagnostic] = []
         self._highlighter = LineHighlighter()
         self._diag_timer: Timer | None = None
+        self._diag_cache: dict[str, list[Diagnostic]] = {}
         self._history_index: int | None = None
         self._draft = ""
+        super().__init__(text, language=None, soft_wrap=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
+        self.register_theme(rewrap_theme())
+        self.theme = THEME_NAME
 
     # -- colours ---------------------------------------------------------------------------
 
@@ -159,10 +162,32 @@ class SQLEditor(TextArea):
 
     def _start_diagnose(self) -> None:
         text = self._full_text()
-        self.run_worker(lambda: self._diagnose(text), thread=True, exclusive=True, group="diag")
+        chunks = self._chunks() if not (self.context or self.suffix) else [(0, len(text))]
+        self.run_worker(lambda: self._diagnose(text, chunks), thread=True, exclusive=True,
+                        group="diag")
 
-    def _diagnose(self, text: str) -> None:
-        found = diagnose(text, check_kms_uri=self.check_kms_uri)
+    def _chunks(self) -> list[tuple[int, int]]:
+        """(start, end) of each `;`-terminated piece, from the highlighter's last pass, so a
+        keystroke re-checks only the statement it changed (diagnose works per statement)."""
+        starts, pos = [], 0
+        for line in self.document.lines:
+            starts.append(pos)
+            pos += len(line) + 1
+        cuts = [starts[r] + c + 1 for r, c in self._highlighter.semicolons]
+        bounds = [0, *cuts, len(self.text)]
+        return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+    def _diagnose(self, text: str, chunks: list[tuple[int, int]]) -> None:
+        found: list[Diagnostic] = []
+        for a, b in chunks:
+            piece = text[a:b]
+            cached = self._diag_cache.get(piece)
+            if cached is None:
+                cached = diagnose(piece, check_kms_uri=self.check_kms_uri)
+                if len(self._diag_cache) > 10_000:
+                    self._diag_cache.clear()
+                self._diag_cache[piece] = cached
+            found += [replace(d, start=d.start + a, end=d.end + a) for d in cached]
         self.app.call_from_thread(self._apply_diagnostics, text, found)
 
     def _apply_diagnostics(self, text: str, found: list[Diagnostic]) -> None:

@@ -71,9 +71,10 @@ class LineHighlighter:
     """Turns a document's lines into TextArea highlight spans, reusing per-line work."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[list[Span], bool]] = {}
+        self._cache: dict[str, tuple[list[Span], bool, list[int]]] = {}
+        self.semicolons: list[tuple[int, int]] = []  # (row, column) of each `;` token, last run
 
-    def _line(self, line: str) -> tuple[list[Span], bool]:
+    def _line(self, line: str) -> tuple[list[Span], bool, list[int]]:
         hit = self._cache.get(line)
         if hit is None:
             tokens = tokenize(line, split_uris=True)
@@ -82,7 +83,8 @@ class LineHighlighter:
                 name = NAMES.get(t.kind)
                 if name:
                     spans.append((_byte_col(line, t.start), _byte_col(line, t.end), name))
-            hit = (spans, _opens(tokens))
+            semis = [t.start for t in tokens if t.kind is TokenKind.PUNCTUATION and t.text == ";"]
+            hit = (spans, _opens(tokens), semis)
             if len(self._cache) > 50_000:
                 self._cache.clear()
             self._cache[line] = hit
@@ -90,13 +92,15 @@ class LineHighlighter:
 
     def spans(self, lines: Sequence[str]) -> dict[int, list[Span]]:
         out: dict[int, list[Span]] = {}
+        self.semicolons = []
         n = len(lines)
         row = 0
         while row < n:
-            spans, opens = self._line(lines[row])
+            spans, opens, semis = self._line(lines[row])
             if not opens:
                 if spans:
                     out[row] = spans
+                self.semicolons.extend((row, c) for c in semis)
                 row += 1
                 continue
             row = self._group(lines, row, out)
@@ -125,6 +129,8 @@ class LineHighlighter:
                 break
             r1 = _row_of(starts, max(t.start, t.end - 1))
             close = max(close, r1)
+            if t.kind is TokenKind.PUNCTUATION and t.text == ";":
+                self.semicolons.append((first + r0, t.start - starts[r0]))
             name = NAMES.get(t.kind)
             if not name:
                 continue

@@ -108,6 +108,7 @@ class ProgressPane(Vertical):
             self._set(event.backup, STATUS_WORDS[event.status], detail=detail,
                       elapsed=f"{event.elapsed:.2f}s")
             bar.update(progress=self.done)
+            self._summary(self.summary.split("  ", 1)[-1])
         elif isinstance(event, Finished):
             self.running = False
             counts = ", ".join(f"{n} {s}" for s, n in sorted(event.counts.items()))

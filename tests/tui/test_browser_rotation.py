@@ -1,0 +1,172 @@
+"""Browser (lazy tree, details), node actions, the guided rotation, progress, results copy,
+cancellation, remembered collections and the secret prompt."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from conftest import DEMO_KMS, DEMO_URI, SIZE, unique, wait_for
+from engine.execute import Executor
+from syntax import parse
+from tui.collections_store import CollectionStore, strip_secrets
+
+NEW_KMS = "testkms:///rotated-key"
+
+
+async def open_demo(pilot, app, msgs):
+    """Wait for the demo collection's listing; return the browser with its first full selected."""
+    await wait_for(pilot, msgs, "BackupsListed")
+    browser = app.query_one("#browser")
+    browser.focus()
+    coll = browser.root.children[0]
+    return browser, coll
+
+
+async def test_first_frame_then_lazy_tree_and_details(make_app) -> None:
+    app = make_app()
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        assert app.focused is app.query_one("#editor")  # the editor has focus at start
+        browser, coll = await open_demo(pilot, app, msgs)
+        fulls = [c.data for c in coll.children]
+        assert len(fulls) == 3
+        assert [f.subdir for f in fulls] == sorted((f.subdir for f in fulls), reverse=True)
+        assert fulls[0].latest and not any(f.latest for f in fulls[1:])  # LATEST marked
+        browser.move_cursor(coll.children[0])
+        coll.children[0].expand()
+        listed = await wait_for(pilot, msgs, "BackupsListed", count=2)
+        assert [c.kind for c in listed[-1].children] == ["incremental"] * 3
+        details = await wait_for(pilot, msgs, "DetailsLoaded")
+        fields = dict(details[-1].fields)
+        assert fields["encryption"] == "kms"
+        assert fields["unlocked by"] == DEMO_KMS
+        assert fields["end time"].endswith("UTC") and int(fields["files"]) > 0
+        assert fields["ENCRYPTION-INFO"].startswith("key ")
+
+
+async def test_node_actions_insert_and_show(make_app) -> None:
+    app = make_app()
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        browser, coll = await open_demo(pilot, app, msgs)
+        latest = coll.children[0]
+        browser.move_cursor(latest)
+        await pilot.press("i")
+        (ins,) = await wait_for(pilot, msgs, "InsertText")
+        assert ins.text == f"'{latest.data.subdir}' IN '{DEMO_URI}'"
+        assert app.query_one("#editor").text == ins.text
+        browser.focus()
+        await pilot.press("s")
+        (done,) = await wait_for(pilot, msgs, "StatementExecuted")
+        assert done.columns[:3] == ["database_name", "parent_schema_name", "object_name"]
+        assert done.rows and DEMO_KMS in done.text
+        table = app.query_one("#results-table")
+        table.focus()
+        await pilot.press("y", "c")
+        copied = await wait_for(pilot, msgs, "Copied", count=2)
+        assert copied[0].what == "row" and "\t" in copied[0].text
+        assert copied[1].what == "cell" and copied[1].text == copied[0].text.split("\t")[0]
+
+
+async def test_guided_rotation_adds_a_key_that_opens_the_backup(make_app) -> None:
+    app = make_app()
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        browser, coll = await open_demo(pilot, app, msgs)
+        latest = coll.children[0]
+        browser.move_cursor(latest)
+        await pilot.press("k")
+        for _ in range(100):
+            if type(app.screen).__name__ == "RotationModal":
+                break
+            await pilot.pause(0.05)
+        modal = app.screen
+        assert modal.query_one("#rotation-old").text == f"'{DEMO_KMS}'"
+        await pilot.press(*f"'{NEW_KMS}'")
+        await pilot.press("f6")
+        for _ in range(100):
+            if modal.planned:
+                break
+            await pilot.pause(0.05)
+        status = str(modal.query_one("#rotation-status").render())
+        statement = str(modal.query_one("#rotation-statement").render())
+        assert modal.planned, status
+        assert "ALTER BACKUP" in statement and NEW_KMS in statement
+        assert modal.query_one("#rotation-plan").get_row_at(0)[1] == "would add"
+        await pilot.press("f7")
+        (done,) = await wait_for(pilot, msgs, "StatementExecuted")
+        assert done.rows[0][1] == "added"
+        events = [type(m.event).__name__ for m in unique(msgs) if type(m).__name__ == "ProgressEvent"]
+        assert events[0] == "PlanReady" and events[-1] == "Finished" and "StepStarted" in events
+        pane = app.query_one("#progress")
+        assert pane.display and pane.states[latest.data.subdir] == "added"
+        # The engine, not the app, decides: the new key alone opens the backup.
+        check = parse(f"SHOW BACKUP '{latest.data.subdir}' IN '{DEMO_URI}' WITH KMS = '{NEW_KMS}'")[0]
+        assert Executor().run(check).rows
+
+
+async def test_cancel_keeps_the_session_usable(make_app) -> None:
+    app = make_app(demo=False)
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        app.query_one("#editor").load_text(
+            f"ALTER BACKUP ALL IN '{DEMO_URI}' ADD NEW_KMS = '{NEW_KMS}' WITH OLD_KMS = '{DEMO_KMS}'"
+        )
+        app.post_message(__import__("tui.messages").messages.StatementsSubmitted(
+            [app.query_one("#editor").text]))
+        await pilot.pause(0)
+        app.action_cancel_run()
+        (fin,) = await wait_for(pilot, msgs, "ExecutionFinished")
+        assert fin.cancelled
+        assert not app.running
+        app.query_one("#editor").load_text(f"SHOW BACKUPS IN '{DEMO_URI}'")
+        await pilot.press("f5")
+        await wait_for(pilot, msgs, "ExecutionFinished", count=2)
+
+
+def test_store_strips_secrets_mode_0600(tui_env) -> None:
+    store = CollectionStore()
+    uri = "s3://bucket/coll?AWS_ACCESS_KEY_ID=AKIA&AWS_SECRET_ACCESS_KEY=s3cr3t&AUTH=specified"
+    entry = store.add(uri)
+    assert entry.uri == "s3://bucket/coll?AWS_ACCESS_KEY_ID=AKIA&AUTH=specified"
+    assert entry.secrets == ("AWS_SECRET_ACCESS_KEY",)
+    raw = store.path.read_text()
+    assert "s3cr3t" not in raw and json.loads(raw)[0]["secrets"] == ["AWS_SECRET_ACCESS_KEY"]
+    assert os.stat(store.path).st_mode & 0o777 == 0o600
+    assert entry.with_secrets({"AWS_SECRET_ACCESS_KEY": "x y"}).endswith("AWS_SECRET_ACCESS_KEY=x%20y")
+    assert strip_secrets("azure-blob://c/p?AZURE_ACCOUNT_KEY=k").uri == "azure-blob://c/p"
+    assert strip_secrets("gs://u:pw@b/p").uri == "gs://u@b/p"
+    store.add(uri)
+    assert len(store.load()) == 1
+
+
+async def test_remembered_collection_asks_for_its_secret(make_app, tui_env) -> None:
+    CollectionStore().add(f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=gone")
+    app = make_app()
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        for _ in range(100):
+            if type(app.screen).__name__ == "SecretPrompt":
+                break
+            await pilot.pause(0.05)
+        assert type(app.screen).__name__ == "SecretPrompt"
+        await pilot.press(*"typed", "enter")
+        (added,) = await wait_for(pilot, msgs, "CollectionAdded")
+        assert added.uri == f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=redacted"
+        await wait_for(pilot, msgs, "BackupsListed")
+
+
+async def test_collection_flag_is_remembered_and_help_opens(make_app, tui_env) -> None:
+    app = make_app(collections=[DEMO_URI])
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        await wait_for(pilot, msgs, "BackupsListed")
+        assert [r.uri for r in CollectionStore().load()] == [DEMO_URI]
+        await pilot.press("f1")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for t in ("Run statement", "Add collection", "Insert path", "SHOW BACKUP", "Add key",
+                  "Copy cell", "Copy row", "Cancel", "Help", "Theme"):
+            assert any(t in title for title in titles), t

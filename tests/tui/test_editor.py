@@ -1,0 +1,103 @@
+"""The SQL editor: typed text stays as typed, completion dropdown keys, diagnostics, F5 rules,
+history (redacted, 0600)."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import DEMO_URI, SIZE, unique, wait_for
+from tui.widgets.editor import statements_to_run
+
+
+def test_statements_to_run_rules() -> None:
+    a, b = "SHOW BACKUPS IN 'a'", "SHOW BACKUPS IN 'b'"
+    text = f"{a};\n{b};\n"
+    assert statements_to_run(text, 3) == [a]
+    assert statements_to_run(text, text.index(";") + 1) == [a]  # just after its `;`
+    assert statements_to_run(text, text.index(b) + 2) == [b]
+    assert statements_to_run(text, len(text)) == [a, b]  # past the last `;`: everything
+    assert statements_to_run(f"{a}; {b}", len(a) + 4) == [b]  # no trailing `;`: the one there
+    assert statements_to_run(text, 0, (0, len(a))) == [a]  # the selection wins
+    assert statements_to_run("  \n", 1) == []
+    assert statements_to_run("SELECT ';'; x", 3) == ["SELECT ';'"]  # `;` inside a string
+
+
+async def test_typed_text_is_kept_and_completion_accepts(make_app) -> None:
+    app = make_app(demo=False)
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        editor = app.query_one("#editor")
+        dropdown = app.query_one("#dropdown")
+        await pilot.press(*"SHOW BACKUPS IN '(")
+        assert editor.text == "SHOW BACKUPS IN '("  # no closing quote or bracket added
+        assert not dropdown.is_open
+        editor.load_text("SHOW BACKUPS IN ")
+        editor.move_cursor(editor.document.end)
+        await pilot.press("ctrl+@")  # Ctrl+Space
+        assert dropdown.is_open and dropdown.completions[0].text == "'nodelocal://self/"
+        await pilot.press("down", "up", "enter")
+        (accepted,) = await wait_for(pilot, msgs, "CompletionAccepted")
+        assert accepted.text == "'nodelocal://self/"
+        assert editor.text == "SHOW BACKUPS IN 'nodelocal://self/"
+        assert not dropdown.is_open
+        await pilot.press(*"demo'")
+        assert editor.text == f"SHOW BACKUPS IN '{DEMO_URI}'"
+
+
+async def test_escape_closes_dropdown_and_does_nothing_else(make_app) -> None:
+    app = make_app(demo=False)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = app.query_one("#editor")
+        await pilot.press(*"SHOW ")
+        await pilot.press("tab")  # Tab opens it too
+        dropdown = app.query_one("#dropdown")
+        assert dropdown.is_open
+        await pilot.press("escape")
+        assert not dropdown.is_open
+        assert editor.text == "SHOW " and app.focused is editor
+        await pilot.press("down")  # closed: the key moves the editor cursor, not the list
+        assert editor.text == "SHOW "
+
+
+async def test_diagnostics_mark_and_status_line(make_app) -> None:
+    app = make_app(demo=False)
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        await pilot.press(*"SHOW BACKUPS IN 'foo://x'")
+        await wait_for(pilot, msgs, "DiagnosticsUpdated")
+        await pilot.pause(0.4)  # the debounced check of the finished text
+        updates = unique(m for m in msgs if type(m).__name__ == "DiagnosticsUpdated")
+        assert updates[-1].count == 1
+        status = str(app.query_one("#status").render())
+        assert "1:18: unsupported storage scheme: \"foo\"" in status
+        editor = app.query_one("#editor")
+        marked = [s for s in editor._highlights[0] if s[2].startswith("rewrap.diag")]
+        assert marked and marked[0][0] == len("SHOW BACKUPS IN '")
+
+
+async def test_f5_runs_and_history_is_redacted_0600(make_app, tui_env) -> None:
+    app = make_app(demo=False)
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        await pilot.press(*f"SHOW BACKUPS IN '{DEMO_URI}';")
+        await pilot.press("f5")
+        (done,) = await wait_for(pilot, msgs, "StatementExecuted")
+        assert done.columns == ["path"] and len(done.rows) == 3
+        assert app.query_one("#results-table").row_count == 3
+        editor = app.query_one("#editor")
+        editor.load_text("SHOW BACKUPS IN 's3://b/p?AWS_SECRET_ACCESS_KEY=hunter2&AUTH=specified'")
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, msgs, "ExecutionFinished", count=2)
+        path = tui_env / "data" / "history"
+        assert os.stat(path).st_mode & 0o777 == 0o600
+        assert "hunter2" not in path.read_text()
+        screen_text = str(app.query_one("#results").query_one("#results-notices").render())
+        assert "hunter2" not in screen_text and "ERROR" in screen_text
+        editor.load_text("draft")
+        await pilot.press("ctrl+up")
+        assert "redacted" in editor.text and "hunter2" not in editor.text
+        await pilot.press("ctrl+up")
+        assert editor.text == f"SHOW BACKUPS IN '{DEMO_URI}'"
+        await pilot.press("ctrl+down", "ctrl+down")
+        assert editor.text == "draft"
+        assert [type(m).__name__ for m in unique(msgs)].count("HistoryRecalled") == 3
