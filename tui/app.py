@@ -16,6 +16,7 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -566,9 +567,12 @@ class RewrapApp(App[int]):
     # -- status line, copies, help, palette --------------------------------------------------
 
     def on_diagnostics_updated(self, message: DiagnosticsUpdated) -> None:
-        if message.control is not None and message.control.id != "editor":
+        if message.source_id != "editor":
+            return  # a rotation field: the modal shows its own
+        try:
+            status = self.query_one("#status", Static)
+        except NoMatches:  # the main screen is not the active one (a modal, or shutting down)
             return
-        status = self.query_one("#status", Static)
         status.update(message.message)
         status.set_class(message.count > 0, "-problem")
 

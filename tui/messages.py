@@ -132,10 +132,11 @@ class CompletionAccepted(Message):
 class DiagnosticsUpdated(Message):
     """The editor re-checked its text; `count` problems, the first at the cursor or overall."""
 
-    def __init__(self, count: int, message: str) -> None:
+    def __init__(self, count: int, message: str, source_id: str | None = None) -> None:
         super().__init__()
         self.count = count
         self.message = message
+        self.source_id = source_id  # the editor's id: the main one, or a rotation field
 
 
 class HistoryRecalled(Message):

@@ -43,7 +43,7 @@ class KMSError(RewrapError):
 
 
 class KMSUnsupportedError(KMSError, UnsupportedError):
-    """A valid KMS request this build cannot carry out (external connections, planned providers)."""
+    """A valid KMS request rewrap cannot carry out (e.g. external:// connections need a cluster)."""
 
 
 @dataclass(frozen=True)

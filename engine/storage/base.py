@@ -50,7 +50,9 @@ class StorageSettings:
     gcs_endpoint: str | None = None
     """http://host:port of a GCS stand-in (fake-gcs-server)."""
     azure_blob_endpoint: str | None = None
-    """http://host:port/<account> of an Azure Blob stand-in (azurite)."""
+    """http://host:port/<account> of an Azure Blob stand-in (azurite), or a full azurite
+    connection string, which then replaces both endpoint and credential (azurite has no Azure AD
+    login, so a client-secret URI can only reach it that way)."""
 
     @classmethod
     def from_env(cls) -> StorageSettings:

@@ -9,6 +9,7 @@ import os
 from conftest import DEMO_KMS, DEMO_URI, SIZE, unique, wait_for
 from engine.execute import Executor
 from syntax import parse
+from tui.messages import StatementsSubmitted
 from tui.collections_store import CollectionStore, strip_secrets
 
 NEW_KMS = "testkms:///rotated-key"
@@ -113,9 +114,9 @@ async def test_cancel_keeps_the_session_usable(make_app) -> None:
         app.query_one("#editor").load_text(
             f"ALTER BACKUP ALL IN '{DEMO_URI}' ADD NEW_KMS = '{NEW_KMS}' WITH OLD_KMS = '{DEMO_KMS}'"
         )
-        app.post_message(__import__("tui.messages").messages.StatementsSubmitted(
-            [app.query_one("#editor").text]))
-        await pilot.pause(0)
+        # No await in between: the worker thread starts only when the event loop runs again, so
+        # the cancel lands before the first step, deterministically.
+        app.on_statements_submitted(StatementsSubmitted([app.query_one("#editor").text]))
         app.action_cancel_run()
         (fin,) = await wait_for(pilot, msgs, "ExecutionFinished")
         assert fin.cancelled

@@ -196,7 +196,7 @@ class SQLEditor(TextArea):
         self.diagnostics = self._own(found)
         self._build_highlight_map()
         self.refresh()
-        self.post_message(DiagnosticsUpdated(len(self.diagnostics), self.diagnostic_message()))
+        self.post_message(DiagnosticsUpdated(len(self.diagnostics), self.diagnostic_message(), self.id))
 
     def diagnostic_message(self) -> str:
         if not self.diagnostics:

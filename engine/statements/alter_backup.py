@@ -1,0 +1,58 @@
+"""ALTER BACKUP (single backup, full-backup URI, and ALL IN): parse the target, run the engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from syntax import ast
+
+from engine.collection import Collection, open_collection_target
+from engine.errors import RewrapError
+from engine.execute import Result, show_statement, value
+from engine.rewrap.events import CancelToken, ProgressSink
+from engine.rewrap.run import all_succeeded, run_rewrap
+
+if TYPE_CHECKING:
+    from engine.execute import Executor
+
+COLUMNS = ["backup", "status", "file", "error"]
+
+
+def run(
+    ex: Executor, stmt: ast.AlterBackup, *, progress: ProgressSink, cancel: CancelToken | None
+) -> Result:
+    if len(stmt.commands) != 1:
+        raise RewrapError(
+            f"ALTER BACKUP takes one ADD NEW_KMS = ... WITH OLD_KMS = ... clause; this one has "
+            f"{len(stmt.commands)} (CockroachDB would silently apply only the last): list "
+            "several keys in one clause instead, e.g. NEW_KMS = ('uri1', 'uri2')"
+        )
+    command = stmt.commands[0]
+    new_kms = [value(v, "NEW_KMS") for v in command.new_kms]
+    old_kms = [value(v, "OLD_KMS") for v in command.old_kms]
+    if stmt.all_in:
+        coll = Collection(ex.open_storage(value(stmt.collection, "collection")))
+        backups = [coll.full_backup(p) for p in coll.full_backups()]
+        if not backups:
+            raise RewrapError(f"{coll.storage.display_uri}: no full backups in this collection")
+    else:
+        target = value(stmt.target, "backup")
+        if not target.strip():
+            raise RewrapError("invalid base backup specified")
+        collection = value(stmt.collection, "collection") if stmt.collection is not None else None
+        _, backup = open_collection_target(ex.open_storage, collection, target)
+        backups = [backup]
+    outcomes = run_rewrap(
+        backups,
+        new_kms=new_kms,
+        old_kms=old_kms,
+        statement=show_statement(stmt),
+        dry_run=ex.dry_run,
+        concurrency=ex.concurrency,
+        env=ex.kms_env,
+        progress=progress,
+        cancel=cancel,
+        journal=ex.journal,
+    )
+    rows = [(o.backup, o.status.value, o.file, o.error) for o in outcomes]
+    return Result(COLUMNS, rows, ok=all_succeeded(outcomes))
