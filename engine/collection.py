@@ -13,7 +13,7 @@ from functools import cached_property
 
 from engine.errors import RewrapError
 from engine.formats.latest_name import LATEST_DIR
-from engine.formats.manifest import BACKUP_LEGACY, BACKUP_MANIFEST, BACKUP_METADATA, MANIFEST_NAMES
+from engine.formats.names import BACKUP_LEGACY, BACKUP_MANIFEST, BACKUP_METADATA, MANIFEST_NAMES
 from engine.storage import ExternalStorage, NotFound
 from syntax.uri import redact_uri
 

@@ -32,19 +32,14 @@ Timestamp = hlc_pb2.Timestamp
 Span = roachpb_pb2.Span
 RowCount = roachpb_pb2.RowCount
 
-BACKUP_MANIFEST = "BACKUP_MANIFEST"
-BACKUP_METADATA = "BACKUP_METADATA"
-BACKUP_LEGACY = "BACKUP"
-CHECKSUM_SUFFIX = "-CHECKSUM"
-
-MANIFEST_NAMES: tuple[str, ...] = (BACKUP_MANIFEST, BACKUP_METADATA, BACKUP_LEGACY)
-"""The order in which rewrap looks for a backup's manifest file.
-
-CockroachDB's newest readers (`ReadBackupManifestFromStore`) try BACKUP_METADATA first, then
-BACKUP_MANIFEST, then BACKUP (<= v20.1). rewrap prefers BACKUP_MANIFEST when both exist, because it
-holds the files and descriptors inline, whereas BACKUP_METADATA (v23.1+, "slim") keeps them in
-filelist.sst / descriptorslist.sst; then BACKUP_METADATA, then the legacy BACKUP.
-"""
+# File names live in names.py (no protobuf import) so listing code can use them cheaply.
+from engine.formats.names import (  # noqa: E402
+    BACKUP_LEGACY,
+    BACKUP_MANIFEST,
+    BACKUP_METADATA,
+    CHECKSUM_SUFFIX,
+    MANIFEST_NAMES,
+)
 
 FORMAT_VERSION = 1
 """BackupManifest.format_version CockroachDB writes (BackupFormatDescriptorTrackingVersion)."""

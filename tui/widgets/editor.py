@@ -112,8 +112,8 @@ class SQLEditor(TextArea):
         highlights = self._highlights
         highlights.clear()
         lines = self.document.lines
-        for row, spans in self._highlighter.spans(lines).items():
-            highlights[row].extend(spans)
+        # The span lists are the highlighter's cached ones: shared, never mutated (see _mark).
+        highlights.update(self._highlighter.spans(lines))
         shift = len(self.context)
         for d in self.diagnostics:
             self._mark(lines, d.start - shift, d.end - shift, f"rewrap.diag.{d.severity}")
@@ -130,9 +130,8 @@ class SQLEditor(TextArea):
             line = lines[r]
             s = c0 if r == r0 else 0
             e = c1 if r == r1 else len(line)
-            self._highlights[r].append(
-                (len(line[:s].encode()), len(line[:max(e, s + 1)].encode()), name)
-            )
+            span = (len(line[:s].encode()), len(line[:max(e, s + 1)].encode()), name)
+            self._highlights[r] = [*self._highlights[r], span]  # copy: cached lists are shared
 
     def _loc(self, index: int) -> Location:
         return self.document.get_location_from_index(index)

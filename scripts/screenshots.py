@@ -1,0 +1,102 @@
+"""Regenerate the README's screenshots: drives the TUI headlessly and writes SVGs to screenshots/.
+
+    .venv/bin/python scripts/screenshots.py [OUT_DIR]
+
+Uses a throw-away data dir and a demo collection written with a fixed seed, so the pictures only
+change when the UI does. Rerun it whenever the UI changes. Writes:
+  editor-completion.svg  the editor with highlighting, a diagnostic and the completion dropdown
+  browser-details.svg    the collection tree (LATEST marked) and the details panel
+  rotation-plan.svg      "Add key": old/new KMS fields, the exact statement and the dry-run plan
+  rotation-progress.svg  the progress pane and results after the guided rotation ran
+  results.svg            SHOW BACKUP rows in the results table
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SIZE = (140, 42)
+DEMO = "nodelocal://self/demo"
+KMS = "testkms:///demo-key"
+NEW = "testkms:///new-key-2027"
+
+
+async def until(pilot, cond, tries: int = 300) -> None:
+    for _ in range(tries):
+        if cond():
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.3)
+
+
+async def shoot(out: Path) -> None:
+    from tui.app import RewrapApp
+
+    app = RewrapApp(cursor_blink=False)
+    async with app.run_test(size=SIZE) as pilot:
+        browser = app.query_one("#browser")
+        editor = app.query_one("#editor")
+        await until(pilot, lambda: browser.root.children and len(browser.root.children[0].children) >= 3)
+
+        editor.load_text(f"SHOW BACKUPS IN '{DEMO}';\nSHOW BACKUP LATEST IN '{DEMO}' WITH KMS = 'aws:///x';\n"
+                         "SHOW BACKUP ")
+        editor.move_cursor(editor.document.end)
+        editor.check_now()
+        await pilot.press("ctrl+@")
+        await until(pilot, lambda: True)
+        app.save_screenshot(str(out / "editor-completion.svg"))
+        await pilot.press("escape")
+
+        browser.focus()
+        latest = browser.root.children[0].children[0]
+        browser.move_cursor(latest)
+        latest.expand()
+        panel = app.query_one("#details")
+        await until(pilot, lambda: bool(panel.fields) and len(latest.children) >= 3)
+        app.save_screenshot(str(out / "browser-details.svg"))
+
+        await pilot.press("k")
+        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal")
+        modal = app.screen
+        await pilot.press(*f"'{NEW}'")
+        await pilot.press("f6")
+        await until(pilot, lambda: modal.planned is not None)
+        app.save_screenshot(str(out / "rotation-plan.svg"))
+        await pilot.press("f7")
+        await until(pilot, lambda: not app.running and app.query_one("#progress").display)
+        app.save_screenshot(str(out / "rotation-progress.svg"))
+
+        editor.load_text(f"SHOW BACKUP LATEST IN '{DEMO}' WITH KMS = '{NEW}';")
+        editor.move_cursor(editor.document.end)
+        editor.focus()
+        await pilot.press("f5")
+        table = app.query_one("#results-table")
+        await until(pilot, lambda: not app.running and table.row_count > 0)
+        table.focus()
+        await pilot.pause(0.2)
+        app.save_screenshot(str(out / "results.svg"))
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="rewrap-shots-"))
+    os.environ["REWRAP_DATA_DIR"] = str(tmp / "data")
+    os.environ["REWRAP_EXTERNAL_IO_DIR"] = str(tmp / "extern")
+    from engine.demo import write_demo
+
+    write_demo(tmp / "extern" / "demo", seed=2026)
+    asyncio.run(shoot(out.resolve()))
+    for svg in sorted(out.glob("*.svg")):
+        print(svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg)
+
+
+if __name__ == "__main__":
+    main()
