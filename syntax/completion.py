@@ -152,9 +152,9 @@ class _Completer:
         toks = tokenize(text)
         for t in toks:
             if t.kind is TokenKind.COMMENT and t.start < cursor and (
-                cursor < t.end or t.text.startswith("--")
+                cursor < t.end or (cursor == t.end and t.text.startswith("--"))
             ):
-                return []  # inside a comment
+                return []  # inside a comment (a line comment runs to the end of its line)
             if t.kind is TokenKind.ERROR and t.text.startswith("/*") and t.start < cursor:
                 return []  # inside an unterminated comment
         sig = significant(toks)

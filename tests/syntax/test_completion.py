@@ -191,3 +191,12 @@ def test_large_provider_is_sorted_once_and_bisected() -> None:
 @pytest.mark.parametrize("cursor", [-5, 10_000])
 def test_cursor_out_of_range_is_clamped(cursor: int) -> None:
     assert isinstance(complete("ALTER", cursor), list)
+
+
+def test_a_line_comment_earlier_in_the_buffer_does_not_disable_completion() -> None:
+    from syntax import complete
+
+    text = "-- rotate the demo keys\nSHOW BACKUPS IN "
+    assert complete(text, len(text)) != []
+    assert complete(text, len("-- rotate")) == []  # inside the comment itself
+    assert complete(text, len("-- rotate the demo keys")) == []  # at its end, still inside
