@@ -33,7 +33,7 @@ Span = roachpb_pb2.Span
 RowCount = roachpb_pb2.RowCount
 
 # File names live in names.py (no protobuf import) so listing code can use them cheaply.
-from engine.formats.names import (  # noqa: E402
+from engine.formats.names import (  # noqa: E402, F401  (re-exported)
     BACKUP_LEGACY,
     BACKUP_MANIFEST,
     BACKUP_METADATA,

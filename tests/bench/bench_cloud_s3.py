@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 from engine.collection import Collection  # noqa: E402
 from engine.demo import write_demo  # noqa: E402
 from engine.storage import open_storage  # noqa: E402
-from tests.servers.aws import REGION, MotoServer, _wait_ready, free_port, moto_binary  # noqa: E402
+from tests.servers.aws import REGION, MotoServer, _moto_answers, moto_binary  # noqa: E402
+from tests.servers.process import free_port, wait_until_ready  # noqa: E402
 from tests.servers.fake_flaky_proxy import FlakyProxy  # noqa: E402
 
 REWRAP = str(Path(sys.executable).parent / "rewrap")
@@ -138,7 +139,7 @@ def main() -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         moto = MotoServer(f"http://127.0.0.1:{port}", proc)
-        _wait_ready(moto.endpoint, proc)
+        wait_until_ready(lambda: _moto_answers(moto.endpoint), proc, "moto_server", timeout=20)
         with FlakyProxy(moto.endpoint, failures=0) as proxy:
             alter = bench_alter_all(moto, proxy, args.backups)
             listing = bench_listing(moto, proxy, args.data_files)

@@ -30,7 +30,6 @@ def test_damaged_read_back_writes_the_keys_again(io_dir: Path, coll_dir: Path) -
     """A read-back that differs from what was written: the keys are written again under the next
     number and verified there; a notice names the damaged file; a re-run finds them present."""
     latest = cr.full_backups(coll_dir)[-1]
-    backup_dir = coll_dir / latest.strip("/")
     events: list[Event] = []
     out = _alter(rs.FaultyStorage(rs.local_storage(io_dir), rs.Faults("corrupt_read_back")), events)
     assert (out.status, out.file) == (Status.ADDED, "ENCRYPTION-INFO-3"), out

@@ -8,10 +8,8 @@ each worker starts its own server; tests use unique bucket names and their own K
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -21,16 +19,12 @@ from typing import Any
 
 import pytest
 
+from tests.servers.process import free_port, stop, wait_until_ready
+
 ACCESS_KEY = "AKIAMOTOTEST"
 # Looks like a real secret (with '+' and '/') so leak checks mean something.
 SECRET = "mOtO+SeCrEt/Value1234567890abcdefGHIJ"
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def moto_binary() -> str | None:
@@ -91,18 +85,9 @@ class MotoServer:
         return f"{scheme}:///{key}?{self.query(REGION=REGION, **extra)}"
 
 
-def _wait_ready(endpoint: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"moto_server at {endpoint} not ready after {timeout}s")
+def _moto_answers(endpoint: str) -> bool:
+    with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1) as r:
+        return bool(r.status == 200)
 
 
 @pytest.fixture(scope="session")
@@ -118,12 +103,7 @@ def moto_server() -> Iterator[MotoServer]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(endpoint, process)
+        wait_until_ready(lambda: _moto_answers(endpoint), process, "moto_server", timeout=20)
         yield MotoServer(endpoint, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process)

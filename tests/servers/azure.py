@@ -14,11 +14,9 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,27 +26,13 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.servers.process import free_port, stop, wait_until_ready
+
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_VAULT_SCRIPT = Path(__file__).with_name("fake_keyvault.py")
 # azurite's well-known development account (public, documented by Microsoft; not a secret).
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stop(proc: subprocess.Popen[Any]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 def azurite_binary() -> str | None:
@@ -131,21 +115,14 @@ class FakeVault:
         return KMSEnv(azure_vault_url=self.url, azure_tls_ca=self.ca, azure_credential="static")
 
 
-def _wait_http(port: int, proc: subprocess.Popen[Any], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            out = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"azurite-blob exited with {proc.returncode}: {out}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", f"/{DEV_ACCOUNT}?comp=list")
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"azurite-blob did not answer on 127.0.0.1:{port} within {timeout} s")
+def _azurite_answers(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", f"/{DEV_ACCOUNT}?comp=list")
+        conn.getresponse().read()
+        return True
+    finally:
+        conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -162,7 +139,7 @@ def azurite() -> Iterator[Azurite]:
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
         )
     try:
-        _wait_http(port, proc, log)
+        wait_until_ready(lambda: _azurite_answers(port), proc, "azurite-blob", log=log)
         yield Azurite(f"http://127.0.0.1:{port}/{DEV_ACCOUNT}")
     finally:
         stop(proc)

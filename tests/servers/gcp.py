@@ -10,11 +10,9 @@ session end; with pytest-xdist each worker gets its own pair.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import tempfile
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -24,14 +22,10 @@ from typing import Any
 
 import pytest
 
+from tests.servers.process import free_port, stop, wait_until_ready
+
 FAKE_KMS_SCRIPT = Path(__file__).with_name("fake_cloudkms.py")
 KEY_RING_PARENT = "projects/rewrap-test/locations/global"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fake_gcs_binary() -> str | None:
@@ -41,16 +35,6 @@ def fake_gcs_binary() -> str | None:
         return None
     path = Path(_get_binary_path())
     return str(path) if path.is_file() else None
-
-
-def stop(proc: subprocess.Popen[Any]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @dataclass(frozen=True)
@@ -114,28 +98,22 @@ def gcs_server() -> Iterator[GCSServer]:
                     "(scripts/test installs it)")
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks
-    proc = subprocess.Popen(
-        [binary, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", str(port),
-         "-external-url", endpoint, "-log-level", "warn"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-    )
+    log = Path(tempfile.mkstemp(prefix="rewrap-fake-gcs-", suffix=".log")[1])
+    with open(log, "wb") as out:  # a file, not a pipe: a chatty server never blocks
+        proc = subprocess.Popen(
+            [binary, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port",
+             str(port), "-external-url", endpoint, "-log-level", "warn"],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+        )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/storage/v1/b?project=x", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    err = log.read().decode(errors="replace")
-                    raise RuntimeError(f"fake-gcs-server did not start: {err[-2000:]}") from None
-                time.sleep(0.02)
+        wait_until_ready(
+            lambda: bool(urllib.request.urlopen(f"{endpoint}/storage/v1/b?project=x", timeout=1).read()),
+            proc, "fake-gcs-server", timeout=15, log=log,
+        )
         yield GCSServer(endpoint)
     finally:
         stop(proc)
-        log.close()
+        log.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest import DEMO_KMS, DEMO_URI, SIZE
 
-from engine.rewrap.events import BackupFinished, BackupStarted, Finished, PlanReady, Status, Step, StepStarted
+from engine.rewrap.events import BackupFinished, BackupStarted, PlanReady, Status, Step, StepStarted
 
 EDITOR_TEXT = (
     f"SHOW BACKUPS IN '{DEMO_URI}';\n"
