@@ -19,17 +19,7 @@ from engine.formats.proto import backup_pb2, descriptors_pb2
 # --- hand-written protobuf wire bytes -------------------------------------------------------------
 
 
-def varint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+from crdb_fixtures import varint  # noqa: E402  (the independent wire encoder)
 
 
 def vfield(num: int, value: int) -> bytes:
