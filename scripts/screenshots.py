@@ -3,11 +3,14 @@
     .venv/bin/python scripts/screenshots.py [OUT_DIR]
 
 Uses a throw-away data dir and a demo collection written with a fixed seed, so the pictures only
-change when the UI does. Rerun it whenever the UI changes. Writes:
+change when the UI does. So that a rotation can be caught while it runs, this process registers
+its own `testkms` provider that behaves exactly like CockroachDB's test KMS but takes
+KMS_DELAY seconds per call (engine.kms.register_kms_scheme; nothing outside this script is
+affected). Rerun it whenever the UI changes. Writes:
   editor-completion.svg  the editor with highlighting, a diagnostic and the completion dropdown
   browser-details.svg    the collection tree (LATEST marked) and the details panel
-  rotation-plan.svg      "Add key": old/new KMS fields, the exact statement and the dry-run plan
-  rotation-progress.svg  the progress pane and results after the guided rotation ran
+  rotation-plan.svg      "Add key" on the collection: KMS fields, the exact statement, the dry-run plan
+  rotation-progress.svg  the progress pane while ALTER BACKUP ALL runs
   results.svg            SHOW BACKUP rows in the results table
 """
 
@@ -23,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SIZE = (140, 42)
+KMS_DELAY = 0.4  # seconds per KMS call while the screenshots are taken
 DEMO = "nodelocal://self/demo"
 KMS = "testkms:///demo-key"
 NEW = "testkms:///new-key-2027"
@@ -62,6 +66,8 @@ async def shoot(out: Path) -> None:
         await until(pilot, lambda: bool(panel.fields) and len(latest.children) >= 3)
         app.save_screenshot(str(out / "browser-details.svg"))
 
+        browser.move_cursor(browser.root.children[0])  # the collection: rotate every backup
+        await pilot.pause(0.2)
         await pilot.press("k")
         await until(pilot, lambda: type(app.screen).__name__ == "RotationModal")
         modal = app.screen
@@ -70,8 +76,11 @@ async def shoot(out: Path) -> None:
         await until(pilot, lambda: modal.planned is not None)
         app.save_screenshot(str(out / "rotation-plan.svg"))
         await pilot.press("f7")
-        await until(pilot, lambda: not app.running and app.query_one("#progress").display)
+        progress = app.query_one("#progress")
+        await until(pilot, lambda: app.running and progress.display, tries=100)
+        await pilot.pause(KMS_DELAY * 1.5)  # mid-run: keys being unwrapped / wrapped
         app.save_screenshot(str(out / "rotation-progress.svg"))
+        await until(pilot, lambda: not app.running)
 
         editor.load_text(f"SHOW BACKUP LATEST IN '{DEMO}' WITH KMS = '{NEW}';")
         editor.move_cursor(editor.document.end)
@@ -84,6 +93,31 @@ async def shoot(out: Path) -> None:
         app.save_screenshot(str(out / "results.svg"))
 
 
+def slow_testkms() -> None:
+    """Register a testkms that is byte-identical to CockroachDB's but slow (see docstring)."""
+    import time
+
+    from engine.kms import register_kms_scheme, testkms
+
+    class SlowTestKMS(testkms.TestKMS):
+        def encrypt(self, plaintext: bytes) -> bytes:
+            time.sleep(KMS_DELAY)
+            return super().encrypt(plaintext)
+
+        def decrypt(self, ciphertext: bytes) -> bytes:
+            time.sleep(KMS_DELAY)
+            return super().decrypt(ciphertext)
+
+    class Provider:
+        parse = staticmethod(testkms.parse)
+
+        @staticmethod
+        def open_kms(parsed, env):  # type: ignore[no-untyped-def]
+            return SlowTestKMS(parsed)
+
+    register_kms_scheme("testkms", Provider)
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
@@ -93,6 +127,7 @@ def main() -> None:
     from engine.demo import write_demo
 
     write_demo(tmp / "extern" / "demo", seed=2026)
+    slow_testkms()
     asyncio.run(shoot(out.resolve()))
     for svg in sorted(out.glob("*.svg")):
         print(svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg)
