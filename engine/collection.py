@@ -22,14 +22,14 @@ INCREMENTALS_DIR = "incrementals"
 DATA_DELIMITER = "data/"
 
 # backupdest.ListFullBackupsInCollection: exactly three path components, then BACKUP_MANIFEST.
-_FULL_BACKUP_RE = re.compile(r"^/?([^/]+/[^/]+/[^/]+)/BACKUP_MANIFEST$")
+_FULL_BACKUP_RE = re.compile(r"^/?([^/]+/[^/]+/[^/]+)/BACKUP_MANIFEST\Z")  # \Z: Go's $
 # FindPriorBackups' glob /[0-9]*/[0-9]*.[0-9][0-9]/BACKUP_MANIFEST (also matches the v25.2+
 # "-<start time>" suffix, which ends in hundredths too). We accept every manifest name.
 _INCREMENTAL_RE = re.compile(
-    r"^/?([0-9][^/]*/[0-9][^/]*\.[0-9][0-9])/(" + "|".join(map(re.escape, MANIFEST_NAMES)) + r")$"
+    r"^/?([0-9][^/]*/[0-9][^/]*\.[0-9][0-9])/(" + "|".join(map(re.escape, MANIFEST_NAMES)) + r")\Z"
 )
 # backupdest's backupSubdirRE, used to split a full backup URI into collection + subdir.
-_SUBDIR_RE = re.compile(r"^(.*)/([0-9]{4}/[0-9]{2}/[0-9]{2}-[0-9]{6}\.[0-9]{2}/?)$")
+_SUBDIR_RE = re.compile(r"^(.*)/([0-9]{4}/[0-9]{2}/[0-9]{2}-[0-9]{6}\.[0-9]{2}/?)\Z")
 
 
 class CollectionError(RewrapError):
@@ -95,7 +95,8 @@ class Collection:
     def latest(self) -> str:
         """The subdir LATEST points at: newest metadata/latest/LATEST-<hex> (lexically smallest),
         else the legacy root LATEST file."""
-        for key in self._list(LATEST_DIR + "/"):
+        self.list_calls += 1
+        for key in self.storage.list(LATEST_DIR + "/"):  # lazily: stop at the first usable name
             name = key[len(LATEST_DIR) + 1 :]
             if not name or "/" in name:
                 continue  # directory placeholder objects (cockroach#106070) and nested keys
@@ -252,7 +253,10 @@ def open_collection_target(
         raise CollectionError("invalid base backup specified")
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(subdir)
+    try:
+        parts = urlsplit(subdir)
+    except ValueError as e:
+        raise CollectionError(f"{redact_uri(subdir)!r}: not a valid URI: {e}") from None
     split = split_backup_uri_path(parts.path)
     if split is None:
         # Not a dated layout: treat the URI itself as the backup dir with no collection around it.

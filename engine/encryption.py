@@ -73,7 +73,9 @@ class EncryptionFiles:
 
     def warnings(self) -> list[str]:
         return [
-            f"skipped unreadable {f.name}: {f.error}" for f in self.unreadable
+            f"skipped unreadable {f.name}: {f.error} (CockroachDB stops at an unreadable "
+            "ENCRYPTION-INFO file: move it out of the backup directory to RESTORE with CockroachDB)"
+            for f in self.unreadable
         ]
 
     def find_all(self, id_hash: bytes) -> list[tuple[EncryptionFile, bytes]]:
@@ -159,6 +161,7 @@ class Unlocked:
     key: DataKey
     kms_uri: str | None  # redacted; None for passphrase
     file: str | None
+    kms: KMS | None = None
 
 
 def unlock_with_passphrase(files: EncryptionFiles, passphrase: str) -> Unlocked:
@@ -249,7 +252,7 @@ def unwrap_data_key(
                 attempts.append(KMSAttempt(c.uri, f"KMS refused to decrypt the data key in {f.name}: {e}"))
                 continue
             try:
-                return Unlocked(DataKey(plain), c.uri, f.name)
+                return Unlocked(DataKey(plain), c.uri, f.name, c.kms)
             except KeyError_ as e:
                 attempts.append(KMSAttempt(c.uri, f"{f.name}: {e}"))
             finally:

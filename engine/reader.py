@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from google.protobuf.message import DecodeError
+
 from engine.collection import BackupLayer
 from engine.encryption import DataKey
 from engine.errors import FormatError, RewrapError
@@ -28,14 +30,14 @@ from engine.storage import NotFound
 def decryptor(key: DataKey | None, name: str) -> Callable[[bytes], bytes] | None:
     if key is None:
         return None
-    return lambda data: encrypted_file.decrypt(bytes(key.material), data, name=name)
+    return lambda data: encrypted_file.decrypt(key.material, data, name=name)
 
 
 def read_file(layer: BackupLayer, name: str, key: DataKey | None) -> bytes:
     """A file of the layer, decrypted when the backup is encrypted."""
     data = layer.storage.read(name)
     if key is not None:
-        return encrypted_file.decrypt(bytes(key.material), data, name=f"{layer.display}/{name}")
+        return encrypted_file.decrypt(key.material, data, name=f"{layer.display}/{name}")
     if encrypted_file.appears_encrypted(data):
         raise FormatError(f"{layer.display}/{name}: file appears encrypted")
     return data
@@ -67,19 +69,24 @@ def read_contents(layer: BackupLayer, key: DataKey | None) -> LayerContents:
     manifest = read_manifest(layer, key)
     if layer.manifest_name == BACKUP_METADATA and manifest.has_external_manifest_ssts:
         files = []
-        for _, _, raw in decode_filelist(read_file(layer, FILELIST_SST, key)):
-            f = backup_pb2.BackupManifest.File()
-            f.ParseFromString(raw)
-            files.append(f)
+        for _, path, raw in decode_filelist(read_file(layer, FILELIST_SST, key)):
+            files.append(_parse(backup_pb2.BackupManifest.File(), raw, f"{layer.display}/{FILELIST_SST} entry {path!r}"))
         descriptors = []
         for entry in decode_descriptorslist(read_file(layer, DESCRIPTORSLIST_SST, key)):
             if entry.wall_time or entry.logical or not entry.descriptor:
                 continue  # revisions (descriptor_changes) and deletions; SHOW BACKUP lists Descriptors
-            d = descriptors_pb2.Descriptor()
-            d.ParseFromString(entry.descriptor)
-            descriptors.append(d)
+            where = f"{layer.display}/{DESCRIPTORSLIST_SST} descriptor {entry.id}"
+            descriptors.append(_parse(descriptors_pb2.Descriptor(), entry.descriptor, where))
         return LayerContents(layer, manifest, files, descriptors)
     return LayerContents(layer, manifest, list(manifest.files), list(manifest.descriptors))
+
+
+def _parse(message, raw: bytes, where: str):  # type: ignore[no-untyped-def]
+    try:
+        message.ParseFromString(raw)
+    except DecodeError as e:
+        raise FormatError(f"{where}: not a valid protobuf message ({e})") from None
+    return message
 
 
 @dataclass
@@ -90,7 +97,8 @@ class FileProblem:
 
 def check_layer_files(contents: LayerContents, key: DataKey | None) -> list[FileProblem]:
     """Open every data file of the layer: present, decrypts chunk by chunk (every GCM tag), and
-    parses as an SST with valid block checksums. O(chunk) memory for the decryption pass."""
+    parses as an SST with valid block checksums. One file's plaintext is held at a time (the SST
+    check needs the footer and index), never the whole layer."""
     problems: list[FileProblem] = []
     layer = contents.layer
     for path in sorted({f.path for f in contents.files}):
@@ -101,7 +109,7 @@ def check_layer_files(contents: LayerContents, key: DataKey | None) -> list[File
                 reader = encrypted_file.DecryptingReader(
                     lambda off, n, p=path: layer.storage.read_range(p, off, n),
                     size,
-                    bytes(key.material),
+                    key.material,
                     name=shown,
                 )
                 plain = bytearray()

@@ -24,6 +24,39 @@ SECRET_PARAMS: frozenset[str] = frozenset(
 )
 REDACTED = "redacted"
 
+# Every parameter whose value is safe to show (spec §1-§2: not registered as secret by
+# CockroachDB). The value of any other parameter is redacted too: a mistyped or unknown name
+# (`aws_secret_access_key=...`, `AWS_SECRET_KEY=...`) is far more likely a misplaced secret than
+# something a person needs to read back. tests/test_catalog_matches_engine.py keeps this list in
+# step with syntax/catalog.py.
+PUBLIC_PARAMS: frozenset[str] = frozenset(
+    {
+        "AUTH",
+        "ASSUME_ROLE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_REGION",
+        "AWS_ENDPOINT",
+        "AWS_USE_PATH_STYLE",
+        "AWS_SERVER_ENC_MODE",
+        "AWS_SERVER_KMS_ID",
+        "S3_STORAGE_CLASS",
+        "REGION",
+        "GOOGLE_BILLING_PROJECT",
+        "AZURE_ACCOUNT_NAME",
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_ENVIRONMENT",
+        "AZURE_VAULT_NAME",
+        "COCKROACH_LOCALITY",
+        "TEST_REPLICA_IDS",
+    }
+)
+
+
+def is_secret_param(name: str) -> bool:
+    """True unless `name` is a parameter known to be safe to show (case and spaces ignored)."""
+    return name.strip().upper() not in PUBLIC_PARAMS
+
 
 @dataclass(frozen=True)
 class QueryParam:
@@ -37,7 +70,7 @@ class QueryParam:
 
     @property
     def secret(self) -> bool:
-        return self.name in SECRET_PARAMS
+        return is_secret_param(self.name)
 
 
 @dataclass(frozen=True)
@@ -112,8 +145,10 @@ def parse_uri(uri: str) -> ParsedURI:
 def redact_uri(uri: str, *, hide_path: bool = False) -> str:
     """The URI with every secret param value and any userinfo password replaced by `redacted`.
 
-    Param names, order and everything else stay as written (SanitizeExternalStorageURI). With
-    `hide_path` the path (a KMS key id) becomes `/redacted` too (RedactKMSURI).
+    Like CockroachDB's SanitizeExternalStorageURI, param names, order and everything else stay as
+    written; stricter than it, the value of every param not known to be public (PUBLIC_PARAMS) is
+    redacted, whatever its case. With `hide_path` the path (a KMS key id) becomes `/redacted`
+    too (RedactKMSURI).
     """
     parsed = parse_uri(uri)
     out = uri

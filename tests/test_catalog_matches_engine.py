@@ -66,3 +66,16 @@ def test_kms_schemes_match_engine_registry() -> None:
 def test_testkms_accepts_anything_in_both() -> None:
     assert catalog.KMS_SCHEMES["testkms"].any_params
     assert engine_accepts("testkms", "NOT_A_PARAM")
+
+
+def test_redaction_knows_exactly_which_params_are_public() -> None:
+    """syntax.uri redacts every value but those of PUBLIC_PARAMS: each catalog param must be
+    either secret there or public, so no known secret is shown and no known public value hidden."""
+    from syntax.uri import PUBLIC_PARAMS, SECRET_PARAMS
+
+    for scheme in [*catalog.KMS_SCHEMES.values(), *catalog.STORAGE_SCHEMES.values()]:
+        for p in scheme.params:
+            if p.secret:
+                assert p.name in SECRET_PARAMS and p.name not in PUBLIC_PARAMS, p.name
+            else:
+                assert p.name in PUBLIC_PARAMS, f"{scheme.name}: {p.name} missing from PUBLIC_PARAMS"

@@ -36,3 +36,15 @@ def test_hide_path_and_non_secrets() -> None:
     assert redact_uri(uri) == uri and not contains_secret(uri)
     assert redact_uri(uri, hide_path=True) == "aws:///redacted?AWS_ACCESS_KEY_ID=AKIA&REGION=us-east-1"
     assert redact_uri("testkms:///cmk") == "testkms:///cmk"
+
+
+def test_misspelled_and_unknown_params_are_redacted_too() -> None:
+    for uri in (
+        "s3://b/p?AWS_ACCESS_KEY_ID=a&aws_secret_access_key=SEKRIT",
+        "aws:///k?REGION=r&Aws_Session_Token=SEKRIT",
+        "aws:///k?REGION=r&%20AWS_SECRET_ACCESS_KEY=SEKRIT",
+        "s3://b/p?AWS_SECRET_KEY=SEKRIT",
+    ):
+        out = redact_uri(uri)
+        assert "SEKRIT" not in out and "redacted" in out, out
+    assert redact_uri("aws:///k?REGION=us-east-1&AUTH=implicit") == "aws:///k?REGION=us-east-1&AUTH=implicit"

@@ -28,7 +28,7 @@ from engine.encryption import (
     EncryptionFiles,
     EncryptionMode,
     KMSCandidate,
-    match_kms,
+    match_all,
     read_encryption_files,
     unwrap_data_key,
 )
@@ -44,6 +44,7 @@ from engine.reader import read_manifest
 from engine.rewrap.events import (
     BackupFinished,
     BackupStarted,
+    Cancelled,
     CancelToken,
     Notice,
     ProgressSink,
@@ -72,7 +73,13 @@ def key_fingerprint(kms: KMS) -> str:
 
 
 def missing_keys(new_kms: Sequence[KMS], files: EncryptionFiles) -> list[KMS]:
-    return [k for k in new_kms if match_kms(k, files) is None]
+    """The new keys not yet stored under every id CockroachDB's reader would look up for them
+    (their write ids; a replica id that happens to match does not count)."""
+    return [
+        k
+        for k in new_kms
+        if not all(files.find_all(key_id_hash(i)) for i in k.write_key_ids)
+    ]
 
 
 def rewrap_backup(
@@ -92,7 +99,7 @@ def rewrap_backup(
         event = BackupFinished(name, status, elapsed=time.monotonic() - started, **kw)  # type: ignore[arg-type]
         emit(event)
         if journal is not None and status is not Status.CANCELLED:
-            journal.append(
+            _journal(journal, name, emit, 
                 {
                     "statement": request.statement,
                     "backup": backup.display_uri,
@@ -104,7 +111,7 @@ def rewrap_backup(
                     "verified": state["verified"],
                     "dry_run": request.dry_run,
                     "error": event.error,
-                }
+                },
             )
         return event
 
@@ -112,15 +119,28 @@ def rewrap_backup(
         cancel.check()
         emit(BackupStarted(name))
         return _run(backup, request, emit, cancel, state, finish)
+    except Cancelled:
+        return finish(Status.CANCELLED, error="cancelled")
     except RewrapError as e:
-        if cancel.cancelled and str(e) == "cancelled":
-            return finish(Status.CANCELLED, error="cancelled")
         return finish(Status.FAILED, error=str(e))
+    except Exception as e:  # noqa: BLE001 - a bug must fail one backup, not the whole run
+        return finish(Status.FAILED, error=f"internal error ({type(e).__name__}): {e}")
+
+
+def _journal(journal: AuditJournal, name: str, emit: ProgressSink, record: dict) -> None:
+    """Append to the audit journal; a journal that cannot be written is a warning, because by
+    now the key file may already be written and the person must hear about both."""
+    try:
+        journal.append(record)
+    except OSError as e:
+        emit(Notice(name, f"audit journal {journal.path} not written: {e.strerror or e}"))
 
 
 def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # type: ignore[no-untyped-def]
     name = backup.subdir
     emit(StepStarted(name, Step.READING_KEYS))
+    if backup.manifest_name is None:
+        raise RewrapError(f"{backup.display_uri}: no backup found there (no manifest file)")
     files = read_encryption_files(backup.storage, backup.top_level_files)
     for warning in files.warnings():
         emit(Notice(name, warning))
@@ -135,6 +155,10 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
             f"{backup.display_uri}: encrypted with a passphrase, not KMS: ADD NEW_KMS needs a "
             "KMS-encrypted backup (CockroachDB cannot alter passphrase backups either)"
         )
+    if not any(c.kms is not None and match_all(c.kms, files) for c in request.old_kms):
+        # No KMS call is made here (nothing matches); this raises CockroachDB's error with the
+        # reason for each OLD_KMS, even when the new keys are already present.
+        unwrap_data_key(files, request.old_kms, headline=NO_MATCH)
     todo = missing_keys(request.new_kms, files)
     present = tuple(key_fingerprint(k) for k in request.new_kms if k not in todo)
     if not todo:
@@ -144,8 +168,7 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
     emit(StepStarted(name, Step.UNWRAPPING))
     unlocked = unwrap_data_key(files, request.old_kms, headline=NO_MATCH)
     with unlocked.key as key:
-        old = next(c.kms for c in request.old_kms if c.uri == unlocked.kms_uri and c.kms)
-        state["old_key"] = key_fingerprint(old)
+        state["old_key"] = key_fingerprint(unlocked.kms)
 
         cancel.check()
         emit(StepStarted(name, Step.VERIFYING_MANIFEST))
@@ -177,7 +200,10 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
                 back = kms.decrypt(blob)
             except RewrapError as e:
                 raise RewrapError(f"NEW_KMS '{kms.redacted_uri}': the new wrapped key does not decrypt: {e}") from None
-            if not hmac.compare_digest(bytes(back), bytes(key.material)):
+            same = hmac.compare_digest(back, key.material)
+            if isinstance(back, bytearray):
+                back[:] = bytes(len(back))
+            if not same:
                 raise RewrapError(
                     f"NEW_KMS '{kms.redacted_uri}': the new wrapped key decrypts to a different key"
                 )
@@ -206,14 +232,31 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
         if back == data:
             state["verified"]["read_back"] = True
             if damaged:
-                emit(Notice(name, f"{', '.join(damaged)} read back damaged; wrote {written} instead"))
+                emit(Notice(name, f"{', '.join(damaged)} read back damaged; wrote {written} instead. "
+                            f"{_damaged_advice(backup, damaged)}"))
             return finish(Status.ADDED, file=written, new_keys=new, present_keys=present)
         damaged.append(written)
         files = read_encryption_files(backup.storage, backup.list_top_level())
     raise RewrapError(
         f"wrote {' and '.join(damaged)}, but each read back with different bytes: the storage is "
-        "damaging writes. Readers try every file holding a key (newest first), so the old keys still "
-        "work; check the storage before re-running"
+        f"damaging writes; check it before re-running. {_damaged_advice(backup, damaged)}"
+    )
+
+
+def _damaged_advice(backup: FullBackup, damaged: Sequence[str]) -> str:
+    """What a damaged file means for readers: rewrap skips it, CockroachDB stops at it."""
+    unparseable = []
+    for name in damaged:
+        try:
+            EncryptionInfo.from_bytes(backup.storage.read(name), name=name)
+        except RewrapError:
+            unparseable.append(name)
+    if not unparseable:
+        return "The old keys still open the backup."
+    return (
+        f"{', '.join(unparseable)} does not parse: rewrap skips it, but CockroachDB's RESTORE and "
+        "SHOW BACKUP stop at an unreadable ENCRYPTION-INFO file, so move it out of the backup "
+        "directory by hand (rewrap never deletes)."
     )
 
 
@@ -237,6 +280,11 @@ def _write_next(
             backup.storage.write_new(name, data)
             return name
         except AlreadyExists:
+            try:
+                if backup.storage.read(name) == data:
+                    return name  # our own write, whose success response was lost and retried
+            except RewrapError:
+                pass
             names = backup.list_top_level()
             fresh = read_encryption_files(backup.storage, names)
             if trust_present and not missing_keys(todo, fresh):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from syntax import ast
 
-from engine.collection import Collection, open_collection_target
+from engine.collection import Collection, FullBackup, open_collection_target
 from engine.errors import RewrapError
 from engine.execute import Result, show_statement, value
 from engine.rewrap.events import CancelToken, ProgressSink

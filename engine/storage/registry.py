@@ -36,6 +36,10 @@ def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalS
             f"{shown!r}: not a storage URI (expected e.g. nodelocal://self/backups, "
             "file:///abs/path, s3://bucket/path)"
         )
+    try:
+        urlsplit(uri)
+    except ValueError as e:
+        raise StorageError(f"{shown!r}: not a valid URI: {e}") from None
     if scheme == "nodelocal":
         return _open_nodelocal(uri, shown, settings)
     if scheme == "file":
