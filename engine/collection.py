@@ -28,6 +28,8 @@ _FULL_BACKUP_RE = re.compile(r"^/?([^/]+/[^/]+/[^/]+)/BACKUP_MANIFEST\Z")  # \Z:
 _INCREMENTAL_RE = re.compile(
     r"^/?([0-9][^/]*/[0-9][^/]*\.[0-9][0-9])/(" + "|".join(map(re.escape, MANIFEST_NAMES)) + r")\Z"
 )
+# A path ending in an incremental's own two levels (old layout, inside the full backup's dir).
+_INCREMENTAL_TAIL_RE = re.compile(r"/[0-9]{8}/[0-9]{6}\.[0-9]{2}(-[0-9]{8}-[0-9]{6}\.[0-9]{2})?\Z")
 # backupdest's backupSubdirRE, used to split a full backup URI into collection + subdir.
 _SUBDIR_RE = re.compile(r"^(.*)/([0-9]{4}/[0-9]{2}/[0-9]{2}-[0-9]{6}\.[0-9]{2}/?)\Z")
 
@@ -138,7 +140,7 @@ class Collection:
         """The full backup at `subdir` (LATEST resolved), checked to exist and to be a full one."""
         resolved = self.resolve(subdir)
         path = resolved.strip("/")
-        if path.split("/")[0] == INCREMENTALS_DIR or len(path.split("/")) > 3:
+        if path.split("/")[0] == INCREMENTALS_DIR or _INCREMENTAL_TAIL_RE.search(path):
             raise CollectionError(self._incremental_hint(resolved))
         backup = FullBackup(self, path)
         if backup.manifest_name is None:
@@ -152,7 +154,7 @@ class Collection:
         parts = resolved.strip("/").split("/")
         if parts[0] == INCREMENTALS_DIR:
             parts = parts[1:]
-        full = "/" + "/".join(parts[:3])
+        full = "/" + "/".join(parts[:-2] if len(parts) > 2 else parts)  # drop the two inc levels
         return (
             f"{resolved} is an incremental backup: ALTER BACKUP and SHOW BACKUP take the full "
             f"backup of its chain; use {full} (its incrementals are covered with it)"

@@ -241,3 +241,15 @@ def test_backup_metadata_only_backup_reads_its_list_ssts(io_dir: Path) -> None:
     res = run(io_dir, "SHOW BACKUP '/2023/11/09-172601.37' IN 'nodelocal://self/c' WITH KMS = 'testkms:///cmk', CHECK_FILES")
     assert sorted(r[2] for r in res.rows) == ["accounts", "bank", "transfers"]
     assert {r[2]: r[8] for r in res.rows if r[3] == "table"} == {"accounts": 1000, "transfers": 50}
+
+
+def test_full_backup_in_a_deep_custom_subdir_is_not_mistaken_for_an_incremental(io_dir: Path) -> None:
+    """BACKUP INTO 'a/b/c/d' IN ... is legal; only an incremental's own YYYYMMDD/HHMMSS.hh tail
+    (or incrementals/) marks an incremental."""
+    w = fx.Writer(io_dir / "deep")
+    w.backup_dir("team/db/nightly/first", fx.manifest(start=None, end=FULL1, db=DB, tables=TABLES), checksum=False)
+    res = run(io_dir, "SHOW BACKUP '/team/db/nightly/first' IN 'nodelocal://self/deep'")
+    assert {r[2] for r in res.rows} == {"bank", "accounts", "transfers"}
+    w.backup_dir("team/db/nightly/first/20231109/180000.00", fx.manifest(start=FULL1, end=fx.utc(2023, 11, 9, 18), db=DB, tables=TABLES), checksum=False)
+    with pytest.raises(RewrapError, match=r"incremental backup.*use /team/db/nightly/first"):
+        run(io_dir, "SHOW BACKUP '/team/db/nightly/first/20231109/180000.00' IN 'nodelocal://self/deep'")

@@ -466,6 +466,11 @@ class S3Storage(ExternalStorage):
             args["SSEKMSKeyId"] = c.server_kms_id
         if c.storage_class:
             args["StorageClass"] = c.storage_class
+        # Defence in depth for S3-compatible stores that ignore If-None-Match: an object that is
+        # already there is never overwritten by a sequential writer. (The conditional PUT is what
+        # makes racing writers safe; a store without it cannot offer that, and says so nowhere.)
+        if self.exists(key):
+            raise AlreadyExists(f"{self._where(key)}: already exists")
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 self._s3().put_object(**args)

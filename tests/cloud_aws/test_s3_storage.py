@@ -89,10 +89,11 @@ def test_read_range_size_and_not_found(moto_server: MotoServer, bucket: str) -> 
 
 
 def test_write_new_is_one_conditional_put(moto_server: MotoServer, bucket: str) -> None:
+    """A HEAD (defence for stores that ignore If-None-Match), then one conditional PUT."""
     s = open_s3(moto_server.s3_uri(bucket, "c", S3_STORAGE_CLASS="STANDARD_IA", AWS_SERVER_ENC_MODE="AES256"))
     sent = record_requests(s)
     s.write_new("d/ENCRYPTION-INFO-2", b"first")
-    assert [r.method for r in sent] == ["PUT"] and sent[0].headers["If-None-Match"] == b"*"
+    assert [r.method for r in sent] == ["HEAD", "PUT"] and sent[1].headers["If-None-Match"] == b"*"
     with pytest.raises(AlreadyExists) as info:
         s.write_new("d/ENCRYPTION-INFO-2", b"second")
     assert str(info.value) == f"s3://{bucket}/c/d/ENCRYPTION-INFO-2: already exists"
@@ -150,8 +151,8 @@ def test_throttling_and_5xx_are_retried_with_backoff(moto_server: MotoServer, bu
         assert proxy.requests == 3
     with FlakyProxy(moto_server.endpoint, failures=1, status=500, code="InternalError") as proxy:
         s = open_s3(f"s3://{bucket}/c?AWS_ENDPOINT={proxy.endpoint}&AWS_ACCESS_KEY_ID=a&AWS_SECRET_ACCESS_KEY=b")
-        s.write_new("g", b"x")
-        assert proxy.requests == 2 and s.read("g") == b"x"
+        s.write_new("g", b"x")  # HEAD (500, retried), HEAD (404), conditional PUT
+        assert proxy.requests == 3 and s.read("g") == b"x"
     with FlakyProxy(moto_server.endpoint, failures=10, status=503, code="SlowDown") as proxy:
         s = open_s3(f"s3://{bucket}/c?AWS_ENDPOINT={proxy.endpoint}&AWS_ACCESS_KEY_ID=a&AWS_SECRET_ACCESS_KEY=b",
                     max_attempts=2)
