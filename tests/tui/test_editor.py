@@ -75,6 +75,22 @@ async def test_diagnostics_mark_and_status_line(make_app) -> None:
         assert marked and marked[0][0] == len("SHOW BACKUPS IN '")
 
 
+async def test_unfinished_statements_are_marked_not_crashed_on(make_app) -> None:
+    """A problem at the very end of the text ("at or near EOF") must mark the last character."""
+    app = make_app(demo=False)
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        editor = app.query_one("#editor")
+        for text in ("SHOW BACKUPS IN", "SHOW BACKUP ", "ALTER BACKUP LATEST IN 'x' ADD NEW_KMS = ", "S"):
+            editor.load_text("")
+            await pilot.press(*text)
+            editor.check_now()
+            await pilot.pause(0.1)
+            assert app.is_running
+            assert editor.diagnostics, text
+        assert editor.text == "S"
+
+
 async def test_f5_runs_and_history_is_redacted_0600(make_app, tui_env) -> None:
     app = make_app(demo=False)
     msgs: list = []

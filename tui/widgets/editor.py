@@ -120,9 +120,11 @@ class SQLEditor(TextArea):
 
     def _mark(self, lines: list[str], start: int, end: int, name: str) -> None:
         size = len(self.text)
-        if start < 0 or start > size:
+        if start < 0 or start > size or size == 0:
             return
-        end = max(start + 1, min(end, size))
+        if start == size:  # a problem at the very end (e.g. "expected ..."): mark the last char
+            start = size - 1
+        end = min(max(start + 1, end), size)
         (r0, c0), (r1, c1) = self._loc(start), self._loc(end)
         if (r0, c0) == (r1, c1) or c0 >= len(lines[r0]) and r0 == r1:
             c0 = max(0, c0 - 1)  # a zero-width problem at the end: mark the last character
