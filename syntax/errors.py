@@ -9,6 +9,8 @@ examples; `EOF` stands for the end of the statement.
 
 from __future__ import annotations
 
+from syntax.uri import redact_text
+
 
 class SQLSyntaxError(Exception):
     """A statement that does not parse.
@@ -58,6 +60,8 @@ def make_error(
 
     As in CockroachDB the DETAIL shows the statement alone (from its first token), up to the end
     of the line holding the token, with the caret column counted from that line's start.
+    Secrets never reach the message: every URI in it is redacted (the caret column is counted
+    on the redacted text, so it still points at the token).
     """
     stmt_end = max(stmt_end, position)
     line_start = text.rfind("\n", 0, position) + 1
@@ -68,12 +72,12 @@ def make_error(
     source_end = min(line_end, stmt_end) if position < stmt_end else stmt_end
     source_end = max(source_end, position)
     return SQLSyntaxError(
-        message,
+        redact_text(message),
         position=position,
         line=text.count("\n", 0, position) + 1,
         column=position - line_start + 1,
-        source_line=text[line_start:line_end],
-        source_sql=text[stmt_start:source_end],
-        caret_column=position - stmt_line_start,
+        source_line=redact_text(text[line_start:line_end]),
+        source_sql=redact_text(text[stmt_start:source_end]),
+        caret_column=len(redact_text(text[stmt_line_start:position])),
         hint=hint,
     )

@@ -175,6 +175,15 @@ def redact_uri(uri: str, *, hide_path: bool = False) -> str:
 _AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^/?]*)(.*)$", re.DOTALL)
 
 
+# A URI inside free text: scheme://, then anything up to white space or a quote.
+_URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"]*")
+
+
+def redact_text(text: str) -> str:
+    """`text` (SQL, an error message) with every URI in it redacted by `redact_uri`."""
+    return _URI_IN_TEXT.sub(lambda m: redact_uri(m.group(0)), text)
+
+
 def contains_secret(uri: str) -> bool:
     """True when `uri` carries a secret value that redaction would hide."""
     return redact_uri(uri) != uri

@@ -28,7 +28,7 @@ from engine.formats.encryption_info import fingerprint, key_id_hash
 from engine.storage import StorageSettings, open_storage
 from engine.rewrap.events import CancelToken, Event
 from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
-from syntax.uri import contains_secret, redact_uri
+from syntax.uri import contains_secret, redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
 from tui.messages import (
@@ -228,7 +228,9 @@ def check_kms_uri(uri: str) -> str | None:
 def safe_error(e: BaseException) -> str:
     """A message fit for the screen: our errors say what and where; anything else only its type
     (a library's text may quote a URI with its secret)."""
-    return str(e) if isinstance(e, RewrapError) else f"internal error ({type(e).__name__})"
+    if isinstance(e, (RewrapError, SQLSyntaxError)):
+        return redact_text(str(e))
+    return f"internal error ({type(e).__name__})"
 
 
 def show_text(sql: str) -> str:
@@ -638,4 +640,4 @@ def run_app(args: argparse.Namespace) -> int:
     """`rewrap` with no SQL on a terminal (tui/cli.py calls this)."""
     app = RewrapApp(collections=getattr(args, "collection", None) or ())
     app.run()
-    return 0
+    return app.return_code or 0

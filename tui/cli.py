@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from syntax.uri import redact_text
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FORMATS = ("table", "tsv", "csv", "json")  # tui/output.py writes each
 DEMO_DIR_NAME = "demo"
@@ -36,10 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rewrap",
         description="A console for CockroachDB encrypted backup collections.",
-        epilog="Subcommands: `rewrap demo DIR [--kms URI]` writes a demo collection. "
-        "With no SQL given, rewrap shows its demo collection.",
+        epilog="Subcommands: `rewrap shell` opens the line shell; `rewrap demo DIR|URI [--kms URI]` "
+        "writes a demo collection. With no SQL given on a terminal, rewrap opens the console "
+        "(on the demo collection when nothing is configured). Exit codes: 0 ok, 1 a statement "
+        "failed, 2 usage error.",
     )
     _common(p)
+    p.add_argument(
+        "--collection",
+        metavar="URI",
+        action="append",
+        help="console: add a collection to the browser (repeatable; remembered without secrets)",
+    )
     src = p.add_mutually_exclusive_group()
     src.add_argument("-e", "--execute", metavar="SQL", action="append", help="run SQL (repeatable)")
     src.add_argument("-f", "--file", metavar="FILE", help="run the SQL in FILE")
@@ -76,7 +86,11 @@ def build_demo_parser() -> argparse.ArgumentParser:
         prog="rewrap demo",
         description="Write a demo backup collection in CockroachDB's layout and format.",
     )
-    p.add_argument("dir", metavar="DIR", help="directory to create the collection in (must be empty)")
+    p.add_argument(
+        "dir",
+        metavar="DIR|URI",
+        help="empty local directory, or a storage URI (nodelocal://, s3://, gs://, azure-blob://)",
+    )
     p.add_argument(
         "--kms",
         default=None,
@@ -88,6 +102,18 @@ def build_demo_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rewrap` console script."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # e.g. `rewrap -e ... | head`: stop quietly, as cockroach sql does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo"]:
         return demo_main(argv[1:])
@@ -100,9 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         sql = ";\n".join(args.execute)
     elif args.file:
         try:
-            sql = Path(args.file).read_text()
+            sql = Path(args.file).read_bytes().decode("utf-8")
         except OSError as e:
             print(f"rewrap: cannot read {args.file}: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        except UnicodeDecodeError as e:
+            print(f"rewrap: {args.file} is not UTF-8 text (byte {e.start})", file=sys.stderr)
             return EXIT_USAGE
     elif not sys.stdin.isatty():
         sql = sys.stdin.read()
@@ -146,7 +175,7 @@ def run_batch(
     try:
         statements = parse(sql)
     except SQLSyntaxError as e:
-        print(f"ERROR: {e}", file=err)
+        print(f"ERROR: {redact_text(str(e))}", file=err)
         return EXIT_FAILED
     executor = Executor(
         dry_run=dry_run, concurrency=concurrency, journal=AuditJournal(audit_journal_path())
@@ -156,7 +185,7 @@ def run_batch(
         try:
             result = executor.run(stmt, progress=sink)
         except RewrapError as e:
-            print(f"ERROR: {e}", file=err)
+            print(f"ERROR: {redact_text(str(e))}", file=err)
             return EXIT_FAILED
         for notice in result.notices:
             print(f"NOTICE: {notice}", file=err)
@@ -164,7 +193,7 @@ def run_batch(
         if not result.ok:
             failed = [r for r in result.rows if r[1] == "failed"]
             for row in failed:
-                print(f"ERROR: {row[0]}: {row[3]}", file=err)
+                print(f"ERROR: {row[0]}: {redact_text(str(row[3]))}", file=err)
             if len(result.rows) > 1:
                 print(f"ERROR: {len(failed)} of {len(result.rows)} backups failed", file=err)
             return EXIT_FAILED
@@ -196,13 +225,23 @@ def shell_main(argv: list[str]) -> int:
 
 def demo_main(argv: list[str]) -> int:
     args = build_demo_parser().parse_args(argv)
-    from engine.demo import DEFAULT_DEMO_KMS, write_demo
+    from engine.demo import DEFAULT_DEMO_KMS, write_demo, write_demo_collection
     from engine.errors import RewrapError
+    from engine.kms import KMSEnv, parse_kms_uri
+    from engine.storage import StorageSettings, open_storage
 
+    kms_uri = args.kms or DEFAULT_DEMO_KMS
     try:
-        summary = write_demo(Path(args.dir), kms_uri=args.kms or DEFAULT_DEMO_KMS, seed=args.seed)
+        parse_kms_uri(kms_uri)  # before anything is created
+        if "://" in args.dir:
+            storage = open_storage(args.dir, StorageSettings.from_env())
+            if next(iter(storage.list()), None) is not None:
+                raise RewrapError(f"{storage.display_uri}: not empty; rewrap demo writes into a new location")
+            summary = write_demo_collection(storage, kms_uri=kms_uri, seed=args.seed, kms_env=KMSEnv.from_env())
+        else:
+            summary = write_demo(Path(args.dir), kms_uri=kms_uri, seed=args.seed)
     except RewrapError as e:
-        print(f"ERROR: {e}", file=sys.stderr)
+        print(f"ERROR: {redact_text(str(e))}", file=sys.stderr)
         return EXIT_FAILED
     print(summary)
     return EXIT_OK

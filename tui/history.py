@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
-from syntax.uri import redact_uri
+from syntax.uri import redact_text
 
 MAX_ENTRIES = 5000
-_QUOTED = re.compile(r"'((?:[^']|'')*)'")
 
 
 def history_path() -> Path:
@@ -25,13 +23,8 @@ def history_path() -> Path:
 
 
 def redact_statement(text: str) -> str:
-    """The statement with every secret inside a quoted URI replaced by `redacted`."""
-
-    def one(m: re.Match[str]) -> str:
-        inner = m.group(1).replace("''", "'")
-        return "'" + redact_uri(inner).replace("'", "''") + "'"
-
-    return _QUOTED.sub(one, text)
+    """The statement with every URI in it redacted (the one redaction function)."""
+    return redact_text(text)
 
 
 class History:

@@ -42,14 +42,21 @@ def write_rows(out: TextIO, fmt: str, columns: Sequence[str], rows: Sequence[Seq
 
 
 def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """cockroach sql's default table: centred headers, a dashed rule, a row count."""
-    texts = [[cell_text(v) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
+    """cockroach sql's default table: centred headers, a dashed rule, a row count. A cell with
+    several lines (a multi-line error) keeps them in its own column."""
+    texts = [[cell_text(v).split("\n") for v in row] for row in rows]
+    widths = [
+        max([len(c)] + [len(line) for r in texts for line in r[i]]) for i, c in enumerate(columns)
+    ]
     out.write("  " + " | ".join(c.center(w) for c, w in zip(columns, widths)).rstrip() + "\n")
     out.write("-" + "+".join("-" * (w + 2) for w in widths) + "\n")
     for r in texts:
-        cells = [t.rjust(w) if _numeric(t) else t.ljust(w) for t, w in zip(r, widths)]
-        out.write("  " + " | ".join(cells).rstrip() + "\n")
+        for k in range(max(len(lines) for lines in r) if r else 1):
+            cells = []
+            for lines, w in zip(r, widths):
+                t = lines[k] if k < len(lines) else ""
+                cells.append(t.rjust(w) if _numeric(t) else t.ljust(w))
+            out.write("  " + " | ".join(cells).rstrip() + "\n")
     n = len(rows)
     out.write(f"({n} row{'s' if n != 1 else ''})\n")
 

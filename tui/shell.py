@@ -35,7 +35,7 @@ from engine.rewrap.events import CancelToken, ProgressSink, ignore
 from syntax import SQLSyntaxError, ast, diagnose, parse
 from syntax.lexer import RewrapLexer
 from syntax.tokens import TokenKind, significant, tokenize
-from syntax.uri import redact_uri
+from syntax.uri import redact_text, redact_uri
 
 from tui.output import write_table
 from tui.shell_complete import SQLCompleter, SubdirCache
@@ -216,7 +216,7 @@ class Shell:
         try:
             statements = parse(text)
         except SQLSyntaxError as e:
-            self.err.write(f"ERROR: {e}\n")
+            self.err.write(f"ERROR: {redact_text(str(e))}\n")
             return
         for stmt in statements:
             for uri in kms_uris(stmt):
@@ -268,7 +268,7 @@ class Shell:
         if bar is not None:
             bar.close()
         if "error" in box:
-            self.err.write(f"ERROR: {box['error']}\n")
+            self.err.write(f"ERROR: {redact_text(str(box['error']))}\n")
             return False
         return self.show(box["result"], cancelled=cancel.cancelled)
 

@@ -103,9 +103,9 @@ def parse(uri: str, url: GoURL) -> KMSURI:
     )
 
 
-DEFAULT_MAX_ATTEMPTS = 5  # first try + 4 retries with exponential backoff
+DEFAULT_MAX_ATTEMPTS = 3  # first try + 2 retries with backoff: a KMS call is a few ms
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 30.0
+READ_TIMEOUT = 10.0  # a hung endpoint fails in ~30 s (3 attempts), not minutes
 
 
 class AwsKMS(KMS):

@@ -183,7 +183,7 @@ class AzureKMS(KMS):
                 kwargs: dict[str, Any] = dict(
                     retry_total=4, retry_connect=2, retry_read=2, retry_status=4,
                     retry_backoff_factor=0.5, retry_backoff_max=8,
-                    connection_timeout=10, read_timeout=30,
+                    connection_timeout=10, read_timeout=10,
                 )
                 if self._env.azure_vault_url:
                     # test-only vault on 127.0.0.1: its challenge names vault.azure.net

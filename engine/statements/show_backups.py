@@ -15,4 +15,9 @@ if TYPE_CHECKING:
 
 def run(ex: Executor, stmt: ast.ShowBackups) -> Result:
     coll = Collection(ex.open_storage(value(stmt.collections[0], "collection")))
-    return Result(["path"], [(p,) for p in coll.full_backups()])
+    paths = coll.full_backups()
+    notices = []
+    if not paths and next(iter(coll.storage.list()), None) is None:
+        # CockroachDB answers an empty listing with no rows; say why, since it is usually a typo.
+        notices.append(f"{coll.storage.display_uri}: nothing is stored there (check the path)")
+    return Result(["path"], [(p,) for p in paths], notices)

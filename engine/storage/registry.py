@@ -37,9 +37,14 @@ def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalS
             "file:///abs/path, s3://bucket/path)"
         )
     try:
-        urlsplit(uri)
+        parts = urlsplit(uri)
     except ValueError as e:
         raise StorageError(f"{shown!r}: not a valid URI: {e}") from None
+    if "@" in parts.netloc:
+        raise StorageError(
+            f"{shown}: credentials go in the URI's query parameters (e.g. AWS_ACCESS_KEY_ID / "
+            "AWS_SECRET_ACCESS_KEY), not in a user:password@ part"
+        )
     if scheme == "nodelocal":
         return _open_nodelocal(uri, shown, settings)
     if scheme == "file":

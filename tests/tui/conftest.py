@@ -23,10 +23,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
-SEED = 11
-SIZE = (140, 42)
-DEMO_URI = "nodelocal://self/demo"
-DEMO_KMS = "testkms:///demo-key"
+from tui_support import SEED  # noqa: E402  (shared constants live in tui_support)
 
 
 @pytest.fixture(scope="session")
@@ -55,28 +52,3 @@ def make_app(tui_env: Path) -> Callable[..., object]:
         return RewrapApp(**kwargs)  # type: ignore[arg-type]
 
     return make
-
-
-async def wait_for(pilot, messages: list, name: str, *, count: int = 1, timeout: float = 10.0):
-    """Pause until `count` messages of type `name` arrived; return them."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = unique(m for m in messages if type(m).__name__ == name)
-        if len(found) >= count:
-            return found
-        await pilot.pause(0.05)
-    raise AssertionError(f"no {name} message within {timeout}s; got "
-                         f"{sorted({type(m).__name__ for m in messages})}")
-
-
-def unique(messages) -> list:
-    """Each message once (a bubbling message reaches the hook at every node it passes)."""
-    seen: set[int] = set()
-    out = []
-    for m in messages:
-        if id(m) not in seen:
-            seen.add(id(m))
-            out.append(m)
-    return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import DEMO_KMS, DEMO_URI, SIZE, unique, wait_for
+from tui_support import DEMO_KMS, DEMO_URI, SIZE, unique, wait_for
 from engine.execute import Executor
 from syntax import parse
 from tui.messages import StatementsSubmitted

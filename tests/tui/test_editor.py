@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import DEMO_URI, SIZE, unique, wait_for
+from tui_support import DEMO_URI, SIZE, unique, wait_for
 from tui.widgets.editor import statements_to_run
 
 

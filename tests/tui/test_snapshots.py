@@ -4,7 +4,7 @@ editor snapshot shows keyword/string/URI colours and a diagnostic underline."""
 
 from __future__ import annotations
 
-from conftest import DEMO_KMS, DEMO_URI, SIZE
+from tui_support import DEMO_KMS, DEMO_URI, SIZE
 
 from engine.rewrap.events import BackupFinished, BackupStarted, PlanReady, Status, Step, StepStarted
 

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from syntax.uri import redact_uri
+from syntax.uri import contains_secret, redact_uri
 
 
 class SecretPrompt(ModalScreen[str | None]):
@@ -51,6 +51,14 @@ class AddCollectionPrompt(ModalScreen[str | None]):
         with Vertical():
             yield Label("Collection URI (e.g. nodelocal://self/backups, s3://bucket/path?AUTH=implicit)")
             yield Input(placeholder="nodelocal://self/...", id="collection-input")
+            yield Label("", id="collection-shown")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Once the URI holds a secret value, mask the field and show it redacted below."""
+        secret = contains_secret(event.value)
+        event.input.password = secret
+        shown = self.query_one("#collection-shown", Label)
+        shown.update(f"as stored: {redact_uri(event.value)}" if secret else "")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
