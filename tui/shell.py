@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import threading
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from engine.rewrap.events import CancelToken, ProgressSink, ignore
 from syntax import SQLSyntaxError, ast, diagnose, parse
 from syntax.lexer import RewrapLexer
 from syntax.tokens import TokenKind, significant, tokenize
-from syntax.uri import redact_text, redact_uri
+from syntax.uri import redact_text
 
 from tui.output import write_table
 from tui.shell_complete import SQLCompleter, SubdirCache
@@ -142,14 +141,6 @@ def kms_uris(stmt: ast.Statement) -> list[str]:
     elif isinstance(stmt, ast.ShowBackupKeys):
         values += stmt.kms or ()
     return [v for v in values if isinstance(v, str)]
-
-
-_URI_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
-
-
-def redact_text(text: str) -> str:
-    """Any URI-looking piece of free text redacted (for messages we did not compose)."""
-    return _URI_LIKE.sub(lambda m: redact_uri(m.group(0)), text)
 
 
 class Shell:

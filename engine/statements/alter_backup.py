@@ -32,7 +32,8 @@ def run(
     old_kms = [value(v, "OLD_KMS") for v in command.old_kms]
     if stmt.all_in:
         coll = Collection(ex.open_storage(value(stmt.collection, "collection")))
-        backups = [coll.full_backup(p) for p in coll.full_backups()]
+        # Each backup is checked by the engine in its own task: one unreadable backup fails alone.
+        backups = [FullBackup(coll, p) for p in coll.full_backups()]
         if not backups:
             raise RewrapError(f"{coll.storage.display_uri}: no full backups in this collection")
     else:

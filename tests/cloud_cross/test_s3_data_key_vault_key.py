@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine.demo import write_demo_collection
 from engine.storage import open_storage
-from tests.servers.aws import REGION, SECRET, MotoServer
+from tests.servers.aws import SECRET, MotoServer
 from tests.servers.azure import FakeVault
 
 REWRAP = str(Path(sys.executable).parent / "rewrap")
