@@ -527,7 +527,7 @@ class RewrapApp(App[int]):
                 failed += 1
                 self.post_message(StatementFailed(show_text(text), safe_error(e)))
                 break
-        self.post_message(ExecutionFinished(ran, failed, token.cancelled))
+        self.post_message(ExecutionFinished(ran, failed, token.cancelled, token))
 
     def _forward(self, event: Event) -> None:
         self.post_message(ProgressEvent(event))
@@ -544,6 +544,8 @@ class RewrapApp(App[int]):
         self.query_one(ResultsPane).show_error(message.text, message.error)
 
     def on_execution_finished(self, message: ExecutionFinished) -> None:
+        if message.token is not None and message.token is not self.cancel_token:
+            return  # a run the user detached from (second Esc / Ctrl+C) finished late
         self.running = False
         self.cancel_token = None
         if message.cancelled:
@@ -562,9 +564,18 @@ class RewrapApp(App[int]):
         return True
 
     def action_cancel_run(self) -> None:
-        if self.cancel_token is not None:
-            self.cancel_token.cancel()
-            self.notify("cancelling after the current step…")
+        token = self.cancel_token
+        if token is None:
+            return
+        if not token.cancelled:
+            token.cancel()
+            self.notify("cancelling after the current step… (press again to stop waiting)")
+            return
+        # Second press: a KMS or storage call may hang. Free the session now; the cancelled run
+        # still stops at its next step boundary and writes nothing more.
+        self.running = False
+        self.cancel_token = None
+        self.notify("stopped waiting: the cancelled statement ends its current step in the background")
 
     # -- status line, copies, help, palette --------------------------------------------------
 

@@ -46,11 +46,12 @@ class StatementFailed(Message):
 class ExecutionFinished(Message):
     """The worker finished the batch (whatever the outcome); input is free for the next run."""
 
-    def __init__(self, ran: int, failed: int, cancelled: bool) -> None:
+    def __init__(self, ran: int, failed: int, cancelled: bool, token: object = None) -> None:
         super().__init__()
         self.ran = ran
         self.failed = failed
         self.cancelled = cancelled
+        self.token = token  # the run's CancelToken: a detached run's late finish is ignored
 
 
 class ProgressEvent(Message):

@@ -251,11 +251,24 @@ class Shell:
                     return False
                 if not cancel.cancelled:
                     cancel.cancel()
-                    note = "cancelling: backups in progress stop at their next step, none half-written"
+                    note = (
+                        "cancelling: backups in progress stop at their next step, none half-written "
+                        "(Ctrl+C again to return to the prompt now)"
+                    )
                     if bar is not None:
                         bar.message(note)
                     else:
                         self.err.write(note + "\n")
+                else:
+                    # A KMS or storage call may be stuck: stop waiting. The worker still stops at
+                    # its next step boundary (a write in flight completes atomically or not at all).
+                    if bar is not None:
+                        bar.close()
+                    self.err.write(
+                        "\nReturned to the prompt; the cancelled ALTER BACKUP finishes its current "
+                        "step in the background and writes nothing more.\n"
+                    )
+                    return False
         if bar is not None:
             bar.close()
         if "error" in box:
