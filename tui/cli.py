@@ -25,12 +25,26 @@ FORMATS = ("table", "tsv", "csv", "json")  # tui/output.py writes each
 DEMO_DIR_NAME = "demo"
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options every way of running statements takes (batch, console, shell)."""
     parser.add_argument(
         "--external-io-dir",
         metavar="DIR",
         help="where nodelocal://self/... resolves (env REWRAP_EXTERNAL_IO_DIR; default: "
-        "<user data dir>/rewrap/extern)",
+        "<data dir>/extern, e.g. ~/.local/share/rewrap/extern)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="ALTER BACKUP checks everything (KMS reachable, old key unwraps, manifest decrypts, "
+        "new keys round-trip) and writes nothing",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="backups rewrapped at once by ALTER BACKUP ALL (default 8)",
     )
 
 
@@ -43,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(on the demo collection when nothing is configured). Exit codes: 0 ok, 1 a statement "
         "failed, 2 usage error.",
     )
-    _common(p)
+    add_run_options(p)
     p.add_argument(
         "--collection",
         metavar="URI",
@@ -64,19 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write ALTER BACKUP progress lines to stderr even when it is not a terminal "
         "(with --format json, JSON events are always written)",
-    )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="ALTER BACKUP checks everything (KMS reachable, old key unwraps, manifest decrypts, "
-        "new keys round-trip) and writes nothing",
-    )
-    p.add_argument(
-        "--concurrency",
-        type=int,
-        default=8,
-        metavar="N",
-        help="backups rewrapped at once by ALTER BACKUP ALL (default 8)",
     )
     return p
 

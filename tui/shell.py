@@ -36,6 +36,7 @@ from syntax.lexer import RewrapLexer
 from syntax.tokens import TokenKind, significant, tokenize
 from syntax.uri import redact_text
 
+from tui.cli import add_run_options
 from tui.output import write_table
 from tui.shell_complete import SQLCompleter, SubdirCache
 from tui.shell_history import ShellHistory
@@ -71,23 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rewrap shell",
         description="A line shell for rewrap's SQL: highlighting, completion, history.",
     )
-    p.add_argument(
-        "--external-io-dir",
-        metavar="DIR",
-        help="where nodelocal://self/... resolves (env REWRAP_EXTERNAL_IO_DIR)",
-    )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="ALTER BACKUP checks everything and writes nothing",
-    )
-    p.add_argument(
-        "--concurrency",
-        type=int,
-        default=8,
-        metavar="N",
-        help="backups rewrapped at once by ALTER BACKUP ALL (default 8)",
-    )
+    add_run_options(p)
     return p
 
 
