@@ -32,8 +32,8 @@ from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
-from .gourl import GoURL, GoURLError
-from .gourl import parse as go_parse
+from engine.cloud.aws import AssumeRoleFailed, assume_role_chain, botocore_cause, endpoint_url, parse_role_providers
+from engine.cloud.gourl import GoURL
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, parse_role_chain
 from .params import unsupported_auth
 from syntax.uri import redact_uri as redact_kms_uri
@@ -44,15 +44,6 @@ SESSION_TOKEN = "AWS_SESSION_TOKEN"
 ENDPOINT = "AWS_ENDPOINT"
 REGION = "REGION"
 ASSUME_ROLE = "ASSUME_ROLE"
-
-
-def endpoint_url(endpoint: str) -> str:
-    """constructEndpointURI: keep an endpoint that has a scheme, else prefix https://."""
-    try:
-        parsed = go_parse(endpoint)
-    except GoURLError as e:
-        raise ValueError(f"error parsing URL: {e.render(endpoint)}") from None
-    return endpoint if parsed.scheme else f"https://{endpoint}"
 
 
 def parse(uri: str, url: GoURL) -> KMSURI:
@@ -126,7 +117,7 @@ class AwsKMS(KMS):
                     raise
                 except Exception as e:  # e.g. botocore's "Invalid endpoint"
                     raise KMSError(
-                        f"could not initialize an aws config: {_cause(e)}", self.redacted_uri
+                        f"could not initialize an aws config: {botocore_cause(e)}", self.redacted_uri
                     ) from None
             return self._client
 
@@ -151,19 +142,12 @@ class AwsKMS(KMS):
             kw["aws_session_token"] = p.get(SESSION_TOKEN) or None
         if d.get("assume_role"):
             chain = [r for r in d.get("delegate_roles", "").split(",") if r] + [d["assume_role"]]
-            for entry in chain:
-                arn, external_id = _split_role(entry)
-                sts = session.client("sts", **kw)
-                args: dict[str, Any] = {"RoleArn": arn, "RoleSessionName": "rewrap"}
-                if external_id:
-                    args["ExternalId"] = external_id
-                try:
-                    creds = sts.assume_role(**args)["Credentials"]
-                except Exception as e:
-                    raise KMSError(f"AssumeRole {arn}: {_cause(e)}", self.redacted_uri) from None
-                kw["aws_access_key_id"] = creds["AccessKeyId"]
-                kw["aws_secret_access_key"] = creds["SecretAccessKey"]
-                kw["aws_session_token"] = creds["SessionToken"]
+            keys = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+            creds = {k: kw.pop(k) for k in keys if k in kw}
+            try:
+                kw.update(assume_role_chain(session, parse_role_providers(",".join(chain)), creds, **kw))
+            except AssumeRoleFailed as e:
+                raise KMSError(str(e), self.redacted_uri) from None
         return session.client("kms", **kw)
 
     def encrypt(self, plaintext: bytes) -> bytes:
@@ -172,7 +156,7 @@ class AwsKMS(KMS):
         except KMSError:
             raise
         except Exception as e:
-            raise KMSError(f"aws kms Encrypt: {_cause(e)}", self.redacted_uri) from None
+            raise KMSError(f"aws kms Encrypt: {botocore_cause(e)}", self.redacted_uri) from None
         return bytes(out["CiphertextBlob"])
 
     def decrypt(self, ciphertext: bytes) -> bytes:
@@ -181,7 +165,7 @@ class AwsKMS(KMS):
         except KMSError:
             raise
         except Exception as e:
-            raise KMSError(f"aws kms Decrypt: {_cause(e)}", self.redacted_uri) from None
+            raise KMSError(f"aws kms Decrypt: {botocore_cause(e)}", self.redacted_uri) from None
         # a bytearray, so callers can wipe the plaintext data key after use
         return bytearray(out["Plaintext"])  # type: ignore[return-value]
 
@@ -190,29 +174,6 @@ class AwsKMS(KMS):
             client, self._client = self._client, None
         if client is not None:
             client.close()
-
-
-def _split_role(entry: str) -> tuple[str, str]:
-    """`<roleARN>[;external_id=<id>]` (cloud.ParseRoleProvidersString)."""
-    arn, *opts = entry.split(";")
-    external_id = ""
-    for opt in opts:
-        name, _, value = opt.partition("=")
-        if name == "external_id":
-            external_id = value
-    return arn, external_id
-
-
-def _cause(e: Exception) -> str:
-    """Code, message and HTTP status of a botocore error; never credentials."""
-    response = getattr(e, "response", None)
-    if isinstance(response, dict):
-        err = response.get("Error", {})
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        text = ": ".join(str(x) for x in (err.get("Code", ""), err.get("Message", "")) if x)
-        text = text or "error"
-        return f"{text} (HTTP {status})" if status else text
-    return f"{type(e).__name__}: {e}"
 
 
 def open_kms(parsed: KMSURI, env: KMSEnv) -> KMS:

@@ -46,7 +46,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, KMSUnsupportedError, checked_key_id
-from .gourl import GoURL, go_quote
+from engine.cloud.gourl import GoURL, go_quote
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, unsupported_auth
 from syntax.uri import redact_uri as redact_kms_uri
 

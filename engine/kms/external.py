@@ -8,7 +8,7 @@ says so and asks for the provider URI the connection was created with.
 from __future__ import annotations
 
 from .base import KMS, KMSEnv, KMSURI, KMSUnsupportedError
-from .gourl import GoURL
+from engine.cloud.gourl import GoURL
 from syntax.uri import redact_uri as redact_kms_uri
 
 

@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
-from .gourl import GoURL
+from engine.cloud.gourl import GoURL
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, parse_role_chain
 from .params import unsupported_auth
 from syntax.uri import redact_uri as redact_kms_uri

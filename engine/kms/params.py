@@ -8,7 +8,7 @@ random; we sort them so the text is stable (the set of names is the same).
 
 from __future__ import annotations
 
-from .gourl import GoURL
+from engine.cloud.gourl import GoURL
 
 AUTH_PARAM = "AUTH"
 AUTH_SPECIFIED = "specified"

@@ -12,7 +12,7 @@ import importlib
 from typing import Protocol
 
 from .base import KMS, KMSEnv, KMSError, KMSURI
-from .gourl import GoURL, GoURLError, parse_request_uri
+from engine.cloud.gourl import GoURL, GoURLError, parse_request_uri
 from syntax.uri import redact_uri as redact_kms_uri
 
 # Registered schemes in CockroachDB: aws, aws-kms (amazon), gs, gcp-kms (gcp), azure-kms

@@ -16,7 +16,7 @@ branch, commit 008feb0e); see base.py for why no "-24_3" id is read or written.
 from __future__ import annotations
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
-from .gourl import GoURL
+from engine.cloud.gourl import GoURL
 from syntax.uri import redact_uri as redact_kms_uri
 
 REPLICA_IDS_PARAM = "TEST_REPLICA_IDS"

@@ -24,13 +24,21 @@ when the first request is made.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from syntax.uri import parse_uri, redact_uri
+
+from engine.cloud.aws import (
+    AssumeRoleFailed,
+    RoleProvider,
+    assume_role_chain,
+    botocore_cause,
+    endpoint_url,
+    parse_role_providers,
+)
 
 from engine.storage.base import (
     AlreadyExists,
@@ -65,14 +73,6 @@ _GO_BOOLS = {
     **dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
     **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False),
 }
-
-
-@dataclass(frozen=True)
-class RoleProvider:
-    """One ASSUME_ROLE entry: a role ARN and an optional external id."""
-
-    role_arn: str
-    external_id: str = ""
 
 
 @dataclass(frozen=True, repr=False)
@@ -111,41 +111,6 @@ def go_quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def parse_role_providers(value: str) -> tuple[RoleProvider, ...]:
-    """cloud.ParseRoleProvidersString: `arn[;external_id=id]` entries separated by commas."""
-    if not value:
-        return ()
-    out = []
-    for entry in value.split(","):
-        arn, *opts = entry.split(";")
-        external_id = ""
-        for opt in opts:
-            name, _, v = opt.partition("=")
-            if name == "external_id":
-                external_id = v
-        out.append(RoleProvider(arn, external_id))
-    return tuple(out)
-
-
-def endpoint_url(endpoint: str) -> str:
-    """constructEndpointURI: Go url.Parse, keep an endpoint with a scheme, else prefix https://.
-
-    Go reads `localhost:4566` as scheme `localhost` (kept as is, and then unusable) and refuses
-    `127.0.0.1:4566` ("first path segment in URL cannot contain colon"); so do we.
-    """
-    if _GO_SCHEME.match(endpoint):
-        return endpoint
-    if endpoint.startswith(":"):
-        raise ValueError(f"error parsing URL: parse {go_quote(endpoint)}: missing protocol scheme")
-    if ":" in endpoint.split("/", 1)[0]:
-        raise ValueError(
-            f"error parsing URL: parse {go_quote(endpoint)}: first path segment in URL cannot "
-            "contain colon"
-        )
-    return f"https://{endpoint}"
-
-
-_GO_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def parse_s3_uri(uri: str) -> S3Config:
@@ -249,7 +214,7 @@ class _Client:
                     raise
                 except Exception as e:  # e.g. botocore's "Invalid endpoint"
                     raise StorageError(
-                        f"cannot open an S3 client: {_cause(e)} "
+                        f"cannot open an S3 client: {botocore_cause(e)} "
                         f"(storage URI '{self.config.redacted_uri}')"
                     ) from None
             return self._client
@@ -275,46 +240,19 @@ class _Client:
             kw["aws_secret_access_key"] = c.secret
             kw["aws_session_token"] = c.session_token or None
         if c.roles:
-            creds = _assume_role_chain(session, c, kw, botocore_config)
-            kw.update(creds)
+            keys = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+            creds = {k: kw.pop(k) for k in keys if k in kw}
+            try:
+                kw.update(assume_role_chain(
+                    session, c.roles, creds, region_name=c.region or "us-east-1",
+                    endpoint_url=c.endpoint_url or None, config=botocore_config,
+                ))
+            except AssumeRoleFailed as e:
+                raise StorageError(f"{e} (storage URI '{c.redacted_uri}')") from None
         region = c.region or ("us-east-1" if c.endpoint_url else "")
         if not region:
             region = _bucket_region(session, c, kw)
         return session.client("s3", region_name=region, **kw)
-
-
-def _assume_role_chain(
-    session: Any, c: S3Config, kw: dict[str, Any], botocore_config: Any
-) -> dict[str, Any]:
-    """Credentials of the last role, each role assumed with the previous one's credentials.
-
-    Temporary credentials last an hour by default; an ALTER of a huge collection that runs
-    longer re-opens its storage, so no refresh is attempted here.
-    """
-    creds = {k: kw[k] for k in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token") if k in kw}
-    for role in c.roles:
-        sts = session.client(
-            "sts",
-            region_name=c.region or "us-east-1",
-            endpoint_url=c.endpoint_url or None,
-            config=botocore_config,
-            **creds,
-        )
-        args: dict[str, Any] = {"RoleArn": role.role_arn, "RoleSessionName": "rewrap"}
-        if role.external_id:
-            args["ExternalId"] = role.external_id
-        try:
-            got = sts.assume_role(**args)["Credentials"]
-        except Exception as e:  # botocore errors: name the role, never the credentials
-            raise StorageError(
-                f"AssumeRole {role.role_arn}: {_cause(e)} (storage URI '{c.redacted_uri}')"
-            ) from None
-        creds = {
-            "aws_access_key_id": got["AccessKeyId"],
-            "aws_secret_access_key": got["SecretAccessKey"],
-            "aws_session_token": got["SessionToken"],
-        }
-    return creds
 
 
 def _bucket_region(session: Any, c: S3Config, kw: dict[str, Any]) -> str:
@@ -329,7 +267,7 @@ def _bucket_region(session: Any, c: S3Config, kw: dict[str, Any]) -> str:
         headers = e.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     except Exception as e:
         raise StorageError(
-            f"could not find s3 bucket's region: {_cause(e)} (storage URI '{c.redacted_uri}')"
+            f"could not find s3 bucket's region: {botocore_cause(e)} (storage URI '{c.redacted_uri}')"
         ) from None
     region = headers.get("x-amz-bucket-region", "")
     if not region:
@@ -347,17 +285,6 @@ def _code(e: Exception) -> str:
     return ""
 
 
-def _cause(e: Exception) -> str:
-    """A one-line cause from a botocore error: code, message, HTTP status. Never credentials."""
-    response = getattr(e, "response", None)
-    if isinstance(response, dict):
-        err = response.get("Error", {})
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        code = err.get("Code", "")
-        message = err.get("Message", "")
-        text = ": ".join(str(p) for p in (code, message) if p) or "error"
-        return f"{text} (HTTP {status})" if status else text
-    return f"{type(e).__name__}: {e}"
 
 
 class S3Storage(ExternalStorage):
@@ -392,7 +319,7 @@ class S3Storage(ExternalStorage):
             return NotFound(f"{where}: no such object")
         if code == "NoSuchBucket":
             return NotFound(f"{where}: no such bucket {self.config.bucket!r}")
-        return StorageError(f"{where}: cannot {action}: {_cause(e)}")
+        return StorageError(f"{where}: cannot {action}: {botocore_cause(e)}")
 
     # -- interface ---------------------------------------------------------------------------
 
@@ -417,7 +344,7 @@ class S3Storage(ExternalStorage):
         except Exception as e:
             if _code(e) == "NoSuchBucket":
                 raise NotFound(f"{self._where(prefix)}: no such bucket {self.config.bucket!r}") from None
-            raise StorageError(f"{self._where(prefix)}: cannot list: {_cause(e)}") from None
+            raise StorageError(f"{self._where(prefix)}: cannot list: {botocore_cause(e)}") from None
 
     def read(self, key: str) -> bytes:
         try:

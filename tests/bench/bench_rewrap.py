@@ -34,7 +34,7 @@ from engine.formats.latest_name import backup_subdir_for  # noqa: E402
 from engine.kms import register_kms_scheme  # noqa: E402
 from engine.kms import testkms  # noqa: E402
 from engine.kms.base import KMS, KMSEnv, KMSURI  # noqa: E402
-from engine.kms.gourl import GoURL  # noqa: E402
+from engine.cloud.gourl import GoURL  # noqa: E402
 from engine.rewrap.events import Status  # noqa: E402
 from engine.rewrap.run import run_rewrap  # noqa: E402
 from engine.storage import ExternalStorage, open_storage  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.kms.gcp import go_base64_error
-from engine.kms.gourl import GoURLError, go_quote, parse, parse_query, parse_request_uri
+from engine.cloud.gourl import GoURLError, go_quote, parse, parse_query, parse_request_uri
 
 
 def test_request_uri_keeps_hash_and_decodes_path() -> None:

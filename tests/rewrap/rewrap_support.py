@@ -18,7 +18,7 @@ from engine.collection import Collection, FullBackup
 from engine.kms import KMSError, register_kms_scheme
 from engine.kms.base import KMS, KMSEnv, KMSURI
 from engine.kms import testkms
-from engine.kms.gourl import GoURL
+from engine.cloud.gourl import GoURL
 from engine.storage import ExternalStorage, StorageError, StorageSettings, open_storage
 
 DEMO_KMS = "testkms:///demo-key"

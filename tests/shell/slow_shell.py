@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from engine.kms import register_kms_scheme
 from engine.kms import testkms
 from engine.kms.base import KMS, KMSEnv, KMSURI
-from engine.kms.gourl import GoURL
+from engine.cloud.gourl import GoURL
 
 SLOW_SECONDS = 0.6
 
