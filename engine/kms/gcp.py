@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
+from engine.cloud.gcp import CredentialsError, first_line, google_credentials
 from engine.cloud.gourl import GoURL
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, parse_role_chain
 from .params import unsupported_auth
@@ -152,16 +153,11 @@ def go_grpc_error(e: Exception) -> str:
     """A gRPC failure the way Go's status error prints: `rpc error: code = X desc = ...`."""
     code = getattr(e, "grpc_status_code", None)
     if code is None:
-        return f"{type(e).__name__}: {_first_line(e)}"
+        return f"{type(e).__name__}: {first_line(e)}"
     name = "Canceled" if code.name == "CANCELLED" else "".join(
         w.capitalize() for w in code.name.split("_")
     )
-    return f"rpc error: code = {name} desc = {getattr(e, 'message', '') or _first_line(e)}"
-
-
-def _first_line(e: BaseException) -> str:
-    lines = str(e).strip().splitlines()
-    return lines[0] if lines else type(e).__name__
+    return f"rpc error: code = {name} desc = {getattr(e, 'message', '') or first_line(e)}"
 
 
 class GoogleCloudKMS(KMS):
@@ -179,42 +175,30 @@ class GoogleCloudKMS(KMS):
         import base64
         import json
 
-        import google.auth
-        from google.auth import exceptions as auth_exceptions
-        from google.auth import impersonated_credentials
-        from google.oauth2 import credentials as oauth2_credentials
-        from google.oauth2 import service_account
-
         params = self.parsed.params
+        implicit = params.get(AUTH_PARAM, "") == AUTH_IMPLICIT
+        info = None
+        if not implicit and params.get(CREDENTIALS):
+            try:  # parse() already checked the base64 the way Go does
+                info = json.loads(base64.b64decode(params[CREDENTIALS]))
+            except (ValueError, TypeError) as e:
+                reason = e.msg if isinstance(e, json.JSONDecodeError) else first_line(e)
+                raise KMSError(
+                    f"error getting credentials from {CREDENTIALS}: {type(e).__name__}: {reason}",
+                    self.redacted_uri,
+                ) from None
+        derived = self.parsed.derived
         try:
-            if params.get(AUTH_PARAM, "") == AUTH_IMPLICIT:
-                source, _ = google.auth.default(scopes=list(SCOPES))
-            elif params.get(CREDENTIALS):
-                try:  # parse() already checked the base64 the way Go does
-                    info = json.loads(base64.b64decode(params[CREDENTIALS]))
-                    source = service_account.Credentials.from_service_account_info(
-                        info, scopes=list(SCOPES)
-                    )
-                except (ValueError, KeyError, TypeError) as e:
-                    reason = e.msg if isinstance(e, json.JSONDecodeError) else _first_line(e)
-                    raise KMSError(
-                        f"error getting credentials from {CREDENTIALS}: {type(e).__name__}: {reason}",
-                        self.redacted_uri,
-                    ) from None
-            else:
-                source = oauth2_credentials.Credentials(token=params[BEARER_TOKEN])
-        except auth_exceptions.GoogleAuthError as e:
-            raise KMSError(f"no Google credentials: {_first_line(e)}", self.redacted_uri) from None
-        role = self.parsed.derived.get("assume_role", "")
-        if not role:
-            return source
-        delegates = [d for d in self.parsed.derived.get("delegate_roles", "").split(",") if d]
-        return impersonated_credentials.Credentials(
-            source_credentials=source,
-            target_principal=role,
-            target_scopes=list(SCOPES),
-            delegates=delegates or None,
-        )
+            return google_credentials(
+                implicit=implicit,
+                service_account_info=info,
+                bearer_token=params.get(BEARER_TOKEN),
+                assume_role=derived.get("assume_role", ""),
+                delegates=[d for d in derived.get("delegate_roles", "").split(",") if d],
+                scopes=SCOPES,
+            )
+        except CredentialsError as e:
+            raise KMSError(str(e), self.redacted_uri) from None
 
     def _connect(self) -> Any:
         with self._lock:
@@ -273,7 +257,7 @@ class GoogleCloudKMS(KMS):
             raise KMSError(go_grpc_error(e), self.redacted_uri) from None
         except auth_exceptions.GoogleAuthError as e:
             what = "failed to assume role" if self.parsed.derived.get("assume_role") else "credentials refused"
-            raise KMSError(f"{what}: {_first_line(e)}", self.redacted_uri) from None
+            raise KMSError(f"{what}: {first_line(e)}", self.redacted_uri) from None
 
     def encrypt(self, plaintext: bytes) -> bytes:
         data = bytes(plaintext)

@@ -33,6 +33,8 @@ from typing import Any
 
 from syntax.uri import parse_uri, redact_uri
 
+from engine.cloud.gcp import CredentialsError, first_line, google_credentials
+
 from engine.storage.base import (
     AlreadyExists,
     ExternalStorage,
@@ -129,43 +131,18 @@ def decode_credentials(encoded: str, shown: str) -> dict[str, Any]:
 
 def _credentials(opts: GCSOptions, shown: str) -> Any:
     """google.auth credentials for the URI, or None for the library's default chain."""
-    import google.auth
-    from google.auth import exceptions as auth_exceptions
-    from google.auth import impersonated_credentials
-    from google.oauth2 import credentials as oauth2_credentials
-    from google.oauth2 import service_account
-
+    info = decode_credentials(opts.credentials, shown) if opts.credentials and opts.auth != AUTH_IMPLICIT else None
     try:
-        if opts.auth == AUTH_IMPLICIT:
-            source, _ = google.auth.default(scopes=[SCOPE_READ_WRITE])
-        elif opts.credentials:
-            info = decode_credentials(opts.credentials, shown)
-            try:
-                source = service_account.Credentials.from_service_account_info(
-                    info, scopes=[SCOPE_READ_WRITE]
-                )
-            except (ValueError, KeyError) as e:
-                raise StorageError(
-                    f"error getting credentials from {CREDENTIALS}: {type(e).__name__}: "
-                    f"{_first_line(e)} ({shown})"
-                ) from None
-        else:
-            source = oauth2_credentials.Credentials(token=opts.bearer_token)
-    except auth_exceptions.GoogleAuthError as e:
-        raise StorageError(f"{shown}: no Google credentials: {_first_line(e)}") from None
-    if not opts.assume_role:
-        return source
-    return impersonated_credentials.Credentials(
-        source_credentials=source,
-        target_principal=opts.assume_role,
-        target_scopes=[SCOPE_READ_WRITE],
-        delegates=opts.delegates or None,
-    )
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
+        return google_credentials(
+            implicit=opts.auth == AUTH_IMPLICIT,
+            service_account_info=info,
+            bearer_token=opts.bearer_token,
+            assume_role=opts.assume_role,
+            delegates=opts.delegates or (),
+            scopes=[SCOPE_READ_WRITE],
+        )
+    except CredentialsError as e:
+        raise StorageError(f"{e} ({shown})") from None
 
 
 class _Shared:
@@ -259,11 +236,11 @@ class GCSStorage(ExternalStorage):
         if isinstance(e, api.GoogleAPICallError):
             return StorageError(f"{where}: {what}: HTTP {e.code} {_api_message(e)}")
         if isinstance(e, self._shared.auth_errors.GoogleAuthError):
-            return StorageError(f"{where}: {what}: credentials refused: {_first_line(e)}")
+            return StorageError(f"{where}: {what}: credentials refused: {first_line(e)}")
         if isinstance(e, api.RetryError):
             cause = e.cause if e.cause is not None else e
-            return StorageError(f"{where}: {what}: gave up after retries: {_first_line(cause)}")
-        return StorageError(f"{where}: {what}: {type(e).__name__}: {_first_line(e)}")
+            return StorageError(f"{where}: {what}: gave up after retries: {first_line(cause)}")
+        return StorageError(f"{where}: {what}: {type(e).__name__}: {first_line(e)}")
 
     def _errors(self) -> tuple[type[BaseException], ...]:
         s = self._shared
@@ -377,7 +354,7 @@ class GCSStorage(ExternalStorage):
 
 
 def _api_message(e: Exception) -> str:
-    message = getattr(e, "message", "") or _first_line(e)
+    message = getattr(e, "message", "") or first_line(e)
     return str(message).strip().splitlines()[0] if str(message).strip() else type(e).__name__
 
 
