@@ -46,6 +46,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, KMSUnsupportedError, checked_key_id
+from engine.cloud.azure import azure_cloud
 from engine.cloud.gourl import GoURL, go_quote
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, unsupported_auth
 from syntax.uri import redact_uri as redact_kms_uri
@@ -59,17 +60,6 @@ ACCOUNT_KEY = "AZURE_ACCOUNT_KEY"
 EMPTY_PATH = (
     "path component of the KMS cannot be empty; must contain the Customer Managed Key"
 )
-
-# go-autorest autorest/azure/environments.go: upper-cased name -> KeyVaultDNSSuffix.
-KEY_VAULT_DNS_SUFFIX = {
-    "AZURECHINACLOUD": "vault.azure.cn",
-    "AZUREGERMANCLOUD": "vault.microsoftazure.de",
-    "AZURECLOUD": "vault.azure.net",
-    "AZUREPUBLICCLOUD": "vault.azure.net",
-    "AZUREUSGOVERNMENT": "vault.usgovcloudapi.net",
-    "AZUREUSGOVERNMENTCLOUD": "vault.usgovcloudapi.net",
-}
-
 
 def parse(uri: str, url: GoURL) -> KMSURI:
     redacted = redact_kms_uri(uri)
@@ -106,7 +96,8 @@ def parse(uri: str, url: GoURL) -> KMSURI:
             "(AZURE_ENVIRONMENT_FILEPATH), which rewrap does not read",
             redacted,
         )
-    suffix = KEY_VAULT_DNS_SUFFIX.get(env_name)
+    cloud = azure_cloud(env_name)
+    suffix = cloud.key_vault_suffix if cloud is not None else None
     if suffix is None:
         raise KMSError(
             "azure kms environment: autorest/azure: There is no cloud environment matching "
@@ -133,13 +124,6 @@ def parse(uri: str, url: GoURL) -> KMSURI:
     )
 
 
-# go-autorest ActiveDirectoryEndpoint host per cloud (client-secret token authority).
-AUTHORITY_HOST = {
-    "AZURECHINACLOUD": "login.chinacloudapi.cn",
-    "AZUREGERMANCLOUD": "login.microsoftonline.de",
-    "AZUREUSGOVERNMENT": "login.microsoftonline.us",
-    "AZUREUSGOVERNMENTCLOUD": "login.microsoftonline.us",
-}
 STATIC_TEST_CREDENTIAL = "static"
 
 
@@ -212,9 +196,8 @@ class AzureKMS(KMS):
             return DefaultAzureCredential()
         from azure.identity import ClientSecretCredential
 
-        authority = AUTHORITY_HOST.get(
-            (params.get(ENVIRONMENT) or "AzurePublicCloud").upper(), "login.microsoftonline.com"
-        )
+        cloud = azure_cloud(params.get(ENVIRONMENT))
+        authority = cloud.login_host if cloud is not None else "login.microsoftonline.com"
         return ClientSecretCredential(
             params[TENANT_ID], params[CLIENT_ID], params[CLIENT_SECRET], authority=authority
         )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from engine.cloud.azure import azure_cloud
 from syntax.uri import parse_uri, redact_uri
 
 from engine.storage.base import (
@@ -56,16 +57,6 @@ AUTH = "AUTH"
 LOCALITY = "COCKROACH_LOCALITY"
 KNOWN_PARAMS = (AUTH, ACCOUNT_NAME, ACCOUNT_KEY, ENVIRONMENT, CLIENT_ID, CLIENT_SECRET, TENANT_ID)
 
-# go-autorest autorest/azure/environments.go: upper-cased name -> (StorageEndpointSuffix,
-# ActiveDirectoryEndpoint host used for client-secret tokens in that cloud).
-ENVIRONMENTS = {
-    "AZURECHINACLOUD": ("core.chinacloudapi.cn", "login.chinacloudapi.cn"),
-    "AZUREGERMANCLOUD": ("core.cloudapi.de", "login.microsoftonline.de"),
-    "AZURECLOUD": ("core.windows.net", "login.microsoftonline.com"),
-    "AZUREPUBLICCLOUD": ("core.windows.net", "login.microsoftonline.com"),
-    "AZUREUSGOVERNMENT": ("core.usgovcloudapi.net", "login.microsoftonline.us"),
-    "AZUREUSGOVERNMENTCLOUD": ("core.usgovcloudapi.net", "login.microsoftonline.us"),
-}
 EXPLICIT_ERROR = (
     f'explicit azure uri requires exactly one authentication method: "{ACCOUNT_KEY}" OR all '
     f'three of "{TENANT_ID}", "{CLIENT_ID}", and "{CLIENT_SECRET}"'
@@ -103,13 +94,13 @@ class AzureBlobURI:
                 f"{self.display_uri}: azure environment: AzureStackCloud needs an environment "
                 "file (AZURE_ENVIRONMENT_FILEPATH), which rewrap does not read"
             )
-        if name not in ENVIRONMENTS:
+        cloud = azure_cloud(name)
+        if cloud is None:
             raise StorageError(
                 "azure environment: autorest/azure: There is no cloud environment matching the "
                 f'name "{name}" ({self.display_uri})'
             )
-        suffix, authority = ENVIRONMENTS[name]
-        return f"https://{self.account_name}.blob.{suffix}", authority
+        return f"https://{self.account_name}.blob.{cloud.storage_suffix}", cloud.login_host
 
 
 def parse_azure_uri(uri: str) -> AzureBlobURI:
