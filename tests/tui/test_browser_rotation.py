@@ -171,3 +171,29 @@ async def test_collection_flag_is_remembered_and_help_opens(make_app, tui_env) -
         for t in ("Run statement", "Add collection", "Insert path", "SHOW BACKUP", "Add key",
                   "Copy cell", "Copy row", "Cancel", "Help", "Theme"):
             assert any(t in title for title in titles), t
+
+
+async def test_rotation_fields_tab_moves_on_and_ctrl_space_completes(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        browser = app.query_one("#browser")
+        for _ in range(200):
+            if browser.root.children and len(browser.root.children[0].children) >= 3:
+                break
+            await pilot.pause(0.05)
+        browser.focus()
+        browser.move_cursor(browser.root.children[0].children[0])
+        await pilot.pause(0.1)
+        await pilot.press("k")
+        for _ in range(100):
+            if type(app.screen).__name__ == "RotationModal":
+                break
+            await pilot.pause(0.05)
+        assert app.focused is not None and app.focused.id == "rotation-new"
+        await pilot.press("ctrl+@")
+        await pilot.pause(0.2)
+        assert app.screen.query_one("CompletionDropdown").is_open
+        await pilot.press("escape")
+        await pilot.press("tab")
+        await pilot.pause(0.1)
+        assert app.focused is not None and app.focused.id == "rotation-old"

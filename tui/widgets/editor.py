@@ -267,7 +267,9 @@ class SQLEditor(TextArea):
                 event.stop()
                 event.prevent_default()
                 return
-        elif event.key in ("tab", "ctrl+@", "ctrl+space") and dd is not None:
+        elif dd is not None and (
+            event.key in ("ctrl+@", "ctrl+space") or (event.key == "tab" and self.runnable)
+        ):  # in the rotation dialog's fields Tab moves to the next field; Ctrl+Space completes
             event.stop()
             event.prevent_default()
             self.open_completion()
