@@ -117,3 +117,14 @@ async def test_f5_runs_and_history_is_redacted_0600(make_app, tui_env) -> None:
         await pilot.press("ctrl+down", "ctrl+down")
         assert editor.text == "draft"
         assert [type(m).__name__ for m in unique(msgs)].count("HistoryRecalled") == 3
+
+
+async def test_secret_values_are_painted_as_bullets(make_app) -> None:
+    app = make_app(demo=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"SHOW BACKUPS IN 's3://b/p?AWS_SECRET_ACCESS_KEY=TOPSECRET&AWS_REGION=x'")
+        await pilot.pause(0.2)
+        editor = app.query_one("#editor")
+        assert "TOPSECRET" in editor.text  # the document keeps what was typed
+        painted = editor.get_line(0).plain
+        assert "TOPSECRET" not in painted and "AWS_SECRET_ACCESS_KEY=•••••••••&AWS_REGION=x" in painted

@@ -11,6 +11,8 @@ see `context + text`, so the same grammar answers and offsets are shifted back.
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -28,7 +30,7 @@ from tui.messages import (
     StatementsSubmitted,
 )
 from tui.widgets.completion import CompletionDropdown
-from tui.widgets.highlight import EXTRA_STYLES, LineHighlighter
+from tui.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter
 
 THEME_NAME = "rewrap"
 DIAGNOSE_DELAY = 0.12
@@ -117,6 +119,24 @@ class SQLEditor(TextArea):
         shift = len(self.context)
         for d in self.diagnostics:
             self._mark(lines, d.start - shift, d.end - shift, f"rewrap.diag.{d.severity}")
+
+    def get_line(self, line_index: int) -> Text:
+        """The line as painted: every character of a secret value drawn as "•" (the document
+        keeps the real text; only the terminal never receives it)."""
+        line = super().get_line(line_index)
+        spans = [h for h in self._highlights.get(line_index, ()) if h[2] == SECRET_STYLE]
+        if not spans:
+            return line
+        raw = line.plain.encode()
+        chars = list(line.plain)
+        for start, end, _ in spans:
+            a = len(raw[:start].decode(errors="ignore"))
+            b = len(raw[:end].decode(errors="ignore")) if end is not None else len(chars)
+            chars[a:b] = "•" * (b - a)
+        masked = Text("".join(chars), end="", no_wrap=True)
+        for span in line.spans:
+            masked.spans.append(span)
+        return masked
 
     def _mark(self, lines: list[str], start: int, end: int, name: str) -> None:
         size = len(self.text)

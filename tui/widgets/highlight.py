@@ -21,6 +21,9 @@ from syntax import Token, TokenKind, tokenize
 
 Span = tuple[int, int | None, str]
 
+SECRET_STYLE = "rewrap.secret"  # painted as bullets by SQLEditor.get_line
+
+
 NAMES: dict[TokenKind, str | None] = {
     TokenKind.KEYWORD: "keyword",
     TokenKind.IDENTIFIER: None,
@@ -37,7 +40,7 @@ NAMES: dict[TokenKind, str | None] = {
     TokenKind.URI_PATH: "string",
     TokenKind.URI_PARAM_NAME: "rewrap.uri_param",
     TokenKind.URI_PARAM_VALUE: "string",
-    TokenKind.URI_SECRET: "rewrap.secret",
+    TokenKind.URI_SECRET: SECRET_STYLE,
 }
 
 # Styles our names add to the TextArea theme (the rest come from Textual's built-in themes).
@@ -46,8 +49,8 @@ EXTRA_STYLES: dict[str, Style] = {
     "rewrap.uri_scheme": Style(color="#4ec9b0", bold=True),
     "rewrap.uri_host": Style(color="#9cdcfe"),
     "rewrap.uri_param": Style(color="#c586c0"),
-    # A secret value is painted as a solid bar: never readable on screen.
-    "rewrap.secret": Style(color="#808080", bgcolor="#808080"),
+    # A secret value: its characters are replaced by bullets (SQLEditor.get_line).
+    SECRET_STYLE: Style(color="#a0a0a0", bgcolor="#404040"),
     "rewrap.diag.error": Style(underline=True, color="#ff5f5f", bold=True),
     "rewrap.diag.warning": Style(underline=True, color="#e5c07b"),
 }
