@@ -24,6 +24,7 @@ from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import ThreadedCompleter
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
 from pygments.styles import get_style_by_name
@@ -65,6 +66,21 @@ SHELL_STYLE = {
     "bottom-toolbar.error": "noreverse bg:#5f0000 #ffffff",
     "bottom-toolbar.warning": "noreverse bg:#5f5f00 #ffffff",
 }
+
+
+class MaskSecrets(Processor):
+    """Draw every character of a secret URI value as "•" (the lexer marks them); the buffer keeps
+    the typed text, only the terminal never receives it. One character for one, so the cursor
+    needs no position mapping."""
+
+    def apply_transformation(self, ti: TransformationInput) -> Transformation:
+        fragments: StyleAndTextTuples = []
+        for fragment in ti.fragments:
+            style, text = fragment[0], fragment[1]
+            if "string.uri.secret" in style:
+                fragment = (style, "•" * len(text), *fragment[2:])  # type: ignore[assignment]
+            fragments.append(fragment)
+        return Transformation(fragments)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +164,7 @@ class Shell:
             history=ShellHistory(),
             auto_suggest=AutoSuggestFromHistory(),
             bottom_toolbar=self.toolbar,
+            input_processors=[MaskSecrets()],
             style=merge_styles(
                 [style_from_pygments_cls(get_style_by_name("native")), Style.from_dict(SHELL_STYLE)]
             ),

@@ -124,6 +124,8 @@ def test_history_is_redacted_private_and_searchable_across_restarts(open_shell, 
     )
     first = open_shell()
     first.type(stmt)
+    first.wait_for_input(r"AWS_SECRET_ACCESS_KEY=•+'")  # typed secrets are drawn as bullets
+    assert SECRET not in first.screen()
     first.keys("Enter")
     first.wait_for(r"\(1 row\)")
     first.type("\\q")
