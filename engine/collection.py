@@ -8,6 +8,7 @@ through ExternalStorage with listing delimiters, so no listing ever walks a `dat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -238,7 +239,9 @@ class FullBackup:
 
 
 def open_collection_target(
-    storage_opener, collection_uri: str | None, subdir: str | None
+    storage_opener: Callable[[str], ExternalStorage],
+    collection_uri: str | None,
+    subdir: str | None,
 ) -> tuple[Collection, FullBackup]:
     """Resolve a statement's `<subdir> IN <collection>` or `<full backup uri>` form.
 

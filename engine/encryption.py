@@ -57,6 +57,10 @@ class EncryptionFiles:
     def readable(self) -> list[EncryptionFile]:
         return [f for f in self.files if f.info is not None]
 
+    def infos(self) -> list[tuple[EncryptionFile, EncryptionInfo]]:
+        """(file, parsed info) of every readable file, in numeric order."""
+        return [(f, f.info) for f in self.files if f.info is not None]
+
     @property
     def unreadable(self) -> list[EncryptionFile]:
         return [f for f in self.files if f.info is None]
@@ -65,9 +69,9 @@ class EncryptionFiles:
     def mode(self) -> EncryptionMode:
         if not self.files:
             return EncryptionMode.NONE
-        if any(f.info.encrypted_data_keys for f in self.readable):
+        if any(info.encrypted_data_keys for _, info in self.infos()):
             return EncryptionMode.KMS
-        if any(f.info.salt for f in self.readable):
+        if any(info.salt for _, info in self.infos()):
             return EncryptionMode.PASSPHRASE
         return EncryptionMode.KMS if self.unreadable else EncryptionMode.NONE
 
@@ -85,8 +89,8 @@ class EncryptionFiles:
         lexical); trying every hit means one damaged entry cannot hide a good one.
         """
         hits = []
-        for f in reversed(self.readable):
-            wrapped = f.info.encrypted_data_keys.get(id_hash)
+        for f, info in reversed(self.infos()):
+            wrapped = info.encrypted_data_keys.get(id_hash)
             if wrapped is not None:
                 hits.append((f, wrapped))
         return hits
@@ -99,7 +103,8 @@ class EncryptionFiles:
 def encryption_file_names(names: Iterable[str]) -> list[str]:
     """The ENCRYPTION-INFO* names among `names`: numbered ones in numeric order, then any other
     name CockroachDB would also read (it keeps every name with that prefix), lexically."""
-    numbered, other = [], []
+    numbered: list[tuple[int, str]] = []
+    other: list[tuple[int, str]] = []
     for name in names:
         if not name.startswith(ENCRYPTION_INFO):
             continue
@@ -165,14 +170,14 @@ class Unlocked:
 
 
 def unlock_with_passphrase(files: EncryptionFiles, passphrase: str) -> Unlocked:
-    salts = [f for f in files.readable if f.info.salt]
+    salts = [(f, info) for f, info in files.infos() if info.salt]
     if not salts:
         raise KeyError_(
             "ENCRYPTION_PASSPHRASE given, but the backup is not passphrase-encrypted "
             f"({'KMS-encrypted: use KMS = ...' if files.mode is EncryptionMode.KMS else 'not encrypted'})"
         )
-    f = salts[0]
-    return Unlocked(DataKey(derive_key(passphrase, f.info.salt)), None, f.name)
+    f, info = salts[0]
+    return Unlocked(DataKey(derive_key(passphrase, info.salt)), None, f.name)
 
 
 def match_all(kms: KMS, files: EncryptionFiles) -> list[tuple[EncryptionFile, bytes]]:

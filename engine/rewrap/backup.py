@@ -168,6 +168,7 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
     emit(StepStarted(name, Step.UNWRAPPING))
     unlocked = unwrap_data_key(files, request.old_kms, headline=NO_MATCH)
     with unlocked.key as key:
+        assert unlocked.kms is not None  # KMS unwrap always names its KMS
         state["old_key"] = key_fingerprint(unlocked.kms)
 
         cancel.check()

@@ -42,7 +42,7 @@ class Event:
     kind: ClassVar[str] = "event"
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"event": self.kind}
+        d: dict[str, Any] = {"event": self.kind}
         for k, v in asdict(self).items():
             d[k] = v.value if isinstance(v, enum.Enum) else (list(v) if isinstance(v, tuple) else v)
         return d
