@@ -28,7 +28,6 @@ call only; botocore's "standard" retry mode retries throttling, 5xx and connecti
 from __future__ import annotations
 
 import threading
-from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
@@ -83,15 +82,7 @@ def parse(uri: str, url: GoURL) -> KMSURI:
         derived["assume_role"] = role
         derived["delegate_roles"] = ",".join(delegates)
     key_id = checked_key_id(url.path.removeprefix("/"), redacted)
-    return KMSURI(
-        uri=uri,
-        scheme=url.scheme,
-        master_key_id=key_id,
-        key_ids=(key_id,),
-        write_key_ids=(key_id,),
-        params=MappingProxyType(params),
-        derived=MappingProxyType(derived),
-    )
+    return KMSURI.for_key(uri, url.scheme, key_id, params=params, derived=derived)
 
 
 DEFAULT_MAX_ATTEMPTS = 3  # first try + 2 retries with backoff: a KMS call is a few ms

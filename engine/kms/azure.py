@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import threading
 import time
-from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, KMSUnsupportedError, checked_key_id
@@ -113,15 +112,7 @@ def parse(uri: str, url: GoURL) -> KMSURI:
         "key_version": tokens[1],
         "auth": "implicit" if implicit else "explicit",
     }
-    return KMSURI(
-        uri=uri,
-        scheme=url.scheme,
-        master_key_id=key_name,
-        key_ids=(key_name,),
-        write_key_ids=(key_name,),
-        params=MappingProxyType(dict(q.consumed)),
-        derived=MappingProxyType(derived),
-    )
+    return KMSURI.for_key(uri, url.scheme, key_name, params=dict(q.consumed), derived=derived)
 
 
 STATIC_TEST_CREDENTIAL = "static"

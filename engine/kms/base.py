@@ -91,6 +91,29 @@ class KMSURI:
     params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     derived: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
+    @classmethod
+    def for_key(
+        cls,
+        uri: str,
+        scheme: str,
+        key_id: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        derived: Mapping[str, str] | None = None,
+        replica_ids: tuple[str, ...] = (),
+    ) -> KMSURI:
+        """The usual shape: one master key id, written under itself, read as itself (plus any
+        replica ids a reader may also look up)."""
+        return cls(
+            uri=uri,
+            scheme=scheme,
+            master_key_id=key_id,
+            key_ids=(key_id, *(r for r in replica_ids if r != key_id)),
+            write_key_ids=(key_id,),
+            params=MappingProxyType(dict(params or {})),
+            derived=MappingProxyType(dict(derived or {})),
+        )
+
     @property
     def redacted_uri(self) -> str:
         return redact_kms_uri(self.uri)

@@ -30,7 +30,6 @@ The google-cloud-kms client is built on the first call, so opening a KMS to comp
 from __future__ import annotations
 
 import threading
-from types import MappingProxyType
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
@@ -122,15 +121,7 @@ def parse(uri: str, url: GoURL) -> KMSURI:
         derived["assume_role"] = role
         derived["delegate_roles"] = ",".join(delegates)
     key_id = checked_key_id(url.path.split("/cryptoKeyVersions/")[0].removeprefix("/"), redacted)
-    return KMSURI(
-        uri=uri,
-        scheme=url.scheme,
-        master_key_id=key_id,
-        key_ids=(key_id,),
-        write_key_ids=(key_id,),
-        params=MappingProxyType(dict(q.consumed)),
-        derived=MappingProxyType(derived),
-    )
+    return KMSURI.for_key(uri, url.scheme, key_id, params=dict(q.consumed), derived=derived)
 
 
 # kms.DefaultAuthScopes() in cloud.google.com/go/kms/apiv1.

@@ -25,17 +25,9 @@ REPLICA_IDS_PARAM = "TEST_REPLICA_IDS"
 def parse(uri: str, url: GoURL) -> KMSURI:
     redacted = redact_kms_uri(uri)
     key_id = checked_key_id(url.path.removeprefix("/"), redacted)
-    ids = [key_id]
     replicas = url.query().get(REPLICA_IDS_PARAM, [""])[0]
-    if replicas:
-        ids += [r for r in replicas.split(",") if r not in ids]
-    return KMSURI(
-        uri=uri,
-        scheme=url.scheme,
-        master_key_id=key_id,
-        key_ids=tuple(ids),
-        write_key_ids=(key_id,),
-    )
+    replica_ids = tuple(dict.fromkeys(r for r in replicas.split(",") if r))
+    return KMSURI.for_key(uri, url.scheme, key_id, replica_ids=replica_ids)
 
 
 class TestKMS(KMS):
