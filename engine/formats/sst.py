@@ -56,6 +56,7 @@ from engine.formats.sst_reader import (
     COCKROACH_COMPARATOR,
     COMPARERS,
     CORRUPTION,
+    KIND_NAMES,
     KIND_SET,
     KIND_SET_WITH_DELETE,
     META_PROPERTIES as METAINDEX_PROPERTIES,
@@ -71,7 +72,7 @@ __all__ = [
     "COMPRESSION_SNAPPY", "COMPRESSION_ZSTD", "KIND_SET", "KIND_SET_WITH_DELETE",
     "LEVELDB_FOOTER_LEN", "LEVELDB_MAGIC", "METAINDEX_PROPERTIES", "PEBBLE_MAGIC",
     "ROCKSDB_FOOTER_LEN", "ROCKSDB_MAGIC", "Span", "TableFormat", "check_sst", "masked_crc32c",
-    "read_sst", "sst_properties", "sst_spans", "table_format", "write_sst",
+    "read_sst", "sst_points", "sst_properties", "sst_spans", "table_format", "write_sst",
 ]  # fmt: skip
 
 WRITE_VERSION = 2  # Pebble v2, the default written format
@@ -284,6 +285,16 @@ def read_sst(data: bytes, *, name: str = "sst") -> Iterator[tuple[bytes, bytes]]
         table = Table(data, name)
         for key, _, value in table.points():
             yield key, value
+    except CORRUPTION as exc:
+        raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
+
+
+def sst_points(data: bytes, *, name: str = "sst") -> Iterator[tuple[bytes, int, str, bytes]]:
+    """(user key, seqnum, kind, value) of every point key, DEL and MERGE included: for
+    inspecting tables that are not backup data (read_sst and check_sst accept SETs only)."""
+    try:
+        for key, trailer, value in Table(data, name).points(all_kinds=True):
+            yield key, trailer >> 8, KIND_NAMES.get(trailer & 0xFF, f"#{trailer & 0xFF}"), value
     except CORRUPTION as exc:
         raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
 
