@@ -487,3 +487,32 @@ def test_v6_footer_checksum_is_verified() -> None:
     bad = rewrite(data, len(data) - 57 + 1, bytes([data[len(data) - 56] ^ 1]))
     with pytest.raises(FormatError, match="SST footer checksum mismatch"):
         check_sst(bad)
+
+
+def test_xxhash64_block_checksums() -> None:
+    """Pebble's blocks of cr-schema-sst re-checksummed as ChecksumTypeXXHash64 would have them
+    (block.go Checksummer: uint32(xxhash.Sum64(block ‖ type))), footer type 3, re-signed."""
+    import xxhash
+
+    data = fixture(CR_SST)
+    table = Table(data, "x")
+    handles = {table.footer.index, table.footer.metaindex, *table.meta.values()}
+    handles |= {h for _, h in table._index_entries(table.footer.index, "index")}
+    handles |= {h for _, h in table.data_handles()}
+    handles |= set(table.value_blocks())
+    out = bytearray(data)
+    for offset, length in handles:
+        typed = bytes(out[offset : offset + length + 1])
+        out[offset + length + 1 : offset + length + 5] = struct.pack(
+            "<I", xxhash.xxh64_intdigest(typed) & 0xFFFFFFFF
+        )
+    footer_at = len(out) - 61
+    out[footer_at] = 3
+    foot = bytes(out[footer_at:])
+    out[footer_at + 45 : footer_at + 49] = struct.pack("<I", masked_crc32c(foot[:45] + foot[49:]))
+    resigned = bytes(out)
+    assert Table(resigned, "x").footer.checksum == 3
+    assert list(read_sst(resigned)) == scan_rows(CR_SST_SCAN)
+    assert check_sst(resigned) == 20
+    with pytest.raises(FormatError, match="checksum mismatch"):
+        check_sst(data[:footer_at] + b"\x03" + data[footer_at + 1 :])
