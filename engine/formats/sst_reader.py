@@ -386,35 +386,55 @@ class Table:
                 if on_block is not None:
                     on_block(sep, keys[-1], trailers[-1])
                 continue
-            last: tuple[bytes, int] | None = None
-            for ikey, value in self._row_points(handle, row, allowed):
-                row += 1
-                last = ikey
-                yield ikey[0], ikey[1], value
-            if on_block is not None and last is not None:
-                on_block(sep, *last)
+            keys, trailers, values = self.row_block(handle, row, allowed)
+            yield from zip(keys, trailers, values)
+            row += len(keys)
+            if on_block is not None and keys:
+                on_block(sep, keys[-1], trailers[-1])
 
-    def _row_points(
-        self, handle: tuple[int, int], first_row: int, allowed: frozenset[int]
-    ) -> Iterator[tuple[tuple[bytes, int], bytes]]:
+    def row_block(
+        self,
+        handle: tuple[int, int],
+        first_row: int,
+        allowed: frozenset[int] = _POINT_SETS,
+        values_wanted: bool = True,
+    ) -> tuple[list[bytes], list[int], list[bytes]]:
+        """A row data block as columns: user keys, trailers (obsolete bit cleared), values
+        (v3+ SET values without their prefix byte, out-of-line ones resolved). Without
+        `values_wanted` in-place values keep their prefix byte (checking needs no copies)."""
         block = self.read_block(handle, "data")
         v3 = self.version >= 3
-        v4 = self.version >= 4
+        entries = list(iter_row_block(block, self.name, "data", v3))
+        if any(len(k) < TRAILER_LEN for k, _ in entries):
+            raise self.fail("data block holds a key shorter than its 8-byte trailer")
         unpack = struct.Struct("<Q").unpack_from
-        row = first_row
-        for ikey, value in iter_row_block(block, self.name, "data", v3):
-            if len(ikey) < TRAILER_LEN:
-                raise self.fail("data block holds a key shorter than its 8-byte trailer")
-            (trailer,) = unpack(ikey, len(ikey) - TRAILER_LEN)
-            if v4:
-                trailer &= ~OBSOLETE_BIT
-            kind = trailer & 0xFF
-            if kind not in allowed:
-                raise self.fail(_kind_message({kind}))
-            if v3 and kind == KIND_SET:
-                value = self.resolve_value(value, row)
-            row += 1
-            yield (ikey[:-TRAILER_LEN], trailer), value
+        keys = [k[:-TRAILER_LEN] for k, _ in entries]
+        trailers = [unpack(k, len(k) - TRAILER_LEN)[0] for k, _ in entries]
+        if self.version >= 4:
+            trailers = [t & ~OBSOLETE_BIT for t in trailers]
+        kinds = {t & 0xFF for t in trailers}
+        if not kinds <= allowed:
+            raise self.fail(_kind_message(kinds - allowed))
+        values = [v for _, v in entries]
+        if v3:
+            if kinds == {KIND_SET}:
+                if not all(values):
+                    raise self.fail("a SET value lacks its value prefix byte")
+                plain = [v[0] & _VALUE_KIND_MASK == _VALUE_IN_PLACE for v in values]
+                if not values_wanted:
+                    for i in (i for i, ok in enumerate(plain) if not ok):
+                        self.resolve_value(values[i], first_row + i)
+                    return keys, trailers, values
+                values = [
+                    v[1:] if ok else self.resolve_value(v, first_row + i)
+                    for i, (v, ok) in enumerate(zip(values, plain))
+                ]
+            else:  # only SETs carry the prefix byte (rowblk_writer.go addPoint)
+                values = [
+                    self.resolve_value(v, first_row + i) if (t & 0xFF) == KIND_SET else v
+                    for i, (v, t) in enumerate(zip(values, trailers))
+                ]
+        return keys, trailers, values
 
     # --- range deletions and range keys ----------------------------------------------------
 
@@ -511,28 +531,62 @@ def check_table(table: Table) -> int:
 
 
 def _check_rows(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
-    def check_separator(sep: bytes, last: bytes, trailer: int) -> None:
-        if len(sep) < TRAILER_LEN:
-            raise table.fail("index separator is shorter than its 8-byte trailer")
-        c = compare(last, sep[:-TRAILER_LEN])
-        sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
-        if c > 0 or (c == 0 and trailer < sep_trailer & ~OBSOLETE_BIT):
-            raise table.fail("index separator sorts before the last key of its data block")
-
+    """Key order block by block: user keys bytewise (or their roach parts, for the cockroach
+    comparer) in bulk, the comparer itself only where that does not already decide."""
     prev: tuple[bytes, int] | None = None
     count = 0
-    bytewise = compare is _bytewise
-    for key, trailer, _ in table.points(check_separator):
+    for sep, handle in table.data_handles():
+        keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
+        if not keys:
+            continue
+        _check_sorted(table, keys, trailers, compare, count)
         if prev is not None:
-            if bytewise:
-                c = (prev[0] > key) - (prev[0] < key)
-            else:
-                c = compare(prev[0], key)
-            if c > 0 or (c == 0 and prev[1] <= trailer):
+            c = compare(prev[0], keys[0])
+            if c > 0 or (c == 0 and prev[1] <= trailers[0]):
                 raise table.fail(f"keys out of order at entry {count}")
-        prev = (key, trailer)
-        count += 1
+        if len(sep) < TRAILER_LEN:
+            raise table.fail("index separator is shorter than its 8-byte trailer")
+        c = compare(keys[-1], sep[:-TRAILER_LEN])
+        sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
+        if c > 0 or (c == 0 and trailers[-1] < sep_trailer & ~OBSOLETE_BIT):
+            raise table.fail("index separator sorts before the last key of its data block")
+        prev = (keys[-1], trailers[-1])
+        count += len(keys)
     return count
+
+
+def _roach_parts(keys: list[bytes]) -> list[bytes] | None:
+    """The roach key of each engine key, or None if one is malformed (EngineKeyCompare then
+    falls back to bytewise for it, so the caller compares pairwise)."""
+    try:
+        parts = [k[: len(k) - 1 - k[-1]] for k in keys]
+    except IndexError:  # an empty key
+        return None
+    if any(len(k) - 1 - k[-1] < 0 for k in keys):
+        return None
+    return parts
+
+
+def _check_sorted(
+    table: Table,
+    keys: list[bytes],
+    trailers: list[int],
+    compare: Callable[[bytes, bytes], int],
+    first_row: int,
+) -> None:
+    """Strictly increasing internal keys within one block."""
+    if compare is _bytewise:
+        order = keys
+    elif compare is engine_compare:
+        order = _roach_parts(keys)
+    else:
+        order = None
+    if order is not None and all(map(operator.lt, order, order[1:])):
+        return
+    for i in range(1, len(keys)):
+        c = compare(keys[i - 1], keys[i])
+        if c > 0 or (c == 0 and trailers[i - 1] <= trailers[i]):
+            raise table.fail(f"keys out of order at entry {first_row + i}")
 
 
 def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int]) -> int:

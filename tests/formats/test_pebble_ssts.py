@@ -341,7 +341,7 @@ def test_find_db_v2_points_and_range_deletion_match_pebble_find() -> None:
     assert [(s.kind, s.start, s.end, s.seqnum) for s in sst_spans(data)] == [
         ("RANGEDEL", b"bbb", b"eee", 19)
     ]
-    with pytest.raises(FormatError, match="point key kind DEL is not supported"):
+    with pytest.raises(FormatError, match="point key kind DEL, MERGE is not supported"):
         list(read_sst(data))
 
 
