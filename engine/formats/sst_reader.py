@@ -12,7 +12,6 @@ handle), sstable/valblk/valblk.go (value handles, value index block), sstable/bl
 
 from __future__ import annotations
 
-import operator
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import NamedTuple
 
 from engine.errors import FormatError
 from engine.formats.colblk.blocks import (
-    CRDB1_SCHEMA,
     DataBlock,
     decode_data_block,
     decode_index_block,
@@ -30,14 +28,6 @@ from engine.formats.colblk.blocks import (
 from engine.formats.colblk.columns import ColumnError
 from engine.formats.mvcc import engine_compare
 from engine.formats.sst_format import (
-    ATTR_BLOB_VALUES,
-    ATTR_POINT_KEYS,
-    ATTR_RANGE_DELS,
-    ATTR_RANGE_KEY_DELS,
-    ATTR_RANGE_KEY_SETS,
-    ATTR_RANGE_KEY_UNSETS,
-    ATTR_TWO_LEVEL_INDEX,
-    ATTR_VALUE_BLOCKS,
     BLOCK_TRAILER_LEN,
     Footer,
     block_checksum,
@@ -72,8 +62,8 @@ KIND_NAMES = {
     KIND_RANGE_KEY_DELETE: "RANGEKEYDEL", KIND_RANGE_KEY_UNSET: "RANGEKEYUNSET",
     KIND_RANGE_KEY_SET: "RANGEKEYSET", 23: "DELSIZED",
 }  # fmt: skip
-_POINT_SETS = frozenset((KIND_SET, KIND_SET_WITH_DELETE))
-_POINT_KINDS = frozenset((KIND_DELETE, KIND_SET, 2, 7, KIND_SET_WITH_DELETE, 23))
+POINT_SETS = frozenset((KIND_SET, KIND_SET_WITH_DELETE))
+POINT_KINDS = frozenset((KIND_DELETE, KIND_SET, 2, 7, KIND_SET_WITH_DELETE, 23))
 OBSOLETE_BIT = 0x40  # Pebble v4+ marks obsolete points in the trailer kind (format.go)
 TRAILER_LEN = 8
 _RESTART_MASK = 0x7FFFFFFF  # Pebble v3+ data blocks borrow the top bit of restart offsets
@@ -83,13 +73,13 @@ _VALUE_BLOCK_HANDLE = 0x80
 _VALUE_BLOB_HANDLE = 0x40
 
 
-def _bytewise(a: bytes, b: bytes) -> int:
+def bytewise_compare(a: bytes, b: bytes) -> int:
     return (a > b) - (a < b)
 
 
 COMPARERS: dict[str, Callable[[bytes, bytes], int]] = {
     COCKROACH_COMPARATOR: engine_compare,
-    BYTEWISE_COMPARATOR: _bytewise,
+    BYTEWISE_COMPARATOR: bytewise_compare,
 }
 
 CORRUPTION = (ValueError, IndexError, KeyError, struct.error, OverflowError)
@@ -370,14 +360,14 @@ class Table:
         """(user key, trailer without the obsolete bit, value) of every point SET (of every
         point key, DEL and MERGE too, with `all_kinds`), block by block.
         `on_block(separator, last user key, last trailer)` runs after each data block."""
-        allowed = _POINT_KINDS if all_kinds else _POINT_SETS
+        allowed = POINT_KINDS if all_kinds else POINT_SETS
         row = 0
         for sep, handle in self.data_handles():
             if self.columnar:
                 block = self.column_block(handle)
                 kinds = {t & ~OBSOLETE_BIT & 0xFF for t in block.trailers}
                 if not kinds <= allowed:
-                    raise self.fail(_kind_message(kinds - allowed))
+                    raise self.fail(kind_message(kinds - allowed))
                 keys = block.user_keys()
                 values = self.column_values(block, row)
                 trailers = [t & ~OBSOLETE_BIT for t in block.trailers]
@@ -396,7 +386,7 @@ class Table:
         self,
         handle: tuple[int, int],
         first_row: int,
-        allowed: frozenset[int] = _POINT_SETS,
+        allowed: frozenset[int] = POINT_SETS,
         values_wanted: bool = True,
     ) -> tuple[list[bytes], list[int], list[bytes]]:
         """A row data block as columns: user keys, trailers (obsolete bit cleared), values
@@ -414,7 +404,7 @@ class Table:
             trailers = [t & ~OBSOLETE_BIT for t in trailers]
         kinds = {t & 0xFF for t in trailers}
         if not kinds <= allowed:
-            raise self.fail(_kind_message(kinds - allowed))
+            raise self.fail(kind_message(kinds - allowed))
         values = [v for _, v in entries]
         if v3:
             if kinds == {KIND_SET}:
@@ -455,7 +445,8 @@ class Table:
                 kind = s.trailer & 0xFF
                 if kind not in kinds:
                     raise self.fail(f"{what} block holds a key of kind {kind}")
-                out.append(Span(KIND_NAMES[kind], s.start, s.end, s.trailer >> 8, s.suffix, s.value))
+                seq = s.trailer >> 8
+                out.append(Span(KIND_NAMES[kind], s.start, s.end, seq, s.suffix, s.value))
             return out
         for ikey, value in iter_row_block(block, self.name, what, False):
             if len(ikey) < TRAILER_LEN:
@@ -488,204 +479,6 @@ def _varstring(buf: bytes, pos: int) -> tuple[bytes, int]:
     return buf[pos : pos + n], pos + n
 
 
-def _kind_message(kinds: set[int]) -> str:
+def kind_message(kinds: set[int]) -> str:
     names = ", ".join(sorted(KIND_NAMES.get(k, f"#{k}") for k in kinds))
     return f"point key kind {names} is not supported (backups hold SETs)"
-
-
-# --- checking ------------------------------------------------------------------------------
-
-
-def check_table(table: Table) -> int:
-    """Entry count, after verifying every block checksum, key order (with the table's comparer),
-    index separators, keyspan blocks, value blocks, v7 footer attributes and entry counts."""
-    comparer = table.comparer_name or BYTEWISE_COMPARATOR
-    compare = COMPARERS.get(comparer)
-    if compare is None:
-        raise table.fail(f"cannot check key order: unknown comparer {comparer!r}")
-    if table.columnar:
-        count = _check_columnar(table, compare)
-    else:
-        count = _check_rows(table, compare)
-    checked = {META_PROPERTIES}
-    spans = table.spans()
-    checked |= {META_RANGE_DEL, META_RANGE_KEY}
-    _check_spans(table, spans, compare)
-    if table.value_index is not None:
-        for i in range(len(table.value_blocks())):
-            table.value_block(i)
-        checked.add(META_VALUE_INDEX)
-    for meta_name, handle in table.meta.items():
-        if meta_name not in checked:
-            table.read_block(handle, meta_name.decode("utf-8", "replace"))
-    expected = table.int_property(b"rocksdb.num.entries")
-    range_dels = table.int_property(b"rocksdb.num.range-deletions") or 0
-    if expected is not None and expected - range_dels != count:
-        raise table.fail(f"holds {count} point entries, its properties say {expected - range_dels}")
-    n_dels = sum(1 for s in spans if s.kind == "RANGEDEL")
-    if table.int_property(b"rocksdb.num.range-deletions") not in (None, n_dels):
-        raise table.fail(f"holds {n_dels} range deletions, its properties say {range_dels}")
-    if table.footer.attributes is not None:
-        _check_attributes(table)
-    return count
-
-
-def _check_rows(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
-    """Key order block by block: user keys bytewise (or their roach parts, for the cockroach
-    comparer) in bulk, the comparer itself only where that does not already decide."""
-    prev: tuple[bytes, int] | None = None
-    count = 0
-    for sep, handle in table.data_handles():
-        keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
-        if not keys:
-            continue
-        _check_sorted(table, keys, trailers, compare, count)
-        if prev is not None:
-            c = compare(prev[0], keys[0])
-            if c > 0 or (c == 0 and prev[1] <= trailers[0]):
-                raise table.fail(f"keys out of order at entry {count}")
-        if len(sep) < TRAILER_LEN:
-            raise table.fail("index separator is shorter than its 8-byte trailer")
-        c = compare(keys[-1], sep[:-TRAILER_LEN])
-        sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
-        if c > 0 or (c == 0 and trailers[-1] < sep_trailer & ~OBSOLETE_BIT):
-            raise table.fail("index separator sorts before the last key of its data block")
-        prev = (keys[-1], trailers[-1])
-        count += len(keys)
-    return count
-
-
-def _roach_parts(keys: list[bytes]) -> list[bytes] | None:
-    """The roach key of each engine key, or None if one is malformed (EngineKeyCompare then
-    falls back to bytewise for it, so the caller compares pairwise)."""
-    try:
-        parts = [k[: len(k) - 1 - k[-1]] for k in keys]
-    except IndexError:  # an empty key
-        return None
-    if any(len(k) - 1 - k[-1] < 0 for k in keys):
-        return None
-    return parts
-
-
-def _check_sorted(
-    table: Table,
-    keys: list[bytes],
-    trailers: list[int],
-    compare: Callable[[bytes, bytes], int],
-    first_row: int,
-) -> None:
-    """Strictly increasing internal keys within one block."""
-    if compare is _bytewise:
-        order = keys
-    elif compare is engine_compare:
-        order = _roach_parts(keys)
-    else:
-        order = None
-    if order is not None and all(map(operator.lt, order, order[1:])):
-        return
-    for i in range(1, len(keys)):
-        c = compare(keys[i - 1], keys[i])
-        if c > 0 or (c == 0 and trailers[i - 1] <= trailers[i]):
-            raise table.fail(f"keys out of order at entry {first_row + i}")
-
-
-def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
-    """Key order checked on the decoded columns: roach keys (or key prefixes) bytewise in bulk,
-    MVCC timestamps and trailers only where prefixes repeat; block boundaries and index
-    separators with the comparer on the first and last user keys."""
-    count = 0
-    prev_last: tuple[bytes, int] | None = None
-    prev_sep: bytes | None = None
-    # crdb1 under EngineKeyCompare: distinct roach keys order bytewise, so the prefix column
-    # alone decides; any other pairing compares materialized keys.
-    fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
-    for sep, handle in table.data_handles():
-        block = table.column_block(handle)
-        n = block.rows
-        kinds = {t & 0xFF for t in block.trailers}
-        if not kinds <= _POINT_SETS:
-            raise table.fail(_kind_message(kinds - _POINT_SETS))
-        prefixes = block.prefixes
-        distinct = list(map(operator.ne, prefixes, prefixes[1:]))
-        all_distinct = all(distinct)
-        full = (1 << n) - 1
-        if all_distinct:
-            expected_changed = full
-        else:
-            expected_changed = 1 | sum(1 << (i + 1) for i, d in enumerate(distinct) if d)
-        if (block.prefix_changed | 1) != expected_changed:
-            raise table.fail(
-                f"data block at offset {handle[0]}: prefix-changed bitmap disagrees with the keys"
-            )
-        keys: list[bytes] | None = None
-        if not all_distinct or not fast:
-            keys = block.user_keys()
-            for i in range(1, n):
-                c = compare(keys[i - 1], keys[i])
-                if c > 0 or (c == 0 and block.trailers[i - 1] <= block.trailers[i]):
-                    raise table.fail(f"keys out of order at entry {count + i}")
-                if c == 0 and not block.obsolete >> i & 1:
-                    raise table.fail(f"entry {count + i} repeats a user key without being obsolete")
-        else:
-            # crdb1, distinct roach keys: EngineKeyCompare is their bytewise order.
-            if not all(map(operator.lt, prefixes, prefixes[1:])):
-                i = next(i for i in range(1, n) if prefixes[i - 1] >= prefixes[i])
-                raise table.fail(f"keys out of order at entry {count + i}")
-        if block.external:
-            table.column_values(block, count)
-        first = keys[0] if keys else block.key_at(0)
-        last = keys[-1] if keys else block.key_at(n - 1)
-        if prev_last is not None:
-            c = compare(prev_last[0], first)
-            if c > 0 or (c == 0 and prev_last[1] <= block.trailers[0]):
-                raise table.fail(f"keys out of order at entry {count}")
-        if compare(sep, last) < 0:
-            raise table.fail("index separator sorts before the last key of its data block")
-        if prev_sep is not None and compare(prev_sep, first) > 0:
-            raise table.fail("index separator sorts after the first key of the next data block")
-        prev_last, prev_sep = (last, block.trailers[-1]), sep
-        count += n
-    return count
-
-
-def _check_spans(table: Table, spans: list[Span], compare: Callable[[bytes, bytes], int]) -> None:
-    prev: dict[str, Span] = {}
-    for s in spans:
-        if compare(s.start, s.end) > 0:  # Pebble writes empty spans (hamlet-sst's a-a)
-            raise table.fail(f"{s.kind} span has its start key after its end key")
-        group = "RANGEDEL" if s.kind == "RANGEDEL" else "RANGEKEY"
-        p = prev.get(group)
-        if p is not None:
-            c = compare(p.start, s.start)
-            if c > 0 or (c == 0 and compare(p.end, s.end) != 0):
-                raise table.fail(f"{s.kind} spans are out of order or not fragmented")
-        prev[group] = s
-
-
-def _check_attributes(table: Table) -> None:
-    """Pebble v7: the footer's attribute bits must equal what the properties say."""
-
-    def positive(name: str) -> bool:
-        return (table.int_property(name.encode()) or 0) > 0
-
-    want = 0
-    if positive("pebble.num.value-blocks") or positive("pebble.num.values.in.value-blocks"):
-        want |= ATTR_VALUE_BLOCKS
-    if positive("pebble.num.range-key-sets"):
-        want |= ATTR_RANGE_KEY_SETS
-    if positive("pebble.num.range-key-unsets"):
-        want |= ATTR_RANGE_KEY_UNSETS
-    if positive("pebble.num.range-key-dels"):
-        want |= ATTR_RANGE_KEY_DELS
-    if positive("rocksdb.num.range-deletions"):
-        want |= ATTR_RANGE_DELS
-    if table.two_level():
-        want |= ATTR_TWO_LEVEL_INDEX
-    if positive("pebble.num.values.in.blob-files"):
-        want |= ATTR_BLOB_VALUES
-    if positive("rocksdb.num.data.blocks"):
-        want |= ATTR_POINT_KEYS
-    if want != table.footer.attributes:
-        raise table.fail(
-            f"footer attributes 0x{table.footer.attributes:x} disagree with the properties (0x{want:x})"
-        )

@@ -79,7 +79,7 @@ def test_copy2_with_16_bit_offset() -> None:
     body = literal_tag(70) + head + bytes([(6 << 2) | 2]) + (70 - 64).to_bytes(2, "little")
     assert decode_block(block(80, body)) == head + head[:10]
     # length code 61: 64 + one extra byte
-    body = literal_tag(70) + head + bytes([(61 << 2) | 2]) + (70 - 64).to_bytes(2, "little") + b"\x05"
+    body = literal_tag(70) + head + bytes([(61 << 2) | 2]) + (6).to_bytes(2, "little") + b"\x05"
     assert decode_block(block(70 + 69, body)) == head + (head * 2)[:69]
 
 

@@ -197,7 +197,8 @@ def test_cr_schema_sst_data_block_corruption_is_a_checksum_error() -> None:
     table = Table(data, "x")
     offset, length = next(h for _, h in table.data_handles())
     bad = rewrite(data, offset + 3, bytes([data[offset + 3] ^ 0x10]))
-    with pytest.raises(FormatError, match=rf"^000014\.sst: data block at offset {offset}: checksum"):
+    msg = rf"^000014\.sst: data block at offset {offset}: checksum"
+    with pytest.raises(FormatError, match=msg):
         check_sst(bad, name="000014.sst")
     with pytest.raises(FormatError, match="checksum mismatch"):
         list(read_sst(bad, name="000014.sst"))
@@ -308,7 +309,8 @@ def test_mixed_v4_range_keys_and_points_match_pebble_scan() -> None:
     data = fixture("tool/testdata/mixed/000005.sst")
     assert table_format(data) == "(Pebble,v4)"
     points = list(sst_points(data))
-    assert points == [(c.encode() + b"@1", 10 + i, "SET", b"") for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    assert points == [(c.encode() + b"@1", 10 + i, "SET", b"") for i, c in enumerate(letters)]
     spans = [(s.kind, s.start, s.end, s.seqnum, s.suffix, s.value) for s in sst_spans(data)]
     assert spans == [
         ("RANGEKEYDEL", b"a", b"b", 38, b"", b""),
@@ -384,7 +386,8 @@ def test_corrupted_sst_is_a_checksum_error_naming_the_file() -> None:
 def test_bad_magic_sst_is_rejected_naming_the_magic() -> None:
     # Pebble: "(bad magic number: 0xf6cff485b741e288)"
     data = fixture("tool/testdata/bad-magic-sst/000015.sst")
-    with pytest.raises(FormatError, match=r"^000015\.sst: not an SST \(bad footer magic f6cff485b741e288\)"):
+    msg = r"^000015\.sst: not an SST \(bad footer magic f6cff485b741e288\)"
+    with pytest.raises(FormatError, match=msg):
         check_sst(data, name="000015.sst")
 
 

@@ -21,7 +21,9 @@ TYPE_BOOL = 1
 TYPE_UINT = 2
 TYPE_BYTES = 3
 TYPE_PREFIX_BYTES = 4
-TYPE_NAMES = {TYPE_BOOL: "bool", TYPE_UINT: "uint", TYPE_BYTES: "bytes", TYPE_PREFIX_BYTES: "prefixbytes"}
+TYPE_NAMES = {
+    TYPE_BOOL: "bool", TYPE_UINT: "uint", TYPE_BYTES: "bytes", TYPE_PREFIX_BYTES: "prefixbytes"
+}
 
 _HEADER_BASE = 7  # version(1) + columns(2) + rows(4)
 _COLUMN_HEADER = 5  # type(1) + page start(4)
