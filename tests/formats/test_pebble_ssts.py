@@ -555,7 +555,10 @@ def test_a_columnar_range_deletion_block_pebble_encoded_is_read_and_checked() ->
     assert check_sst(with_dels) == 20
     assert list(read_sst(with_dels)) == scan_rows(CR_SST_SCAN)
     # the count and the attributes must agree with what the table holds
-    fewer = {b"rocksdb.num.range-deletions": bytes([n - 1]), b"rocksdb.num.entries": bytes([19 + n])}
+    fewer = {
+        b"rocksdb.num.range-deletions": bytes([n - 1]),
+        b"rocksdb.num.entries": bytes([19 + n]),
+    }
     short = as_version(data, 7, {b"rocksdb.range_del2": block}, fewer, attrs)
     with pytest.raises(FormatError, match=f"holds {n} range deletions, its properties say {n - 1}"):
         check_sst(short)
