@@ -280,3 +280,23 @@ def test_index_decides_the_chain_when_present(io_dir: Path) -> None:
     res = run(io_dir, f"SHOW BACKUP LATEST IN 'nodelocal://self/c' WITH KMS = '{KMS}'")
     rows = [r[res.columns.index("rows")] for r in res.rows if r[res.columns.index("object_name")] == "accounts"]
     assert rows == [1000, 10, 11, 12, 99]
+
+
+def test_read_manifest_proves_the_key_on_a_slim_only_backup(io_dir: Path) -> None:
+    """engine.reader.read_manifest is ALTER BACKUP's proof that an unwrapped key is the data key:
+    on a slim-only backup it decrypts (and checksums) BACKUP_METADATA."""
+    from engine.collection import Collection
+    from engine.encryption import DataKey
+    from engine.reader import read_manifest
+    from engine.storage.local import LocalStorage
+
+    root = io_dir / "c"
+    backup = Collection(LocalStorage(root, f"file://{root}")).full_backup("LATEST")
+    assert backup.manifest_name == "BACKUP_METADATA"
+    m = read_manifest(backup.layer(), DataKey(KEY))
+    assert m.has_external_manifest_ssts and m.end_time.wall_time
+    with pytest.raises(RewrapError):
+        read_manifest(backup.layer(), DataKey(bytes(32)))
+    (root / fx.subdir(F2).strip("/") / "BACKUP_METADATA-CHECKSUM").write_bytes(b"\0\0\0\0")
+    with pytest.raises(RewrapError, match="checksum mismatch"):
+        read_manifest(backup.layer(), DataKey(KEY))

@@ -69,6 +69,7 @@ RELEASES: dict[str, Release] = {
     )
 }
 
+
 def _key(version: str) -> tuple[int, int]:
     major, minor = version.split(".")
     return int(major), int(minor)
