@@ -121,8 +121,12 @@ class _DemoWriter:
         rng: random.Random,
         kms_env: KMSEnv | None,
         crdb: Release,
+        slim_rng: random.Random | None = None,
     ) -> None:
         self.crdb = crdb
+        # IVs of the slim manifest's files come from their own stream, so adding them leaves every
+        # other byte of a seeded demo as it was.
+        self.slim_rng = slim_rng or rng
         self.storage = storage
         self.kms_uri = kms_uri
         self.kms_env = kms_env
@@ -135,8 +139,9 @@ class _DemoWriter:
         self.storage.write_new(key, data)
         self.files_written += 1
 
-    def encrypter(self, data_key: bytes) -> Callable[[bytes], bytes]:
-        return lambda plain: encrypted_file.encrypt(data_key, plain, iv=self.rng.randbytes(12))
+    def encrypter(self, data_key: bytes, rng: random.Random | None = None) -> Callable[[bytes], bytes]:
+        source = rng or self.rng
+        return lambda plain: encrypted_file.encrypt(data_key, plain, iv=source.randbytes(12))
 
     def layer(
         self, path: str, start: datetime | None, end: datetime, data_key: bytes, changes: dict
@@ -178,6 +183,7 @@ class _DemoWriter:
         )
         fmt = self.crdb.table_format
         if BACKUP_METADATA in self.crdb.manifests:
+            encrypt_slim = self.encrypter(data_key, self.slim_rng)
             # The external lists first, then the slim manifest that points at them.
             filelist = encode_filelist(
                 [(f.span.key, f.path, f.SerializeToString(deterministic=True)) for f in manifest.files],
@@ -187,9 +193,9 @@ class _DemoWriter:
                 [(_descriptor_id(d), d.SerializeToString(deterministic=True)) for d in manifest.descriptors],
                 table_format=fmt,
             )
-            self.put(f"{path}/{FILELIST_SST}", encrypt(filelist))
-            self.put(f"{path}/{DESCRIPTORSLIST_SST}", encrypt(descs))
-            stored, checksum = encode_manifest(slim_manifest(manifest), encrypt=encrypt)
+            self.put(f"{path}/{FILELIST_SST}", encrypt_slim(filelist))
+            self.put(f"{path}/{DESCRIPTORSLIST_SST}", encrypt_slim(descs))
+            stored, checksum = encode_manifest(slim_manifest(manifest), encrypt=encrypt_slim)
             self.put(f"{path}/{BACKUP_METADATA}", stored)
             self.put(f"{path}/{BACKUP_METADATA}{CHECKSUM_SUFFIX}", checksum)
         if BACKUP_MANIFEST in self.crdb.manifests:
@@ -314,7 +320,8 @@ def write_demo_collection(
     """
     crdb = demo_release(crdb_version)
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    writer = _DemoWriter(storage, kms_uri, rng, kms_env, crdb)
+    slim_rng = random.Random(f"{seed}/slim") if seed is not None else rng
+    writer = _DemoWriter(storage, kms_uri, rng, kms_env, crdb, slim_rng)
     subdirs = [
         writer.chain(DEMO_START + timedelta(days=i, minutes=rng.randrange(30)), incrementals)
         for i in range(full_backups)
