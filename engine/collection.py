@@ -25,7 +25,9 @@ How CockroachDB's newest code finds backups (cockroachdb/cockroach, looked up 20
 
 rewrap lists the union of the legacy listing and the index's chains (so slim-only 26.3 backups
 are found as CockroachDB finds them), and reports dated directories holding only BACKUP_METADATA
-that neither finds, since CockroachDB would not list them.
+that neither finds, since CockroachDB would not list them (ALTER ... ALL still covers them).
+For a chain without an index rewrap's own fallback also accepts BACKUP_METADATA and BACKUP as an
+incremental's manifest, where CockroachDB's legacy glob wants BACKUP_MANIFEST.
 """
 
 from __future__ import annotations
@@ -132,6 +134,13 @@ class Collection:
         found.update(self.indexed_full_backups())
         self.unlisted_slim = sorted(slim - found, key=str.encode)
         return sorted(found, key=str.encode)
+
+    def every_full_backup(self) -> list[str]:
+        """What ALTER ... ALL must cover: the listed full backups and also the slim-only
+        directories CockroachDB does not list (they hold data under the same keys, and skipping
+        them would leave them on a key the operator may retire next)."""
+        listed = self.full_backups()
+        return sorted({*listed, *self.unlisted_slim}, key=str.encode)
 
     def indexed_full_backups(self) -> list[str]:
         """Full backup subdirs that have a chain directory in `metadata/index/`."""

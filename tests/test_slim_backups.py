@@ -300,3 +300,10 @@ def test_read_manifest_proves_the_key_on_a_slim_only_backup(io_dir: Path) -> Non
     (root / fx.subdir(F2).strip("/") / "BACKUP_METADATA-CHECKSUM").write_bytes(b"\0\0\0\0")
     with pytest.raises(RewrapError, match="checksum mismatch"):
         read_manifest(backup.layer(), DataKey(KEY))
+
+
+def test_alter_all_covers_slim_only_backups_cockroachdb_does_not_list(io_dir: Path) -> None:
+    res = run(io_dir, f"ALTER BACKUP ALL IN 'nodelocal://self/c' ADD NEW_KMS = 'testkms:///k3' WITH OLD_KMS = '{KMS}'")
+    assert sorted(r[0] for r in res.rows) == sorted(fx.subdir(t) for t in (F1, F2, F3))
+    for end in (F1, F2, F3):
+        assert chain_reader.data_key(io_dir / "c", fx.subdir(end), "k3") == KEY
