@@ -3,6 +3,31 @@
 Full backups are found the way SHOW BACKUPS finds them, LATEST is resolved in both styles, and the
 incrementals of a full backup are found in both layouts and put in chain order. Everything goes
 through ExternalStorage with listing delimiters, so no listing ever walks a `data/` directory.
+
+How CockroachDB's newest code finds backups (cockroachdb/cockroach, looked up 2026-12-01):
+
+* Legacy listing, `backupdest.ListFullBackupsInCollection` (pkg/backup/backupdest/
+  backup_destination.go, commit 337b9f43e2fc): list the collection with delimiter `data/`, keep
+  `^/?[^/]+/[^/]+/[^/]+/BACKUP_MANIFEST$`. The newest backupbase/constants.go names that file
+  `DeprecatedBackupManifestName` ("Remove 26.3"), so this listing never sees a backup that has only
+  the slim BACKUP_METADATA.
+* The backup index, pkg/backup/backupinfo/backup_index.go (commit 3e9ada9d708b), written for every
+  backup since 25.4: one directory per chain under `metadata/index/` (see
+  engine/formats/backup_index.py). `ListIndexes` lists a chain's `*.pb` files and sorts them by end
+  time, then start time; `FindAllIncrementalPaths` (pkg/backup/backupdest/incrementals.go) skips
+  the first (the full backup) and derives each incremental's directory from the file name
+  (`ParseBackupFilePathFromIndexFileName` -> `/<end 20060102/150405.00>-<start
+  20060102-150405.00>`), falling back to `LegacyFindPriorBackups` (globs
+  `/[0-9]*/[0-9]*.[0-9][0-9]/BACKUP_MANIFEST` and `.../[0-9]*.[0-9][0-9]-[0-9]*.[0-9][0-9]/
+  BACKUP_MANIFEST`, sorted) when a chain has no index.
+* LATEST, `backupdest.FindLatestFile` (same backup_destination.go): first non-empty name listed
+  under `metadata/latest`, else the root `LATEST`.
+
+rewrap lists the union of the legacy listing and the index's chains (so slim-only 26.3 backups
+are found as CockroachDB finds them), and reports dated directories holding only BACKUP_METADATA
+that neither finds, since CockroachDB would not list them (ALTER ... ALL still covers them).
+For a chain without an index rewrap's own fallback also accepts BACKUP_METADATA and BACKUP as an
+incremental's manifest, where CockroachDB's legacy glob wants BACKUP_MANIFEST.
 """
 
 from __future__ import annotations
@@ -10,9 +35,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 
-from engine.errors import RewrapError
+from engine.errors import FormatError, RewrapError
+from engine.formats import backup_index
 from engine.formats.latest_name import LATEST_DIR
 from engine.formats.names import BACKUP_LEGACY, BACKUP_MANIFEST, BACKUP_METADATA, MANIFEST_NAMES
 from engine.storage import ExternalStorage, NotFound
@@ -24,6 +51,10 @@ DATA_DELIMITER = "data/"
 
 # backupdest.ListFullBackupsInCollection: exactly three path components, then BACKUP_MANIFEST.
 _FULL_BACKUP_RE = re.compile(r"^/?([^/]+/[^/]+/[^/]+)/BACKUP_MANIFEST\Z")  # \Z: Go's $
+_SLIM_FULL_RE = re.compile(r"^/?([^/]+/[^/]+/[^/]+)/BACKUP_METADATA\Z")
+# A LATEST file (or subdir) longer than this cannot name a directory on any storage: object keys
+# are at most 1024 bytes on S3, GCS and Azure, and local paths at most PATH_MAX (4096).
+MAX_SUBDIR_BYTES = 4096
 # FindPriorBackups' glob /[0-9]*/[0-9]*.[0-9][0-9]/BACKUP_MANIFEST (also matches the v25.2+
 # "-<start time>" suffix, which ends in hundredths too). We accept every manifest name.
 _INCREMENTAL_RE = re.compile(
@@ -77,6 +108,7 @@ class Collection:
     def __init__(self, storage: ExternalStorage) -> None:
         self.storage = storage
         self.list_calls = 0  # observable for the "never list data/" benchmarks and tests
+        self.unlisted_slim: list[str] = []  # set by full_backups()
 
     def _list(self, prefix: str = "", delimiter: str = "") -> list[str]:
         self.list_calls += 1
@@ -85,13 +117,67 @@ class Collection:
     # -- SHOW BACKUPS ------------------------------------------------------------------------
 
     def full_backups(self) -> list[str]:
-        """Subdirs of the full backups ('/2023/11/09-174726.48'), in listing (chronological) order."""
-        out = []
+        """Subdirs of the full backups ('/2023/11/09-174726.48'), in chronological order.
+
+        The legacy BACKUP_MANIFEST listing plus the chains of the backup index. Directories that
+        hold only BACKUP_METADATA and have no index entry are left out, as CockroachDB leaves them
+        out, and kept in `self.unlisted_slim` for a notice.
+        """
+        found: set[str] = set()
+        slim: set[str] = set()
         for key in self._list("", DATA_DELIMITER):
             m = _FULL_BACKUP_RE.match(key)
             if m:
-                out.append("/" + m.group(1))
+                found.add("/" + m.group(1))
+            elif m := _SLIM_FULL_RE.match(key):
+                slim.add("/" + m.group(1))
+        found.update(self.indexed_full_backups())
+        self.unlisted_slim = sorted(slim - found, key=str.encode)
+        return sorted(found, key=str.encode)
+
+    def every_full_backup(self) -> list[str]:
+        """What ALTER ... ALL must cover: the listed full backups and also the slim-only
+        directories CockroachDB does not list (they hold data under the same keys, and skipping
+        them would leave them on a key the operator may retire next)."""
+        listed = self.full_backups()
+        return sorted({*listed, *self.unlisted_slim}, key=str.encode)
+
+    def indexed_full_backups(self) -> list[str]:
+        """Full backup subdirs that have a chain directory in `metadata/index/`."""
+        prefix = backup_index.INDEX_DIR + "/"
+        out = []
+        for key in self._list(prefix, "/"):
+            name = key[len(prefix) :].rstrip("/")
+            if not key.endswith("/") or not name:
+                continue  # a stray file, or a directory placeholder object
+            try:
+                out.append(backup_index.subdir_of_chain_dir(name))
+            except FormatError as e:
+                raise CollectionError(f"{self.storage.display_uri}/{prefix}{name}: {e}") from None
         return out
+
+    def chain_index(self, subdir: str) -> list[tuple[datetime | None, datetime]] | None:
+        """(start, end) of every backup the index lists for the chain at `subdir`, sorted as
+        ListIndexes sorts them (end, then start); None when the chain has no index."""
+        try:
+            chain = backup_index.chain_dir(subdir)
+        except FormatError:
+            return None  # not a dated subdir: CockroachDB writes no index for it
+        entries = []
+        for key in self._list(chain + "/"):
+            name = key[len(chain) + 1 :]
+            if not name.endswith(".pb") or "/" in name:
+                continue  # ListIndexes ignores other files (storage temporaries)
+            try:
+                start, end = backup_index.parse_index_file_name(name)
+            except FormatError as e:
+                raise CollectionError(f"{self.storage.display_uri}/{key}: {e}") from None
+            entries.append((start, end))
+        if not entries:
+            return None
+        zero = datetime.min.replace(tzinfo=UTC)
+        entries.sort(key=lambda se: (se[1], se[0] or zero))
+        return entries
 
     # -- LATEST ------------------------------------------------------------------------------
 
@@ -113,13 +199,21 @@ class Collection:
             ) from None
 
     def _read_latest(self, key: str) -> str:
-        content = self.storage.read(key)
+        # Bounded read: a LATEST file longer than any storage path is refused before it is
+        # decoded or resolved, so a huge or hostile one costs one bounded read.
+        content = self.storage.read_range(key, 0, MAX_SUBDIR_BYTES + 1)
+        where = f"{self.storage.display_uri}/{key}"
+        if len(content) > MAX_SUBDIR_BYTES:
+            raise CollectionError(
+                f"{where}: malformed LATEST file: longer than {MAX_SUBDIR_BYTES} bytes, so it "
+                "cannot name a backup directory (CockroachDB writes e.g. /2023/11/09-174726.48)"
+            )
         try:
             text = content.decode("utf-8").strip()
         except UnicodeDecodeError:
             text = ""
-        if not text:
-            raise CollectionError(f"{self.storage.display_uri}/{key}: malformed LATEST file")
+        if not text or "\x00" in text:
+            raise CollectionError(f"{where}: malformed LATEST file")
         return normalize_subdir(text)
 
     def resolve(self, subdir: str) -> str:
@@ -132,6 +226,11 @@ class Collection:
             raise CollectionError(
                 f"{redact_uri(subdir)!r} is a URI, but a subdirectory of the collection is expected "
                 "here (e.g. '/2023/11/09-174726.48' or LATEST)"
+            )
+        if len(subdir.encode("utf-8", "surrogatepass")) > MAX_SUBDIR_BYTES:
+            raise CollectionError(
+                f"subdirectory of {len(subdir)} characters: longer than {MAX_SUBDIR_BYTES} bytes, "
+                "so it cannot name a backup directory on any storage"
             )
         return normalize_subdir(subdir)
 
@@ -206,6 +305,9 @@ class FullBackup:
         coll = self.collection
         new_prefix = f"{INCREMENTALS_DIR}/{self.path}/"
         new = self._find_layers(coll._list(new_prefix, DATA_DELIMITER), new_prefix)
+        index = coll.chain_index(self.subdir)
+        if index is not None:
+            return self._indexed_layers(index, new, new_prefix)
         old_prefix = self.path + "/" if self.path else ""
         old = self._find_layers(coll._list(old_prefix, DATA_DELIMITER), old_prefix)
         if new and old:
@@ -231,6 +333,29 @@ class FullBackup:
             layers.append(
                 BackupLayer(path, False, best[sub], self.collection.storage.child(path))
             )
+        return layers
+
+    def _indexed_layers(
+        self, index: list[tuple[datetime | None, datetime]], listed: list[BackupLayer], prefix: str
+    ) -> list[BackupLayer]:
+        """The incrementals the index names, in its order (FindAllIncrementalPaths: skip the
+        first entry, the full backup); each must be there with a manifest."""
+        by_path = {layer.path: layer for layer in listed}
+        layers = []
+        for start, end in index[1:]:
+            if start is None:
+                raise CollectionError(
+                    f"{self.display_uri}: the backup index of this chain lists a second full "
+                    f"backup ending {end.isoformat(sep=' ')}"
+                )
+            path = prefix + backup_index.incremental_dir(start, end).lstrip("/")
+            layer = by_path.get(path)
+            if layer is None:
+                raise CollectionError(
+                    f"{self.collection.storage.display_uri}/{path}: named by the backup index "
+                    f"({backup_index.chain_dir(self.subdir)}/), but no manifest is there"
+                )
+            layers.append(layer)
         return layers
 
     def chain(self) -> list[BackupLayer]:

@@ -1,10 +1,17 @@
 """The demo collection: real CockroachDB layout and bytes, small enough to write in a blink.
 
 `write_demo(dir)` writes what `BACKUP DATABASE movr INTO 'nodelocal://1/demo' WITH kms = ...`
-followed by hourly `BACKUP ... INTO LATEST` would leave behind (22.2+ layout): dated full backup
-directories with ENCRYPTION-INFO, encrypted gzip'd BACKUP_MANIFEST + checksum, encrypted Pebble
-data SSTs holding MVCC rows, incrementals under `incrementals/`, and `metadata/latest/LATEST-<hex>`
-files. Every full backup has its own random data key, wrapped by the given KMS.
+followed by hourly `BACKUP ... INTO LATEST` would leave behind: dated full backup directories with
+ENCRYPTION-INFO, encrypted Pebble data SSTs holding MVCC rows, incrementals under `incrementals/`,
+`metadata/latest/LATEST-<hex>` files, and per backup the manifest files of the chosen CockroachDB
+release (engine/formats/releases.py): encrypted gzip'd BACKUP_MANIFEST + checksum, and/or the slim
+BACKUP_METADATA + checksum with its encrypted filelist.sst and descriptorslist.sst; from 25.2 the
+`-<start>` incremental suffix, from 25.4 the backup index under `metadata/index/`. Every full
+backup has its own random data key, wrapped by the given KMS.
+
+The index files get CockroachDB's names; their content (a BackupIndexMetadata proto) is left
+empty, since its field numbers were not looked up: CockroachDB and rewrap find backups from the
+names alone, and CockroachDB opens the content only for SHOW BACKUPS' revision start times.
 """
 
 from __future__ import annotations
@@ -15,8 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engine.errors import RewrapError
-from engine.formats import encrypted_file
+from engine.errors import FormatError, RewrapError
+from engine.formats import backup_index, encrypted_file
+from engine.formats.backup_ssts import (
+    DESCRIPTORSLIST_SST,
+    FILELIST_SST,
+    encode_descriptorslist,
+    encode_filelist,
+)
 from engine.formats.encryption_info import ENCRYPTION_INFO, EncryptionInfo, key_id_hash
 from engine.formats.latest_name import (
     LATEST_DIR,
@@ -27,16 +40,19 @@ from engine.formats.latest_name import (
 )
 from engine.formats.manifest import (
     BACKUP_MANIFEST,
+    BACKUP_METADATA,
     CHECKSUM_SUFFIX,
     build_manifest,
     database_descriptor,
     encode_manifest,
     manifest_file,
     schema_descriptor,
+    slim_manifest,
     table_descriptor,
 )
 from engine.formats.mvcc import TAG_BYTES, encode_mvcc_key, encode_value, table_row_key
-from engine.formats.sst import write_sst
+from engine.formats.releases import NEWEST_RELEASED, RELEASES, Release, release
+from engine.formats.sst_writers import can_write, write_table
 from engine.kms import KMSEnv, open_kms
 from engine.storage import ExternalStorage
 from engine.storage.local import LocalStorage
@@ -72,10 +88,45 @@ def unique_int(when: datetime, node_id: int = 1) -> int:
     return (ticks << 15) | node_id
 
 
+def demo_release(crdb_version: str | Release | None = None) -> Release:
+    """The release whose layout the demo writes: the one asked for, else the newest released one
+    whose SST table format rewrap can write (26.2 once columnar writing is wired). Asking for a
+    release whose table format cannot be written yet is a clear error, before anything is
+    written. A Release passed in is used as it is (tests combine a layout with a table format)."""
+    if crdb_version is not None:
+        chosen = crdb_version if isinstance(crdb_version, Release) else release(crdb_version)
+        if not can_write(chosen.table_format):
+            writable = ", ".join(v for v, r in RELEASES.items() if can_write(r.table_format))
+            raise FormatError(
+                f"--crdb-version {crdb_version}: CockroachDB {chosen.version} writes "
+                f"{chosen.table_format} tables, and writing {chosen.table_format} is not wired yet "
+                f"(writable today: {writable})"
+            )
+        return chosen
+    if can_write(NEWEST_RELEASED.table_format):
+        return NEWEST_RELEASED
+    released = [r for r in RELEASES.values() if r.released and can_write(r.table_format)]
+    return released[-1]
+
+
+def _descriptor_id(d) -> int:  # type: ignore[no-untyped-def]
+    return getattr(d, d.WhichOneof("union")).id
+
+
 class _DemoWriter:
     def __init__(
-        self, storage: ExternalStorage, kms_uri: str, rng: random.Random, kms_env: KMSEnv | None
+        self,
+        storage: ExternalStorage,
+        kms_uri: str,
+        rng: random.Random,
+        kms_env: KMSEnv | None,
+        crdb: Release,
+        slim_rng: random.Random | None = None,
     ) -> None:
+        self.crdb = crdb
+        # IVs of the slim manifest's files come from their own stream, so adding them leaves every
+        # other byte of a seeded demo as it was.
+        self.slim_rng = slim_rng or rng
         self.storage = storage
         self.kms_uri = kms_uri
         self.kms_env = kms_env
@@ -88,8 +139,9 @@ class _DemoWriter:
         self.storage.write_new(key, data)
         self.files_written += 1
 
-    def encrypter(self, data_key: bytes) -> Callable[[bytes], bytes]:
-        return lambda plain: encrypted_file.encrypt(data_key, plain, iv=self.rng.randbytes(12))
+    def encrypter(self, data_key: bytes, rng: random.Random | None = None) -> Callable[[bytes], bytes]:
+        source = rng or self.rng
+        return lambda plain: encrypted_file.encrypt(data_key, plain, iv=source.randbytes(12))
 
     def layer(
         self, path: str, start: datetime | None, end: datetime, data_key: bytes, changes: dict
@@ -105,7 +157,7 @@ class _DemoWriter:
                 key = table_row_key(table.id, 1, pk)
                 payload = self.rng.randbytes(table.row_bytes // 2).hex().encode()
                 entries.append((encode_mvcc_key(key, wall), encode_value(key, payload, TAG_BYTES)))
-            sst = write_sst(entries)
+            sst = write_table(entries, self.crdb.table_format)
             name = f"data/{unique_int(end + timedelta(microseconds=10 * n))}.sst"
             self.put(f"{path}/{name}", encrypt(sst))
             files.append(
@@ -117,6 +169,7 @@ class _DemoWriter:
                     backing_file_size=len(sst),
                 )
             )
+        major, minor = (int(x) for x in self.crdb.version.split("."))
         manifest = build_manifest(
             start=start,
             end=end,
@@ -125,10 +178,36 @@ class _DemoWriter:
             cluster=False,
             cluster_id=self.cluster_id,
             backup_id=self.rng.randbytes(16),
+            build_tag=f"v{self.crdb.version}.0",
+            cluster_version=(major, minor),
         )
-        stored, checksum = encode_manifest(manifest, encrypt=encrypt)
-        self.put(f"{path}/{BACKUP_MANIFEST}", stored)
-        self.put(f"{path}/{BACKUP_MANIFEST}{CHECKSUM_SUFFIX}", checksum)
+        fmt = self.crdb.table_format
+        if BACKUP_METADATA in self.crdb.manifests:
+            encrypt_slim = self.encrypter(data_key, self.slim_rng)
+            # The external lists first, then the slim manifest that points at them.
+            filelist = encode_filelist(
+                [(f.span.key, f.path, f.SerializeToString(deterministic=True)) for f in manifest.files],
+                table_format=fmt,
+            )
+            descs = encode_descriptorslist(
+                [(_descriptor_id(d), d.SerializeToString(deterministic=True)) for d in manifest.descriptors],
+                table_format=fmt,
+            )
+            self.put(f"{path}/{FILELIST_SST}", encrypt_slim(filelist))
+            self.put(f"{path}/{DESCRIPTORSLIST_SST}", encrypt_slim(descs))
+            stored, checksum = encode_manifest(slim_manifest(manifest), encrypt=encrypt_slim)
+            self.put(f"{path}/{BACKUP_METADATA}", stored)
+            self.put(f"{path}/{BACKUP_METADATA}{CHECKSUM_SUFFIX}", checksum)
+        if BACKUP_MANIFEST in self.crdb.manifests:
+            stored, checksum = encode_manifest(manifest, encrypt=encrypt)
+            self.put(f"{path}/{BACKUP_MANIFEST}", stored)
+            self.put(f"{path}/{BACKUP_MANIFEST}{CHECKSUM_SUFFIX}", checksum)
+
+    def index(self, subdir: str, start: datetime | None, end: datetime) -> None:
+        """The backup's file in metadata/index/ (25.4+), written once the backup is complete."""
+        if self.crdb.backup_index:
+            name = backup_index.index_file_name(start, end)
+            self.put(f"{backup_index.chain_dir(subdir)}/{name}", b"")
 
     def chain(self, full_end: datetime, incrementals: int) -> str:
         subdir = backup_subdir_for(full_end)
@@ -143,6 +222,7 @@ class _DemoWriter:
         self.put(f"{full}/BACKUP-LOCK-{job_id}", b"lock")
         self.put(f"{full}/{ENCRYPTION_INFO}", info.to_bytes())
         self.layer(full, None, full_end, data_key, {t.id: range(1, t.rows + 1) for t in TABLES})
+        self.index(subdir, None, full_end)
         # metadata/latest: written when the full backup completes; newest = smallest name.
         done = full_end + timedelta(seconds=1, microseconds=self.rng.randrange(10**6))
         monotonic = 50 + self.rng.random() * 10
@@ -156,8 +236,12 @@ class _DemoWriter:
                 new = list(range(self.next_pk[t.id], self.next_pk[t.id] + t.rows // 100 + 1))
                 self.next_pk[t.id] += len(new)
                 changes[t.id] = updated + new
-            inc = f"incrementals/{full}{incremental_subdir_for(end)}"
+            if self.crdb.incremental_suffix:
+                inc = f"incrementals/{full}{backup_index.incremental_dir(start, end)}"
+            else:
+                inc = f"incrementals/{full}{incremental_subdir_for(end)}"
             self.layer(inc, start, end, data_key, changes)
+            self.index(subdir, start, end)
             start = end
         return subdir
 
@@ -182,15 +266,40 @@ def write_demo(
     seed: int | None = None,
     full_backups: int = 3,
     incrementals: int = 3,
+    crdb_version: str | Release | None = None,
 ) -> str:
-    """Write the demo collection into a local `directory` (which must be absent or empty)."""
+    """Write the demo collection into a local `directory` (which must be absent or empty).
+
+    Anything that is not an empty or absent directory we may create (a file, a path under
+    /proc, a NUL byte) is a clear error and nothing is written.
+    """
+    crdb = demo_release(crdb_version)  # an unknown or unwritable release: nothing created
     directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise RewrapError(f"{directory}: not empty; rewrap demo writes into a new directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    storage = LocalStorage(directory.resolve(), f"file://{directory.resolve()}")
+    try:
+        if directory.is_symlink() or directory.exists():
+            if not directory.is_dir():
+                raise RewrapError(
+                    f"{directory}: exists and is not a directory; rewrap demo writes into a new "
+                    "or empty directory"
+                )
+            if any(directory.iterdir()):
+                raise RewrapError(f"{directory}: not empty; rewrap demo writes into a new directory")
+        directory.mkdir(parents=True, exist_ok=True)
+        root = directory.resolve()
+    except ValueError as e:  # e.g. an embedded NUL byte
+        raise RewrapError(f"{str(directory)!r}: not a usable path ({e})") from None
+    except OSError as e:
+        raise RewrapError(
+            f"{directory}: cannot create the demo directory there: {e.strerror or e}"
+        ) from None
+    storage = LocalStorage(root, f"file://{root}")
     return write_demo_collection(
-        storage, kms_uri=kms_uri, seed=seed, full_backups=full_backups, incrementals=incrementals
+        storage,
+        kms_uri=kms_uri,
+        seed=seed,
+        full_backups=full_backups,
+        incrementals=incrementals,
+        crdb_version=crdb,
     )
 
 
@@ -202,13 +311,17 @@ def write_demo_collection(
     full_backups: int = 3,
     incrementals: int = 3,
     kms_env: KMSEnv | None = None,
+    crdb_version: str | Release | None = None,
 ) -> str:
-    """Write the demo collection into any storage (local, or a bucket in the cloud tests).
+    """Write the demo collection into any storage (local, or a bucket in the cloud tests), in
+    the layout of `crdb_version` (see `demo_release`).
 
     Returns a one-line summary. With `seed`, every byte is reproducible.
     """
+    crdb = demo_release(crdb_version)
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    writer = _DemoWriter(storage, kms_uri, rng, kms_env)
+    slim_rng = random.Random(f"{seed}/slim") if seed is not None else rng
+    writer = _DemoWriter(storage, kms_uri, rng, kms_env, crdb, slim_rng)
     subdirs = [
         writer.chain(DEMO_START + timedelta(days=i, minutes=rng.randrange(30)), incrementals)
         for i in range(full_backups)
@@ -216,5 +329,6 @@ def write_demo_collection(
     return (
         f"wrote {full_backups} full backups with {incrementals} incrementals each "
         f"({writer.files_written} files) to {storage.display_uri}; LATEST is {subdirs[-1]}; "
-        f"KMS {redact_uri(kms_uri)}"
+        f"KMS {redact_uri(kms_uri)}; CockroachDB {crdb.version} layout "
+        f"({crdb.table_format}, {' + '.join(crdb.manifests)})"
     )

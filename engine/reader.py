@@ -66,19 +66,49 @@ class LayerContents:
 
 
 def read_contents(layer: BackupLayer, key: DataKey | None) -> LayerContents:
+    """The layer's manifest with its real file and descriptor lists.
+
+    A slim manifest (BACKUP_METADATA with has_external_manifest_ssts, the only manifest 26.3
+    writes) keeps placeholders in its own lists; the files come from filelist.sst and the
+    descriptors from descriptorslist.sst, both encrypted like data files.
+    """
     manifest = read_manifest(layer, key)
     if layer.manifest_name == BACKUP_METADATA and manifest.has_external_manifest_ssts:
-        files = []
-        for _, path, raw in decode_filelist(read_file(layer, FILELIST_SST, key)):
-            files.append(_parse(backup_pb2.BackupManifest.File(), raw, f"{layer.display}/{FILELIST_SST} entry {path!r}"))
-        descriptors = []
-        for entry in decode_descriptorslist(read_file(layer, DESCRIPTORSLIST_SST, key)):
-            if entry.wall_time or entry.logical or not entry.descriptor:
-                continue  # revisions (descriptor_changes) and deletions; SHOW BACKUP lists Descriptors
-            where = f"{layer.display}/{DESCRIPTORSLIST_SST} descriptor {entry.id}"
-            descriptors.append(_parse(descriptors_pb2.Descriptor(), entry.descriptor, where))
-        return LayerContents(layer, manifest, files, descriptors)
+        files = [
+            _parse(backup_pb2.BackupManifest.File(), raw, f"{layer.display}/{FILELIST_SST} entry {path!r}")
+            for _, path, raw in decode_filelist(_read_list(layer, FILELIST_SST, key), name=f"{layer.display}/{FILELIST_SST}")
+        ]
+        return LayerContents(layer, manifest, files, read_descriptors(layer, key))
     return LayerContents(layer, manifest, list(manifest.files), list(manifest.descriptors))
+
+
+def read_descriptors(layer: BackupLayer, key: DataKey | None) -> list:
+    """Descriptors of a slim manifest's descriptorslist.sst as of the backup's end time.
+
+    Entries come id ascending, newest revision first (desc_sst.go); the first entry of an id is
+    the one in effect at the end time, and an empty value there means the descriptor was dropped,
+    so it is not listed, as BACKUP_MANIFEST's `descriptors` would not list it.
+    """
+    name = f"{layer.display}/{DESCRIPTORSLIST_SST}"
+    out = []
+    last_id = None
+    for entry in decode_descriptorslist(_read_list(layer, DESCRIPTORSLIST_SST, key), name=name):
+        if entry.id == last_id:
+            continue  # an older revision
+        last_id = entry.id
+        if entry.descriptor:
+            out.append(_parse(descriptors_pb2.Descriptor(), entry.descriptor, f"{name} descriptor {entry.id}"))
+    return out
+
+
+def _read_list(layer: BackupLayer, name: str, key: DataKey | None) -> bytes:
+    try:
+        return read_file(layer, name, key)
+    except NotFound:
+        raise FormatError(
+            f"{layer.display}/{name}: missing, but {layer.display}/{BACKUP_METADATA} says its "
+            "files and descriptors are kept there (has_external_manifest_ssts)"
+        ) from None
 
 
 def _parse(message, raw: bytes, where: str):  # type: ignore[no-untyped-def]

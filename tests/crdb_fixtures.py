@@ -12,8 +12,9 @@ import gzip
 import hashlib
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -93,6 +94,46 @@ def uvarint_asc(v: int) -> bytes:
     return bytes([0x88 + 109 + len(body)]) + body
 
 
+def bytes_asc(b: bytes) -> bytes:
+    """EncodeBytesAscending: 0x12, 0x00 escaped as 0x00 0xff, terminator 0x00 0x01."""
+    return b"\x12" + b.replace(b"\x00", b"\x00\xff") + b"\x00\x01"
+
+
+def uvarint_desc(v: int) -> bytes:
+    """EncodeUvarintDescending (pkg/util/encoding): marker 0x88 - width, then ^v in width bytes."""
+    if v == 0:
+        return b"\x88"
+    width = (v.bit_length() + 7) // 8
+    return bytes([0x88 - width]) + (~v & ((1 << (8 * width)) - 1)).to_bytes(width, "big")
+
+
+def hundredths(dt: datetime) -> str:
+    """Go layout 20060102-150405.00."""
+    return dt.strftime("%Y%m%d-%H%M%S.") + f"{dt.microsecond // 10000:02d}"
+
+
+def millis(dt: datetime) -> int:
+    return (dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def index_chain_dir(full_end: datetime) -> str:
+    """metadata/index/<hex(EncodeUvarintDescending(ms))>_<20060102-150405.00> of a chain
+    (pkg/backup/backupinfo/backup_index.go convertSubdirToIndexSubdir, commit 3e9ada9d708b).
+    The full end is taken as its subdir names it: truncated to hundredths."""
+    t = full_end.replace(microsecond=full_end.microsecond // 10000 * 10000)
+    return f"metadata/index/{uvarint_desc(millis(t)).hex()}_{hundredths(t)}"
+
+
+def index_file(start: datetime | None, end: datetime) -> str:
+    """<desc end ms>_<start or 0>_<end>_metadata.pb (getBackupIndexFileName)."""
+    return f"{uvarint_desc(millis(end)).hex()}_{'0' if start is None else hundredths(start)}_{hundredths(end)}_metadata.pb"
+
+
+def inc_dir_with_start(start: datetime, end: datetime) -> str:
+    """/20060102/150405.00-20060102-150405.00 (ConstructDateBasedIncrementalFolderName, 25.2+)."""
+    return inc_subdir(end) + "-" + hundredths(start)
+
+
 def latest_name(ts_text: str) -> str:
     body = ts_text.encode().replace(b"\x00", b"\x00\xff") + b"\x00\x01"
     return "LATEST-" + (b"\x13" + bytes(b ^ 0xFF for b in body)).hex()
@@ -155,6 +196,56 @@ def manifest(
     body += f_varint(8, 1)
     body += f_varint(22, 1 if cluster else 0)
     return body
+
+
+PLACEHOLDER_PATH = "assertion: this placeholder legacy Files entry should never be opened"
+PLACEHOLDER_DESC = "assertion: this placeholder legacy Descriptor entry should never be used"
+
+
+def slim_manifest(*, start: datetime | None, end: datetime, tables: list[FixtureTable],
+                  cluster: bool = False) -> bytes:
+    """BACKUP_METADATA as writeExternalSSTsMetadata (pkg/backup/backupinfo/manifest_handling.go)
+    leaves it: one placeholder File [MinKey, MaxKey), one placeholder table descriptor (id 1,
+    version 1, modified at hlc.MaxTimestamp) in descriptors and in descriptor_changes, the spans,
+    and has_external_manifest_ssts (field 27) set."""
+    max_ts = f_varint(1, 2**63 - 1) + f_varint(2, 2**31 - 1)
+    bogus = f_bytes(1, f_bytes(1, PLACEHOLDER_DESC) + f_varint(3, 1) + f_varint(5, 1) + f_bytes(7, max_ts))
+    body = f_bytes(1, timestamp(start)) if start else b""
+    body += f_bytes(2, timestamp(end))
+    for t in tables:
+        prefix = uvarint_asc(t.id)
+        body += f_bytes(3, span(prefix, prefix[:-1] + bytes([prefix[-1] + 1])))
+    body += f_bytes(4, f_bytes(1, f_bytes(3, b"") + f_bytes(4, b"\xff\xff")) + f_bytes(2, PLACEHOLDER_PATH))
+    body += f_bytes(5, bogus)
+    body += f_varint(8, 1)
+    body += f_bytes(16, f_bytes(1, max_ts) + f_varint(2, 1) + f_bytes(3, bogus))
+    body += f_varint(22, 1 if cluster else 0)
+    body += f_varint(27, 1)
+    return body
+
+
+def filelist_entries(tables: list[FixtureTable], files: list[str] | None = None) -> list[tuple[bytes, bytes]]:
+    """(MVCC key, value) rows of filelist.sst (pkg/backup/backupinfo/file_sst.go): key =
+    EncodeBytesAscending(span.key) ‖ EncodeStringAscending(path) ‖ 0x00 (unversioned), value =
+    the marshalled File, sorted by (span.key, path)."""
+    paths = files or [f"data/{1000 + t.id}.sst" for t in tables]
+    rows = []
+    for p, t in zip(paths, tables):
+        rows.append((uvarint_asc(t.id), p, table_file(p, t)))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return [(bytes_asc(k) + bytes_asc(p.encode()) + b"\x00", v) for k, p, v in rows]
+
+
+def descriptorslist_entries(db: tuple[int, str], tables: list[FixtureTable],
+                            public_schema_id: int | None = None) -> list[tuple[bytes, bytes]]:
+    """Rows of descriptorslist.sst (desc_sst.go writeDescsToMetadata, no revision history):
+    "desc/" ‖ EncodeUvarintAscending(id) ‖ 0x00 -> marshalled Descriptor, id ascending."""
+    descs = {db[0]: database_desc(*db)}
+    if public_schema_id:
+        descs[public_schema_id] = schema_desc(public_schema_id, db[0], "public")
+    for t in tables:
+        descs[t.id] = table_desc(t, db[0])
+    return [(b"desc/" + uvarint_asc(i) + b"\x00", descs[i]) for i in sorted(descs)]
 
 
 def encryption_info(*, kms: dict[bytes, bytes] | None = None, salt: bytes = b"") -> bytes:
@@ -253,6 +344,26 @@ class Writer:
             self.put(f"{rel}/{name}-CHECKSUM", hashlib.sha256(stored).digest()[:4])
         for path, content in (data_files or {}).items():
             self.put(f"{rel}/{path}", self.stored(content))
+
+
+    def slim_backup_dir(self, rel: str, slim: bytes, *, sst: "Callable[[list[tuple[bytes, bytes]]], bytes]",
+                        files: list[tuple[bytes, bytes]], descriptors: list[tuple[bytes, bytes]],
+                        data_files: dict[str, bytes] | None = None, manifest: bytes | None = None) -> None:
+        """A backup directory as 25.4+ writes it: BACKUP_METADATA (+ checksum), filelist.sst and
+        descriptorslist.sst (encrypted like data files), and BACKUP_MANIFEST only when `manifest`
+        is given (26.3 writes none). `sst` builds the SST container from sorted (key, value) rows:
+        the rows are this module's, the table format is the test's choice."""
+        if manifest is not None:
+            self.backup_dir(rel, manifest, data_files=data_files)
+            data_files = None
+        self.backup_dir(rel, slim, name="BACKUP_METADATA", data_files=data_files)
+        self.put(f"{rel}/filelist.sst", self.stored(sst(files)))
+        self.put(f"{rel}/descriptorslist.sst", self.stored(sst(descriptors)))
+
+    def index(self, full_end: datetime, start: datetime | None, end: datetime) -> None:
+        """One backup's file in the backup index. Its content (a BackupIndexMetadata proto) is
+        left empty: CockroachDB and rewrap find backups from the names alone."""
+        self.put(f"{index_chain_dir(full_end)}/{index_file(start, end)}", b"")
 
 
 def subdir(dt: datetime) -> str:

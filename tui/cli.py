@@ -99,6 +99,13 @@ def build_demo_parser() -> argparse.ArgumentParser:
         help="KMS URI the data keys are wrapped with (default testkms:///demo-key)",
     )
     p.add_argument("--seed", type=int, default=None, help="make the output deterministic")
+    p.add_argument(
+        "--crdb-version",
+        default=None,
+        metavar="X.Y",
+        help="write the layout of this CockroachDB release (23.2 ... 26.3; default: the newest "
+        "release whose SST format rewrap can write)",
+    )
     return p
 
 
@@ -226,7 +233,7 @@ def shell_main(argv: list[str]) -> int:
 
 def demo_main(argv: list[str]) -> int:
     args = build_demo_parser().parse_args(argv)
-    from engine.demo import DEFAULT_DEMO_KMS, write_demo, write_demo_collection
+    from engine.demo import DEFAULT_DEMO_KMS, demo_release, write_demo, write_demo_collection
     from engine.errors import RewrapError
     from engine.kms import KMSEnv, parse_kms_uri
     from engine.storage import StorageSettings, open_storage
@@ -234,13 +241,16 @@ def demo_main(argv: list[str]) -> int:
     kms_uri = args.kms or DEFAULT_DEMO_KMS
     try:
         parse_kms_uri(kms_uri)  # before anything is created
+        crdb = demo_release(args.crdb_version).version  # likewise: a clear error, nothing written
         if "://" in args.dir:
             storage = open_storage(args.dir, StorageSettings.from_env())
             if next(iter(storage.list()), None) is not None:
                 raise RewrapError(f"{storage.display_uri}: not empty; rewrap demo writes into a new location")
-            summary = write_demo_collection(storage, kms_uri=kms_uri, seed=args.seed, kms_env=KMSEnv.from_env())
+            summary = write_demo_collection(
+                storage, kms_uri=kms_uri, seed=args.seed, kms_env=KMSEnv.from_env(), crdb_version=crdb
+            )
         else:
-            summary = write_demo(Path(args.dir), kms_uri=kms_uri, seed=args.seed)
+            summary = write_demo(Path(args.dir), kms_uri=kms_uri, seed=args.seed, crdb_version=crdb)
     except RewrapError as e:
         print(f"ERROR: {redact_text(str(e))}", file=sys.stderr)
         return EXIT_FAILED

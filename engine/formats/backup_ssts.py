@@ -3,9 +3,9 @@
 A "slim" BACKUP_METADATA leaves its files and descriptors out and points at these two SSTs
 (spec backup-format.md §1.4). rewrap reads them to list a backup's files and objects and writes
 them for its demo collection. Values stay marshalled protobuf bytes so this module does not depend
-on the manifest codec. Both files are written by CockroachDB with MakeTransportSSTWriter (row
-format Pebble v4, or columnar v5 when storage.columnar_blocks.enabled is set; read_sst refuses the
-latter) and encrypted like data SSTs; this module sees plaintext SST bytes only.
+on the manifest codec. Both files are written by CockroachDB with its transport SST writer, in
+the table format of its release (engine/formats/releases.py), and encrypted like data SSTs; this
+module sees plaintext SST bytes only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from engine.formats.keys import (
     encode_uvarint_ascending,
 )
 from engine.formats.mvcc import decode_mvcc_key, encode_mvcc_key, engine_compare
-from engine.formats.sst import read_sst, write_sst
+from engine.formats.sst import read_sst
+from engine.formats.sst_writers import write_table
 
 FILELIST_SST = "filelist.sst"
 DESCRIPTORSLIST_SST = "descriptorslist.sst"
@@ -42,13 +43,16 @@ def _file_key(span_key: bytes, path: str) -> bytes:
     return encode_bytes_ascending(span_key) + encode_bytes_ascending(path.encode("utf-8"))
 
 
-def encode_filelist(entries: Iterable[tuple[bytes, str, bytes]]) -> bytes:
-    """filelist.sst from (span key, path, marshalled File) triples, in any order."""
+def encode_filelist(
+    entries: Iterable[tuple[bytes, str, bytes]], *, table_format: str = "pebble,v2"
+) -> bytes:
+    """filelist.sst from (span key, path, marshalled File) triples, in any order, as a table of
+    `table_format` (engine/formats/releases.py says which release writes which)."""
     rows = sorted(((bytes(k), p, bytes(f)) for k, p, f in entries), key=lambda r: r[:2])
     for before, after in zip(rows, rows[1:]):
         if before[:2] == after[:2]:
             raise ValueError(f"filelist: duplicate entry for path {after[1]!r}")
-    return write_sst((encode_mvcc_key(_file_key(k, p)), f) for k, p, f in rows)
+    return write_table([(encode_mvcc_key(_file_key(k, p)), f) for k, p, f in rows], table_format)
 
 
 def decode_filelist(data: bytes, *, name: str = FILELIST_SST) -> list[tuple[bytes, str, bytes]]:
@@ -83,7 +87,9 @@ class DescriptorEntry(NamedTuple):
     logical: int = 0
 
 
-def encode_descriptorslist(entries: Iterable[DescriptorEntry | tuple[int, bytes]]) -> bytes:
+def encode_descriptorslist(
+    entries: Iterable[DescriptorEntry | tuple[int, bytes]], *, table_format: str = "pebble,v2"
+) -> bytes:
     """descriptorslist.sst from (id, descriptor[, wall_time, logical]) entries, in any order."""
     keyed = []
     for entry in entries:
@@ -94,7 +100,7 @@ def encode_descriptorslist(entries: Iterable[DescriptorEntry | tuple[int, bytes]
     for before, after in zip(keyed, keyed[1:]):
         if engine_compare(before[0], after[0]) == 0:
             raise ValueError("descriptorslist: duplicate descriptor id and time")
-    return write_sst(keyed)
+    return write_table(keyed, table_format)
 
 
 def decode_descriptorslist(

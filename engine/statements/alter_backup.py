@@ -33,7 +33,7 @@ def run(
     if stmt.all_in:
         coll = Collection(ex.open_storage(value(stmt.collection, "collection")))
         # Each backup is checked by the engine in its own task: one unreadable backup fails alone.
-        backups = [FullBackup(coll, p) for p in coll.full_backups()]
+        backups = [FullBackup(coll, p) for p in coll.every_full_backup()]
         if not backups:
             raise RewrapError(f"{coll.storage.display_uri}: no full backups in this collection")
     else:

@@ -20,4 +20,9 @@ def run(ex: Executor, stmt: ast.ShowBackups) -> Result:
     if not paths and next(iter(coll.storage.list()), None) is None:
         # CockroachDB answers an empty listing with no rows; say why, since it is usually a typo.
         notices.append(f"{coll.storage.display_uri}: nothing is stored there (check the path)")
+    for sub in coll.unlisted_slim:
+        notices.append(
+            f"{sub}: holds only BACKUP_METADATA and has no entry in metadata/index/, so CockroachDB "
+            "does not list it (its listing matches BACKUP_MANIFEST, or the backup index)"
+        )
     return Result(["path"], [(p,) for p in paths], notices)

@@ -72,3 +72,13 @@ def test_descriptor_revisions_are_id_then_newest_first() -> None:
 def test_descriptor_key_without_prefix_fails() -> None:
     with pytest.raises(FormatError, match="desc/"):
         decode_descriptorslist(write_sst([(encode_mvcc_key(b"file/\x88"), b"")]))
+
+
+def test_lists_take_the_release_table_format() -> None:
+    """filelist.sst / descriptorslist.sst are written in the table format of the release
+    (engine/formats/releases.py); an unwired one is a clear error, not a silently older table."""
+    v2 = encode_descriptorslist([(104, b"\x12\x00")], table_format="pebble,v2")
+    assert int.from_bytes(v2[-12:-8], "little") == 2 and decode_descriptorslist(v2)[0].id == 104
+    for fmt in ("pebble,v7", "pebble,v99"):
+        with pytest.raises(FormatError, match=f"writing {fmt} is not wired yet"):
+            encode_filelist([(b"a", "data/1.sst", b"")], table_format=fmt)

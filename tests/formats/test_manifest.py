@@ -400,3 +400,19 @@ def test_prefix_end() -> None:
     assert mf.prefix_end(b"\xf0") == b"\xf1"
     assert mf.prefix_end(b"\xf0\xff") == b"\xf1"
     assert mf.prefix_end(b"\xff\xff") == b"\xff\xff"
+
+
+def test_slim_manifest_agrees_with_the_independent_writer() -> None:
+    """engine's slim_manifest and crdb_fixtures' hand-written BACKUP_METADATA (both from
+    writeExternalSSTsMetadata, pkg/backup/backupinfo/manifest_handling.go) carry the same
+    placeholders, spans and flag."""
+    import crdb_fixtures as fx
+
+    end = datetime(2026, 6, 1, 10, 0, 0, 340000, tzinfo=UTC)
+    tables = [fx.FixtureTable(106, "accounts", 1000, 64000)]
+    theirs = backup_pb2.BackupManifest.FromString(fx.slim_manifest(start=None, end=end, tables=tables))
+    full = backup_pb2.BackupManifest.FromString(fx.manifest(start=None, end=end, db=(104, "bank"), tables=tables))
+    full.spans.extend(theirs.spans)
+    ours = mf.slim_manifest(full)
+    for field in ("files", "descriptors", "descriptor_changes", "spans", "end_time", "has_external_manifest_ssts"):
+        assert getattr(ours, field) == getattr(theirs, field), field

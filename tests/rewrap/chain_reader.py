@@ -5,6 +5,10 @@ every ENCRYPTION-INFO* file by hand, find sha256(key id), unwrap with testkms' r
 key || key id), then AES-GCM-decrypt and gunzip every manifest of the chain (the full backup and
 every incremental, both layouts) and check its checksum file. Used to grade what rewrap wrote
 without trusting rewrap's own reader.
+
+A layer with only BACKUP_METADATA (the slim manifest, all CockroachDB 26.3 writes) is opened the
+same way, and its filelist.sst, descriptorslist.sst and data files must decrypt whole with the
+key (AES-GCM: every chunk's tag) and end in Pebble's table magic.
 """
 
 from __future__ import annotations
@@ -20,6 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import crdb_fixtures as fx  # noqa: E402
 
 MANIFEST = "BACKUP_MANIFEST"
+SLIM = "BACKUP_METADATA"
+SLIM_LISTS = ("filelist.sst", "descriptorslist.sst")
+PEBBLE_MAGIC = b"\xf0\x9f\xaa\xb3\xf0\x9f\xaa\xb3"
+
+
+def layer_manifest(layer_dir: Path) -> Path | None:
+    """BACKUP_MANIFEST if the layer has one, else BACKUP_METADATA, else None."""
+    for name in (MANIFEST, SLIM):
+        if (layer_dir / name).is_file():
+            return layer_dir / name
+    return None
 
 
 def encryption_files(backup_dir: Path) -> dict[str, bytes]:
@@ -69,14 +84,17 @@ def chain_manifests(coll_dir: Path, subdir: str) -> list[Path]:
     """The full backup's manifest, then every incremental's (new and old layout)."""
     rel = subdir.strip("/")
     full = coll_dir / rel
-    found = [full / MANIFEST]
+    first = layer_manifest(full)
+    assert first is not None, f"{full}: no manifest"
+    found = [first]
     for base in (coll_dir / "incrementals" / rel, full):
         if not base.is_dir():
             continue
         for day in sorted(p for p in base.iterdir() if p.is_dir() and p.name != "data"):
             for inc in sorted(p for p in day.iterdir() if p.is_dir()):
-                if (inc / MANIFEST).is_file():
-                    found.append(inc / MANIFEST)
+                m = layer_manifest(inc)
+                if m is not None:
+                    found.append(m)
     return found
 
 
@@ -100,20 +118,28 @@ def open_chain(coll_dir: Path, subdir: str, key_id: str, skip: tuple[str, ...] =
     manifests = chain_manifests(coll_dir, subdir)
     for path in manifests:
         stored = path.read_bytes()
-        checksum = path.with_name(MANIFEST + "-CHECKSUM")
+        checksum = path.with_name(path.name + "-CHECKSUM")
         assert checksum.read_bytes() == hashlib.sha256(stored).digest()[:4], f"{path}: checksum"
         plain = gzip.decompress(fx.open_encrypted(key, stored))
         assert fx.field_values(plain, 2), f"{path}: manifest has no end time"
+        if path.name == SLIM:
+            assert fx.field_values(plain, 27) == [1], f"{path}: not a slim manifest (field 27)"
+            for name in SLIM_LISTS:
+                sst = fx.open_encrypted(key, (path.parent / name).read_bytes())
+                assert sst.endswith(PEBBLE_MAGIC), f"{path.parent / name}: not a Pebble table"
+            for data in sorted((path.parent / "data").glob("*.sst")):
+                assert fx.open_encrypted(key, data.read_bytes()).endswith(PEBBLE_MAGIC), data
     return len(manifests)
 
 
 def full_backups(coll_dir: Path) -> list[str]:
-    """'/YYYY/MM/DD-HHMMSS.hh' of every directory holding a manifest three levels down."""
+    """'/YYYY/MM/DD-HHMMSS.hh' of every directory holding a manifest (either name) three levels
+    down."""
     out = []
     for year in sorted(p for p in coll_dir.iterdir() if p.name.isdigit()):
         for month in sorted(year.iterdir()):
             for day in sorted(month.iterdir()):
-                if (day / MANIFEST).is_file():
+                if layer_manifest(day) is not None:
                     out.append("/" + day.relative_to(coll_dir).as_posix())
     return out
 
