@@ -4,15 +4,18 @@ SHOW BACKUP FILES / RANGES print span keys this way (`start_pretty`, `end_pretty
 must be CockroachDB's own. Learned from (read, not copied):
 
 * pkg/roachpb/data.go `Key.String` -> `StringWithDirs(nil, 0)` -> `PrettyPrintKey` (keys.PrettyPrint)
-* pkg/keys/printer.go `PrettyPrint` / `prettyPrintInternal` / `tenantKeyPrint` /
-  `decodeKeyPrint`, cockroachdb/cockroach commit 74e17666a23dade142794c93350fe1bf0d59c570
+* pkg/keys/printer.go, the current redact-based version (`PrettyPrint` -> `safeFormatInternal`,
+  `formatTableKey`, `formatTenantKey`, `decodeKeyPrint`, KeyDict built in `init`), and the
+  older one at cockroachdb/cockroach commit 74e17666a23dade142794c93350fe1bf0d59c570
+  (`prettyPrintInternal`, `tenantKeyPrint`); expected texts from pkg/keys/printer_test.go
+  `TestPrettyPrint` at commit 0050edb74f6c57ac389e7d02e72eadeebcf16f5d
 * pkg/keys/constants.go (key space bounds), same repository
 * pkg/util/encoding/encoding.go `PrettyPrintValue` / `prettyPrintValueImpl` /
   `prettyPrintFirstValue` / `UndoPrefixEnd` / `PeekType` and the decoders they call
 * Go's strconv.Quote and strconv.FormatFloat(f, 'g', -1, 64) for the value texts
 
 Key columns are decoded with the default (ascending) direction, as Key.String does. Modelled:
-NULL, !NULL, #, True, False, Arr, ints, floats, bytes/strings (ascending and descending),
+NULL, !NULL, True, False, Arr, ints, floats, bytes/strings (ascending and descending),
 timestamps; the undecodable tail (`/???`) and the `PrefixEnd` retry. Not modelled (their bytes are
 printed Go-quoted instead, which is NOT CockroachDB's text): decimal, duration, time-tz, bit array,
 array-key, JSON/geo inverted key columns, and the detailed printers of /Local and /System/tsd keys.
@@ -32,7 +35,7 @@ META1_PREFIX, META1_MAX = b"\x02", b"\x02\xff\xff"
 META2_PREFIX, META2_MAX = b"\x03", b"\x03\xff\xff"
 SYSTEM_PREFIX, SYSTEM_MAX = b"\x04", b"\x05"
 NAMESPACE_TABLE_ID = 30
-TABLE_DATA_MIN = b"\x88"  # TablePrefix(0); also SystemConfigSpan.Key
+TABLE_DATA_MIN = b"\x88"  # TablePrefix(0)
 TABLE_DATA_MAX = b"\xfa"  # TablePrefix(MaxUint32).PrefixEnd()
 TENANT_PREFIX_BYTE = 0xFE
 TENANT_DATA_MIN = b"\xfe\x8a"  # MakeTenantPrefix(MinTenantID = 2)
@@ -225,8 +228,9 @@ def _first_value(b: bytes) -> tuple[str, bytes]:
     if m == _ARRAY:
         return "Arr", b[1:]
     if m in (_NOT_NULL, _NOT_NULL_DESC):
-        # Unspecified direction: the descending not-null byte is the interleaved sentinel "#".
-        return ("#" if m == _NOT_NULL_DESC else "!NULL"), b[1:]
+        # Both directions print !NULL now (TestPrettyPrint); releases with interleaved tables
+        # printed the descending byte as the sentinel "#".
+        return "!NULL", b[1:]
     if _INT_MIN <= m <= _INT_MAX:
         v, rest = _varint(b)
         return str(v), rest
@@ -283,8 +287,11 @@ _NAMESPACE_MAX = _table_prefix(NAMESPACE_TABLE_ID + 1)
 
 
 def _decode_key_print(key: bytes) -> str:
-    if key == TABLE_DATA_MIN:  # SystemConfigSpan.Key
-        return "/SystemConfigSpan/Start"
+    """decodeKeyPrint / formatTableKey: the values after the keyspace name.
+
+    Older releases (printer.go at 74e17666) printed TablePrefix(0) as /SystemConfigSpan/Start;
+    the current printer has no such case (/Table/0), and neither does a tenant's /Table/0.
+    """
     return pretty_print_value(key)
 
 
