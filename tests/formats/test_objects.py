@@ -268,9 +268,9 @@ def test_file_bytes_split_physical_size_by_logical_share_with_cockroachdbs_index
         file("data/3.sst", T105 + b"\x89", T105 + b"\x8a", 7, 700),
     ]
     m = mf.build_manifest(start=None, end=END, descriptors=[], files=[], cluster=False)
-    rows = {r.object_name: r for r in backup_objects(m, files=fs, descriptors=descriptors(), file_sizes=[300, 300, 50, 99])}
-    # int64(300 * (1000/3000)) = 99 (99.99999999999999 truncated) + int64(300 * (2000/3000)) = 199
-    assert rows["users"].file_bytes == 298
+    rows = {r.object_name: r for r in backup_objects(m, files=fs, descriptors=descriptors(), file_sizes=[10, 10, 50, 99])}
+    # int64(10 * (1000/3000)) = 3 + int64(10 * (2000/3000)) = 6: each share truncated
+    assert rows["users"].file_bytes == 9
     # ledger's file is entry 3, but getTableSizes reads fileSizes[2] (50), the /System file's size
     assert rows["ledger"].file_bytes == 50
     assert rows["legacy"].file_bytes == 0  # a table without files
