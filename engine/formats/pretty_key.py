@@ -16,9 +16,11 @@ must be CockroachDB's own. Learned from (read, not copied):
 
 Key columns are decoded with the default (ascending) direction, as Key.String does. Modelled:
 NULL, !NULL, True, False, Arr, ints, floats, bytes/strings (ascending and descending),
-timestamps; the undecodable tail (`/???`) and the `PrefixEnd` retry. Not modelled (their bytes are
-printed Go-quoted instead, which is NOT CockroachDB's text): decimal, duration, time-tz, bit array,
-array-key, JSON/geo inverted key columns, and the detailed printers of /Local and /System/tsd keys.
+timestamps, decimals (pkg/util/encoding/decimal.go `decodeDecimal`, commit
+0116efa235b0dfd0e4fb375171b1e140e0cf9605, printed as apd's to-scientific-string); the
+undecodable tail (`/???`) and the `PrefixEnd` retry. Not modelled (their bytes are printed
+Go-quoted instead, which is NOT CockroachDB's text): duration, time-tz, bit array, array-key,
+JSON/geo inverted key columns, and the detailed printers of /Local and /System/tsd keys.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ _FLOAT_NAN, _FLOAT_NEG, _FLOAT_ZERO, _FLOAT_POS, _FLOAT_NAN_DESC = 0x02, 0x03, 0
 _BYTES, _BYTES_DESC, _TIME = 0x12, 0x13, 0x14
 _TRUE, _FALSE, _ARRAY = 10, 11, 13  # byte(encoding.True), byte(False), byte(Array)
 _INT_MIN, _INT_ZERO, _INT_SMALL, _INT_MAX = 0x80, 0x88, 109, 0xFD
+# decimal.go markers (decimalNaN = 0x18 ... decimalNaNDesc = 0x36)
+_DEC_NAN, _DEC_NEG_INF, _DEC_NEG_LARGE, _DEC_NEG_MEDIUM, _DEC_NEG_SMALL = 0x18, 0x19, 0x1A, 0x25, 0x26
+_DEC_ZERO, _DEC_POS_SMALL, _DEC_POS_MEDIUM, _DEC_POS_LARGE, _DEC_INF, _DEC_NAN_DESC = (
+    0x27, 0x28, 0x29, 0x34, 0x35, 0x36,
+)
 _MAX_INT64 = (1 << 63) - 1
 _PREFIX_END_TRIES = 20
 
@@ -204,6 +211,53 @@ def _float(b: bytes) -> tuple[float, bytes]:
     return struct.unpack(">d", u.to_bytes(8, "big"))[0], b[9:]
 
 
+def _uvarint_desc(b: bytes) -> tuple[int, bytes]:
+    if not b:
+        raise _Undecodable("insufficient bytes to decode uvarint value")
+    length = _INT_ZERO - b[0]
+    if not 0 <= length <= 8 or len(b) - 1 < length:
+        raise _Undecodable("invalid uvarint length")
+    v = 0
+    for t in b[1 : 1 + length]:
+        v = (v << 8) | (t ^ 0xFF)
+    return v, b[1 + length :]
+
+
+def _decimal(b: bytes) -> tuple[str, bytes]:
+    """DecodeDecimalAscending + apd's Decimal.String (GDA to-scientific-string, as Python's)."""
+    m = b[0]
+    specials = {_DEC_NAN: "NaN", _DEC_NAN_DESC: "NaN", _DEC_INF: "Infinity", _DEC_NEG_INF: "-Infinity", _DEC_ZERO: "0"}
+    if m in specials:
+        return specials[m], b[1:]
+    negative = m <= _DEC_NEG_SMALL
+    if m in (_DEC_NEG_LARGE, _DEC_POS_SMALL):
+        ex, rest = _uvarint_desc(b[1:])
+    elif m in (_DEC_NEG_SMALL, _DEC_POS_LARGE):
+        ex, rest = _uvarint(b[1:])
+    else:
+        ex, rest = (_DEC_NEG_MEDIUM - m) if negative else (m - _DEC_POS_MEDIUM), b[1:]
+    e = -ex if m in (_DEC_NEG_SMALL, _DEC_POS_SMALL) else ex
+    end = rest.find(b"\x00")
+    if end < 0:
+        raise _Undecodable("did not find decimal terminator")
+    mantissa, rest = rest[:end], rest[end + 1 :]
+    if negative:
+        mantissa = bytes(x ^ 0xFF for x in mantissa)
+    if not mantissa:
+        raise _Undecodable("expected mantissa, got zero bytes")
+    digits = ""
+    for v in mantissa:
+        t = v // 2
+        if t > 99:
+            raise _Undecodable("base-100 encoded digit out of range")
+        digits += f"{t:02d}"
+    if digits.endswith("0"):
+        digits = digits[:-1]
+    exponent = 2 * e - len(digits)
+    coeff = tuple(int(c) for c in str(int(digits)))
+    return str(Decimal((1 if negative else 0, coeff, exponent))), rest
+
+
 def _time(b: bytes) -> tuple[str, bytes]:
     sec, rest = _varint(b[1:])
     nsec, rest = _varint(rest)
@@ -242,6 +296,8 @@ def _first_value(b: bytes) -> tuple[str, bytes]:
         return go_quote(value), rest
     if m == _TIME:
         return _time(b)
+    if _DEC_NAN <= m <= _DEC_NAN_DESC:
+        return _decimal(b)
     # Unknown tag (and the types not modelled here): the rest of the key, quoted.
     return go_quote(b), b""
 

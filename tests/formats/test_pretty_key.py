@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import struct
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -70,6 +71,43 @@ def t_desc() -> bytes:
     return b"\x14" + varint(~TM_SEC) + varint(~TM_NSEC)
 
 
+def uvarint_desc(v: int) -> bytes:
+    if v == 0:
+        return b"\x88"
+    n = (v.bit_length() + 7) // 8
+    return bytes([0x88 - n]) + (v ^ (256**n - 1)).to_bytes(n, "big")
+
+
+def dec_asc(d: Decimal) -> bytes:
+    """EncodeDecimalAscending, from the layout described in pkg/util/encoding/decimal.go."""
+    if d.is_nan():
+        return b"\x18"
+    if d.is_infinite():
+        return b"\x19" if d < 0 else b"\x35"
+    if d == 0:
+        return b"\x27"
+    sign, digits, exp = d.as_tuple()
+    coeff = str(int("".join(map(str, digits))))
+    e10 = exp + len(coeff)
+    tmp = ("0" + coeff).rstrip("0")
+    e100 = (e10 + 1) // 2 if e10 >= 0 else -((-e10) // 2)  # Go's / truncates toward zero
+    if e100 * 2 == e10:
+        tmp = tmp[1:]
+    if len(tmp) % 2:
+        tmp += "0"
+    m = bytearray(2 * int(tmp[i : i + 2]) + 1 for i in range(0, len(tmp), 2))
+    m[-1] -= 1
+    neg = bool(sign)
+    mm = bytes(x ^ 0xFF for x in m) if neg else bytes(m)
+    if e100 < 0:
+        head = b"\x26" + uvarint(-e100) if neg else b"\x28" + uvarint_desc(-e100)
+    elif e100 <= 10:
+        head = bytes([0x25 - e100]) if neg else bytes([0x29 + e100])
+    else:
+        head = b"\x1a" + uvarint_desc(e100) if neg else b"\x34" + uvarint(e100)
+    return head + mm + b"\x00"
+
+
 def table(tid: int, *parts: bytes) -> bytes:
     return uvarint(tid) + b"".join(parts)
 
@@ -122,6 +160,8 @@ CASES = [
     (table(42, t_asc()), "/Table/42/2016-03-30T13:40:35.053725008Z"),
     (table(42, t_desc()), "/Table/42/1923-10-04T10:19:23.946274991Z"),
     (table(55, uvarint(1), uvarint(0), uvarint(0)), "/Table/55/1/0/0"),  # SequenceKey(55)
+    (table(42, dec_asc(Decimal("12.34"))), "/Table/42/12.34"),
+    (table(42, dec_asc(Decimal("-12.34"))), "/Table/42/-12.34"),  # = EncodeDecimalDescending(12.34)
     (table(42, b"\xf6"), "/Table/42/109/PrefixEnd"),
     (table(42, b"\xf7"), "/Table/42/255/PrefixEnd"),
     (table(42, b"\x12a\x00\x02"), '/Table/42/"a"/PrefixEnd'),
@@ -160,6 +200,16 @@ CASES = [
     (prefix_end(table(104)), "/Table/105"),
     (table(104, uvarint(1), b"\xfd\xff\xff\xff\xff\xff\xff\xff\xff"), "/Table/104/1/???"),  # > MaxInt64
     (b"\xfb", r'"\xfb"'),  # between /Table/Max and /Tenant: no KeyDict entry, Go-quoted
+    # decimals in every size class, printed as apd's Decimal.String (to-scientific-string)
+    (table(104, uvarint(1), dec_asc(Decimal("0.001"))), "/Table/104/1/0.001"),
+    (table(104, uvarint(1), dec_asc(Decimal("-0.000123"))), "/Table/104/1/-0.000123"),
+    (table(104, uvarint(1), dec_asc(Decimal("1E-20"))), "/Table/104/1/1E-20"),
+    (table(104, uvarint(1), dec_asc(Decimal("10"))), "/Table/104/1/1E+1"),  # trailing zeros are not kept
+    (table(104, uvarint(1), dec_asc(Decimal("123456789.5"))), "/Table/104/1/123456789.5"),
+    (table(104, uvarint(1), dec_asc(Decimal("1.5E+30"))), "/Table/104/1/1.5E+30"),
+    (table(104, uvarint(1), dec_asc(Decimal("-7E+25"))), "/Table/104/1/-7E+25"),
+    (table(104, uvarint(1), dec_asc(Decimal(0)), dec_asc(Decimal("NaN"))), "/Table/104/1/0/NaN"),
+    (table(104, uvarint(1), dec_asc(Decimal("Infinity")), dec_asc(Decimal("-Infinity"))), "/Table/104/1/Infinity/-Infinity"),
 ]
 
 
