@@ -33,7 +33,11 @@ Field numbers of region_config / enum_members (pkg/sql/catalog/descpb/structured
 cockroachdb/cockroach commit 0087c16e180e98471a95e339623468b7b6d9bf18) are read from the
 descriptors' unknown fields, so descriptors.proto stays as it is.
 
-Not produced here: CockroachDB's extra "TENANT" rows for manifest.tenants (field 26, not modelled).
+Tenants: after the descriptor rows, one "TENANT" row per BackupManifest.tenants entry (field 26,
+not modelled in backup.proto, read from the unknown fields): TenantInfoWithUsage.extra_columns (3)
+.id (1), falling back to info (1) .deprecated_id (1) for older writers; the name is
+roachpb.TenantID.String() ("system" for 1, else the number). Field numbers from
+pkg/multitenant/mtinfopb/info.proto at commit 03930cb5ea006ddca2132d3fd6ccfb6b646eec9c.
 """
 
 from __future__ import annotations
@@ -284,6 +288,33 @@ def show_regions(type_desc: object, db_name: str) -> str:
 
 def _none_if_empty(s: str) -> str | None:
     return s or None
+
+
+_MANIFEST_TENANTS = 26
+_TENANT_INFO, _TENANT_EXTRA_COLUMNS, _TENANT_ID = 1, 3, 1
+
+
+def manifest_tenant_ids(manifest: BackupManifest) -> list[int]:
+    """The ids of the tenants a cluster backup holds (BackupManifest.tenants), in stored order."""
+    ids = []
+    for n, raw in _wire_fields(manifest.SerializeToString()):
+        if n != _MANIFEST_TENANTS or not isinstance(raw, bytes):
+            continue
+        fields = _wire_fields(raw)
+        extra = _first(fields, _TENANT_EXTRA_COLUMNS, b"")
+        tid = int(_first(_wire_fields(bytes(extra)), _TENANT_ID, 0))
+        if not tid:
+            info = _first(fields, _TENANT_INFO, b"")
+            tid = int(_first(_wire_fields(bytes(info)), _TENANT_ID, 0))
+        if not tid:
+            raise FormatError("BACKUP_MANIFEST: a tenants entry has no tenant id (invalid tenant ID 0)")
+        ids.append(tid)
+    return ids
+
+
+def tenant_name(tenant_id: int) -> str:
+    """roachpb.TenantID.String()."""
+    return "system" if tenant_id == SYSTEM_TENANT_ID else str(tenant_id)
 
 
 def _none_if_zero(i: int) -> int | None:

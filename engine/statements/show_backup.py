@@ -26,6 +26,8 @@ from engine.formats.objects import (
     backup_objects,
     is_full_cluster,
     logical_sst_sizes,
+    manifest_tenant_ids,
+    tenant_name,
 )
 from engine.formats.pretty_key import pretty_key
 from engine.reader import LayerContents, check_layer_files, read_contents
@@ -182,6 +184,17 @@ def object_rows(
             if debug_ids:
                 row = _with_ids(row, obj)
             rows.append(row)
+        for tenant_id in manifest_tenant_ids(m):
+            # show.go: NULL database, schema, sizes, is_full_cluster and regions; object_id = id
+            t_row: tuple[Any, ...] = (
+                None, None, tenant_name(tenant_id), "TENANT", backup_type, start, end,
+                None, None, None, None,
+            )
+            if file_sizes is not None:
+                t_row += (None,)
+            if debug_ids:
+                t_row = (None, None, None, None, t_row[2], tenant_id, *t_row[3:])
+            rows.append(t_row)
     return rows
 
 

@@ -296,3 +296,20 @@ def test_not_yet_available_forms_say_so(coll: Path) -> None:
     for sql in (Q.format("SCHEMAS FROM "), Q.format("") + ", PRIVILEGES"):
         with pytest.raises(UnsupportedError, match="not available in this build yet"):
             run(coll, sql)
+
+
+def test_cluster_backup_with_tenants_adds_tenant_rows(tmp_path: Path) -> None:
+    # BackupManifest.tenants (26): TenantInfoWithUsage {info 1 {deprecated_id 1}, extra_columns 3
+    # {id 1, name 2}} (pkg/multitenant/mtinfopb/info.proto at 03930cb5ea006ddca2132d3fd6ccfb6b646eec9c)
+    body = fx.manifest(start=None, end=FULL, db=DB, tables=TABLES[:1], cluster=True)
+    body += fx.f_bytes(26, fx.f_bytes(1, fx.f_varint(1, 5)) + fx.f_bytes(3, fx.f_varint(1, 5) + fx.f_bytes(2, "app")))
+    body += fx.f_bytes(26, fx.f_bytes(1, fx.f_varint(1, 10)))  # an older writer: only deprecated_id
+    fx.Writer(tmp_path / "t").backup_dir(FULL_DIR, body, data_files={"data/1106.sst": sst(1)}, checksum=False)
+    res = run(tmp_path, f"SHOW BACKUP '/{FULL_DIR}' IN 'nodelocal://self/t' WITH DEBUG_IDS, CHECK_FILES")
+    assert res.columns == CRDB_COLUMNS_DEBUG_IDS + ["file_bytes"]
+    end = FULL.replace(microsecond=480000)
+    assert res.rows[-2:] == [
+        (None, None, None, None, "5", 5, "TENANT", "full", None, end, None, None, None, None, None),
+        (None, None, None, None, "10", 10, "TENANT", "full", None, end, None, None, None, None, None),
+    ]
+    assert [r[12] for r in res.rows[:-2]] == [True, True]  # is_full_cluster; NULL on tenant rows
