@@ -296,9 +296,12 @@ _TENANT_INFO, _TENANT_EXTRA_COLUMNS, _TENANT_ID = 1, 3, 1
 
 def manifest_tenant_ids(manifest: BackupManifest) -> list[int]:
     """The ids of the tenants a cluster backup holds (BackupManifest.tenants), in stored order."""
+    from google.protobuf.unknown_fields import UnknownFieldSet
+
     ids = []
-    for n, raw in _wire_fields(manifest.SerializeToString()):
-        if n != _MANIFEST_TENANTS or not isinstance(raw, bytes):
+    for unknown in UnknownFieldSet(manifest):  # no re-serialisation of a large manifest
+        raw = unknown.data
+        if unknown.field_number != _MANIFEST_TENANTS or not isinstance(raw, bytes):
             continue
         fields = _wire_fields(raw)
         extra = _first(fields, _TENANT_EXTRA_COLUMNS, b"")
