@@ -53,7 +53,7 @@ def test_show_backup_table_tsv_and_json_agree(io_dir: Path) -> None:
     assert table.stdout.rstrip().endswith(f"({len(rows)} rows)")
     assert list(rows[0]) == [
         "database_name", "parent_schema_name", "object_name", "object_type", "backup_type",
-        "start_time", "end_time", "size_bytes", "rows", "is_full_cluster",
+        "start_time", "end_time", "size_bytes", "rows", "is_full_cluster", "regions",
     ]
     users = [r for r in rows if r["object_name"] == "users"]
     assert users[0]["backup_type"] == "full" and users[0]["rows"] == 500
