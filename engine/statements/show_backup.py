@@ -67,7 +67,8 @@ def run(ex: Executor, stmt: ast.ShowBackup) -> Result:
     )
     result_rows: list[tuple[Any, ...]] = []
     with unlocked_key(
-        files, kms_uris=kms, passphrase=passphrase, env=ex.kms_env, where=backup.display_uri
+        files, kms_uris=kms, passphrase=passphrase, env=ex.kms_env, where=backup.display_uri,
+        notices=notices,
     ) as key:
         contents = [read_contents(layer, key) for layer in chain]
         if opts.check_files:
