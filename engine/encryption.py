@@ -57,6 +57,9 @@ CRDB_CANNOT_READ = (
 )
 
 
+DIRECTORY = "is a directory, not a file"
+
+
 @dataclass
 class EncryptionFile:
     """One ENCRYPTION-INFO* entry: parsed, or the reason it could not be read.
@@ -79,7 +82,7 @@ class EncryptionFile:
     def problem(self) -> str | None:
         """Why this entry gives no key, in words; None when it holds one."""
         if self.directory:
-            return "is a directory, not a file"
+            return DIRECTORY
         if self.info is None:
             return self.error or "could not be read"
         if self.empty:
@@ -235,7 +238,7 @@ def _probe_unlisted(storage: ExternalStorage) -> list[EncryptionFile]:
     try:
         for entry in storage.list(ENCRYPTION_INFO, "/"):
             if entry.endswith("/") and entry.rstrip("/").startswith(ENCRYPTION_INFO):
-                found.append(EncryptionFile(entry.rstrip("/"), None, directory=True))
+                found.append(EncryptionFile(entry.rstrip("/"), None, DIRECTORY, directory=True))
     except StorageError:
         pass
     if any(f.name == ENCRYPTION_INFO for f in found):
@@ -264,7 +267,7 @@ def read_encryption_files(
         out.files.append(_read_one(storage, name))
     for d in sorted(set(directories)):
         if d.startswith(ENCRYPTION_INFO):
-            out.files.append(EncryptionFile(d, None, directory=True))
+            out.files.append(EncryptionFile(d, None, DIRECTORY, directory=True))
     if not out.files:
         out.files = _probe_unlisted(storage)
     return out
