@@ -533,25 +533,32 @@ def unlock_for_reading(
     URI's, in the first such file) is tried first, and, unlike CockroachDB, every other entry
     of every URI until one proves itself; a warning says when CockroachDB would fail."""
     attempts: list[KMSAttempt] = []
+    for c in candidates:
+        if c.kms is None:
+            attempts.append(KMSAttempt(c.uri, c.error or "could not be opened"))
+            continue
+        held = files.holders(c.kms.key_ids)
+        attempts.append(KMSAttempt(c.uri, (
+            f"key id {c.kms.master_key_id!r} is in {', '.join(f.name for f in held)}"
+            if held else _not_found(c.kms, files)
+        )))
     unopened = [c for c in candidates if c.kms is None]
     if unopened:  # CockroachDB's KMSFromURI error ends its read too
-        attempts = [KMSAttempt(c.uri, c.error or "could not be opened") for c in unopened]
-        raise KeyError_(describe_attempts(attempts[0].reason.splitlines()[0], attempts))
+        raise KeyError_(describe_attempts((unopened[0].error or "could not open a KMS URI").splitlines()[0], attempts))
     kmses = [c.kms for c in candidates if c.kms is not None]
     pick = files.crdb_pick([k.key_ids for k in kmses])
     if pick is None:
-        for c in candidates:
-            assert c.kms is not None
-            held = files.holders(c.kms.key_ids)
-            reason = (f"key id {c.kms.master_key_id!r} is in {', '.join(f.name for f in held)}"
-                      if held else _not_found(c.kms, files))
-            attempts.append(KMSAttempt(c.uri, reason))
         text = describe_attempts(NOT_USED, attempts)
         if len(candidates) > 1 and all(files.holders(k.key_ids) for k in kmses):
             text += (
                 f"\n  no single ENCRYPTION-INFO file holds all {len(candidates)} keys, and "
                 "CockroachDB needs them in one file: ALTER BACKUP ... ADD NEW_KMS = (every one of "
                 "them) WITH OLD_KMS = (one of them) writes such a file"
+            )
+        elif len(candidates) > 1:
+            text += (
+                "\n  CockroachDB needs every given KMS URI to be a key of the backup: leave out "
+                "the ones that are not"
             )
         raise KeyError_(text)
     first = candidates[0]
