@@ -367,3 +367,11 @@ def test_fifo_named_encryption_info_2_is_skipped_and_counted(io_dir: Path, coll_
     assert time.monotonic() - started < 30
     assert any("ENCRYPTION-INFO-2" in e.message for e in events if isinstance(e, Notice))
     assert cr.open_chain(coll_dir, latest, "n", skip=("ENCRYPTION-INFO-2",)) == 4
+
+
+def test_show_backup_keys_says_which_copy_of_a_key_id_cockroachdb_uses(io_dir: Path, coll_dir: Path) -> None:
+    _bad_second_entry(coll_dir)
+    keys = rs.run_sql(io_dir, f"SHOW BACKUP KEYS FROM LATEST IN '{rs.COLL_URI}' WITH KMS = '{rs.DEMO_KMS}'")
+    notes = {r[0]: r[3] for r in keys.rows}
+    assert notes["ENCRYPTION-INFO-2"] == "key id also in ENCRYPTION-INFO; CockroachDB uses this entry (first in its order)"
+    assert notes["ENCRYPTION-INFO"] == "key id also in ENCRYPTION-INFO-2; CockroachDB uses the entry in ENCRYPTION-INFO-2, not this one"
