@@ -408,11 +408,11 @@ CRDB_WILL_NOT = "rewrap opens the backup, CockroachDB will not with that key"
 
 
 def _not_found(kms: KMS, files: EncryptionFiles) -> str:
+    """`key id ... not found in <files>`, naming the files that could not be read and why."""
     names = ", ".join(f.name for f in files.readable)
-    where = f"in {names}" if names else "in any ENCRYPTION-INFO file: none could be read"
-    bad = files.describe_problems()
-    return f"key id {kms.master_key_id!r} not found {where}" + (f" ({bad})" if bad and names else
-                                                               (f": {bad}" if bad else ""))
+    text = f"key id {kms.master_key_id!r} not found in " + (names or "any ENCRYPTION-INFO file")
+    problems = files.describe_problems()
+    return f"{text} ({problems})" if problems else text
 
 
 @dataclass
