@@ -125,11 +125,6 @@ class EncryptionFiles:
         return [f for f in self.files if f.info is None and not f.directory]
 
     @property
-    def crdb_blockers(self) -> list[EncryptionFile]:
-        """Files CockroachDB lists but cannot read: each makes the whole backup unreadable to it."""
-        return [f for f in self.unreadable if f.listed]
-
-    @property
     def mode(self) -> EncryptionMode:
         if not self.files:
             return EncryptionMode.NONE
@@ -344,7 +339,8 @@ class Unlocked:
 
 
 def unlock_with_passphrase(files: EncryptionFiles, passphrase: str) -> Unlocked:
-    salts = [(f, info) for f, info in files.infos() if info.salt]
+    # CockroachDB takes the salt of the first file in its order (opts[0].Salt).
+    salts = [(f, info) for f, info in files.crdb_infos() if info.salt]
     if not salts:
         raise KeyError_(
             "ENCRYPTION_PASSPHRASE given, but the backup is not passphrase-encrypted "

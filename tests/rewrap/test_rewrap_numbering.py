@@ -1,8 +1,8 @@
 """The numbering argument of engine.rewrap.backup.next_file_number, checked by simulation:
 CockroachDB's ALTER BACKUP writes `ENCRYPTION-INFO-<count + 1>` with a plain put
 (cockroachdb/cockroach pkg/backup/backupencryption/encryption.go WriteNewEncryptionInfoToBackup,
-numFiles = len(ReadEncryptionOptions()), commit 200d56f7), count = every listed ENCRYPTION-INFO*
-name. Whatever the starting names (gaps, odd suffixes, the plain file missing) and however the
+commit 200d56f7; pkg/backup/alter_backup_planning.go alterBackupPlanHook passes len(opts) from
+ReadEncryptionOptions), count = every listed ENCRYPTION-INFO* name. Whatever the starting names (gaps, odd suffixes, the plain file missing) and however the
 two writers interleave, CockroachDB must never land on a name rewrap wrote; where that cannot be
 guaranteed rewrap refuses."""
 
