@@ -116,9 +116,13 @@ def test_encrypted_backup_needs_a_key(io_dir: Path) -> None:
         run(io_dir, "SHOW BACKUP LATEST IN 'nodelocal://self/c' WITH ENCRYPTION_PASSPHRASE = 'x'")
 
 
-def test_second_kms_in_list_unlocks(io_dir: Path) -> None:
+def test_every_kms_in_list_must_be_a_key_of_the_backup(io_dir: Path) -> None:
+    """CockroachDB's ValidateKMSURIsAgainstFullBackup needs every given URI's id in one file
+    (cockroachdb/cockroach pkg/backup/backupencryption/encryption.go, commit 200d56f7)."""
     kms_collection(io_dir / "c")
-    res = run(io_dir, "SHOW BACKUP LATEST IN 'nodelocal://self/c' WITH KMS = ('testkms:///other', 'testkms:///cmk')")
+    with pytest.raises(RewrapError, match="one of the provided URIs was not used when encrypting the base BACKUP"):
+        run(io_dir, "SHOW BACKUP LATEST IN 'nodelocal://self/c' WITH KMS = ('testkms:///other', 'testkms:///cmk')")
+    res = run(io_dir, "SHOW BACKUP LATEST IN 'nodelocal://self/c' WITH KMS = 'testkms:///cmk'")
     assert len(res.rows) == 4 * 3
 
 

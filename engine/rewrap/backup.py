@@ -1,25 +1,32 @@
 """ALTER BACKUP ... ADD NEW_KMS ... WITH OLD_KMS ... on one full backup, done safely.
 
 CockroachDB's steps (spec alter-backup-kms-grammar.md §0), with its weak points fixed:
-1. read every ENCRYPTION-INFO* file, in numeric order; an unreadable extra file is skipped and
-   named instead of failing the backup;
-2. idempotence: new keys whose id is already in a file are reported `already present` (no KMS
-   call, nothing written), so re-running after a crash or a partial bulk run is safe;
-3. find an OLD_KMS whose id is in a file (no KMS call), unwrap the data key (one decrypt), and
-   prove it is the right key by decrypting the backup's manifest;
-4. wrap the key under each missing NEW_KMS (one encrypt each) and round-trip it (one decrypt each)
-   before anything is written;
-5. write only the new entries to `ENCRYPTION-INFO-<max n + 1>` with a create-only write; if the
-   name was taken meanwhile, re-read and take the next number, so concurrent runs all land;
+1. read every ENCRYPTION-INFO* file; an unreadable extra file is skipped and named (with what
+   CockroachDB makes of it: it cannot read the backup at all) instead of failing the backup;
+2. find an OLD_KMS whose id is in a file (no KMS call) and unwrap the data key (one decrypt),
+   trying CockroachDB's own choice of entry first and then every other entry holding the id,
+   until one decrypts the backup's manifest (a warning says when CockroachDB would fail);
+3. presence is proven, never assumed from the key id: a NEW_KMS whose id is already stored must
+   decrypt that entry to the data key (one decrypt per such key); an entry with its id that it
+   cannot decrypt is a key-id collision (or an unreachable KMS), an error, nothing written;
+4. one file per statement: `already present` only when one existing file holds every NEW_KMS
+   (proven); otherwise every NEW_KMS of the statement goes into one new file (proven entries
+   copied, missing keys wrapped: one encrypt and one round-trip decrypt each), because
+   CockroachDB's RESTORE WITH KMS = (a, b) needs a and b in one file;
+5. write it to the lowest free `ENCRYPTION-INFO-<n>` (n >= 2) with a create-only write, taking
+   the next free number when a name was taken meanwhile (see `next_file_number`);
 6. read the file back and compare it byte for byte.
 Nothing is ever overwritten or deleted; the plaintext key is wiped when the backup is done.
+
+KMS calls per backup: 1 decrypt with the old key (more only when a stored entry is bad); per
+NEW_KMS already stored, 1 decrypt (the proof); per NEW_KMS not stored, 1 encrypt + 1 decrypt.
 """
 
 from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from engine.collection import FullBackup
@@ -72,14 +79,131 @@ def key_fingerprint(kms: KMS) -> str:
     return fingerprint(key_id_hash(kms.master_key_id))
 
 
-def missing_keys(new_kms: Sequence[KMS], files: EncryptionFiles) -> list[KMS]:
-    """The new keys not yet stored under every id CockroachDB's reader would look up for them
-    (their write ids; a replica id that happens to match does not count)."""
-    return [
-        k
-        for k in new_kms
-        if not all(files.find_all(key_id_hash(i)) for i in k.write_key_ids)
-    ]
+def read_backup_keys(backup: FullBackup, *, fresh: bool = False) -> EncryptionFiles:
+    """The backup's ENCRYPTION-INFO* entries (from the cached listing unless `fresh`)."""
+    names = backup.list_top_level() if fresh else backup.top_level_files
+    return read_encryption_files(backup.storage, names)
+
+
+_ID_HINTS = {
+    "aws": "use the key's ARN (aws:///arn:aws:kms:<region>:<account>:key/<key id>?REGION=...), "
+    "whose path names its region and account, instead of an alias or a bare key id",
+    "azure-kms": "Key Vault ids are the key name without its version, so another version of the "
+    "same key can never be told apart: use a key with a name of its own (a versioned name such as "
+    "'<name>-v2/<version>')",
+    "gs": "Cloud KMS ids drop /cryptoKeyVersions/...: use another cryptoKey, not another version",
+}
+_ID_HINTS["aws-kms"] = _ID_HINTS["aws"]
+_ID_HINTS["gcp-kms"] = _ID_HINTS["gs"]
+
+
+def collision_error(kms: KMS, key_id: str, where: str, why: str) -> RewrapError:
+    """A NEW_KMS whose key id is already stored, wrapping something it cannot decrypt to the
+    data key. The id cannot hold a second entry: one file's map has one value per id, and across
+    files CockroachDB reads the first file (lexically last name first) holding the id for *every*
+    key with that id, so whichever entry comes first locks the other key out."""
+    hint = _ID_HINTS.get(kms.scheme, "use a KMS URI whose path is not already a key id of this backup")
+    return RewrapError(
+        f"NEW_KMS '{kms.redacted_uri}': its key id {key_id!r} is already in {where}, and that entry "
+        f"does not decrypt to this backup's data key with this key ({why}). Either the KMS could "
+        "not be reached (fix that and run again), or that entry belongs to a different key whose "
+        "URI has the same id: CockroachDB keys ENCRYPTION-INFO entries by the URI path alone "
+        "(e.g. aws:///alias/x?REGION=us-east-1 and ?REGION=eu-west-1, testkms:///k and aws:///k, "
+        "Azure name/v1 and name/v2 share one id), and one id holds one entry that CockroachDB "
+        f"uses for every key with that id. Nothing was written. To add this key, {hint}."
+    )
+
+
+@dataclass
+class KeyPlan:
+    """Where each NEW_KMS stands: id hash -> blob for the new file, proven or freshly wrapped."""
+
+    entries: dict[bytes, bytes]
+    proven: list[KMS]  # already stored, proven by a decrypt
+    wrapped: list[KMS]  # wrapped anew (encrypt + round-trip decrypt)
+
+
+def _decrypts_to(kms: KMS, blob: bytes, key: bytearray) -> str | None:
+    """None if `kms` decrypts `blob` to `key` (one KMS call), else why not."""
+    try:
+        back = kms.decrypt(blob)
+    except RewrapError as e:
+        return str(e)
+    same = hmac.compare_digest(bytes(back), bytes(key))
+    if isinstance(back, bytearray):
+        back[:] = bytes(len(back))
+    return None if same else "it decrypts to a different key"
+
+
+def plan_new_keys(
+    files: EncryptionFiles,
+    new_kms: Sequence[KMS],
+    key: bytearray,
+    *,
+    verifying: Callable[[], None] = lambda: None,
+) -> KeyPlan:
+    """Prove every NEW_KMS whose id is stored (here or earlier in the same statement) against
+    the entry CockroachDB would read for it; wrap and round-trip the others. `verifying` is
+    called once, before the first decrypt of a new key (progress)."""
+    plan = KeyPlan({}, [], [])
+    said: list[bool] = []
+
+    def decrypts_to(kms: KMS, blob: bytes) -> str | None:
+        if not said:
+            said.append(True)
+            verifying()
+        return _decrypts_to(kms, blob, key)
+
+    owner: dict[bytes, KMS] = {}
+    for kms in new_kms:
+        hashes = [key_id_hash(i) for i in kms.write_key_ids]
+        for key_id, h in zip(kms.write_key_ids, hashes):
+            if h in plan.entries:  # the same id twice in one statement
+                why = decrypts_to(kms, plan.entries[h])
+                if why is not None:
+                    raise collision_error(kms, key_id, f"this statement (NEW_KMS '{owner[h].redacted_uri}')", why)
+                continue
+            stored = files.find_all(h)
+            if stored:
+                f, blob = stored[0]  # the entry CockroachDB reads for this id
+                why = decrypts_to(kms, blob)
+                if why is not None:
+                    raise collision_error(kms, key_id, f.name, why)
+                plan.entries[h], owner[h] = blob, kms
+        if all(h in plan.entries for h in hashes):
+            if kms not in plan.proven:
+                plan.proven.append(kms)
+            continue
+        try:
+            blob = kms.encrypt(bytes(key))
+        except RewrapError as e:
+            raise RewrapError(
+                "failed to encrypt data key when adding new KMS: failed to encrypt data key "
+                f"for KMS scheme {kms.scheme}: {e}"
+            ) from None
+        why = decrypts_to(kms, blob)
+        if why == "it decrypts to a different key":
+            raise RewrapError(f"NEW_KMS '{kms.redacted_uri}': the new wrapped key decrypts to a different key")
+        if why is not None:
+            raise RewrapError(f"NEW_KMS '{kms.redacted_uri}': the new wrapped key does not decrypt: {why}")
+        for h in hashes:
+            plan.entries.setdefault(h, blob)
+            owner.setdefault(h, kms)
+        plan.wrapped.append(kms)
+    return plan
+
+
+def present_in_one_file(files: EncryptionFiles, plan: KeyPlan) -> str | None:
+    """The existing file CockroachDB would read for all of the statement's keys at once, if it
+    holds exactly the proven entries for every one of them (so nothing needs writing)."""
+    if plan.wrapped:
+        return None
+    for f, info in files.crdb_infos():
+        if all(info.encrypted_data_keys.get(h) == blob for h, blob in plan.entries.items()):
+            return f.name
+        if all(h in info.encrypted_data_keys for h in plan.entries):
+            return None  # CockroachDB would take this file, whose entries were not proven
+    return None
 
 
 def rewrap_backup(
@@ -141,7 +265,7 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
     emit(StepStarted(name, Step.READING_KEYS))
     if backup.manifest_name is None:
         raise RewrapError(f"{backup.display_uri}: no backup found there (no manifest file)")
-    files = read_encryption_files(backup.storage, backup.top_level_files)
+    files = read_backup_keys(backup)
     for warning in files.warnings():
         emit(Notice(name, warning))
     mode = files.mode
@@ -150,6 +274,11 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
             f"{backup.display_uri}: not encrypted (no ENCRYPTION-INFO file): there is no data key "
             "to add a KMS key to"
         )
+    if mode is EncryptionMode.UNUSABLE:
+        raise RewrapError(
+            f"{backup.display_uri}: no ENCRYPTION-INFO file holds a key, so there is no data key "
+            f"to add a KMS key to: {files.describe_problems()}"
+        )
     if mode is EncryptionMode.PASSPHRASE:
         raise RewrapError(
             f"{backup.display_uri}: encrypted with a passphrase, not KMS: ADD NEW_KMS needs a "
@@ -157,64 +286,45 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
         )
     if not any(c.kms is not None and match_all(c.kms, files) for c in request.old_kms):
         # No KMS call is made here (nothing matches); this raises CockroachDB's error with the
-        # reason for each OLD_KMS, even when the new keys are already present.
+        # reason for each OLD_KMS.
         unwrap_data_key(files, request.old_kms, headline=NO_MATCH)
-    todo = missing_keys(request.new_kms, files)
-    present = tuple(key_fingerprint(k) for k in request.new_kms if k not in todo)
-    if not todo:
-        return finish(Status.ALREADY_PRESENT, present_keys=present)
 
     cancel.check()
     emit(StepStarted(name, Step.UNWRAPPING))
-    unlocked = unwrap_data_key(files, request.old_kms, headline=NO_MATCH)
+    layer = backup.layer()
+
+    def verify(key):  # type: ignore[no-untyped-def]
+        emit(StepStarted(name, Step.VERIFYING_MANIFEST))
+        read_manifest(layer, key)
+
+    unlocked = unwrap_data_key(files, request.old_kms, headline=NO_MATCH, verify=verify)
+    for warning in unlocked.warnings:
+        emit(Notice(name, warning))
     with unlocked.key as key:
         assert unlocked.kms is not None  # KMS unwrap always names its KMS
         state["old_key"] = key_fingerprint(unlocked.kms)
-
-        cancel.check()
-        emit(StepStarted(name, Step.VERIFYING_MANIFEST))
-        try:
-            read_manifest(backup.layer(), key)
-        except RewrapError as e:
-            raise RewrapError(
-                f"the data key unwrapped by '{unlocked.kms_uri}' from {unlocked.file} does not "
-                f"decrypt the backup's manifest, so nothing was written: {e}"
-            ) from None
         state["verified"]["manifest"] = True
 
         cancel.check()
         emit(StepStarted(name, Step.WRAPPING))
-        wrapped: list[tuple[KMS, bytes]] = []
-        for kms in todo:
-            try:
-                wrapped.append((kms, kms.encrypt(bytes(key.material))))
-            except RewrapError as e:
-                raise RewrapError(
-                    "failed to encrypt data key when adding new KMS: failed to encrypt data key "
-                    f"for KMS scheme {kms.scheme}: {e}"
-                ) from None
+        plan = plan_new_keys(
+            files, request.new_kms, key.material,
+            verifying=lambda: emit(StepStarted(name, Step.VERIFYING_KEYS)),
+        )
+        state["verified"]["round_trip"] = True  # every new key decrypted back to the data key
 
-        cancel.check()
-        emit(StepStarted(name, Step.VERIFYING_KEYS))
-        for kms, blob in wrapped:
-            try:
-                back = kms.decrypt(blob)
-            except RewrapError as e:
-                raise RewrapError(f"NEW_KMS '{kms.redacted_uri}': the new wrapped key does not decrypt: {e}") from None
-            same = hmac.compare_digest(back, key.material)
-            if isinstance(back, bytearray):
-                back[:] = bytes(len(back))
-            if not same:
-                raise RewrapError(
-                    f"NEW_KMS '{kms.redacted_uri}': the new wrapped key decrypts to a different key"
-                )
-        state["verified"]["round_trip"] = True
-
-    info = EncryptionInfo(
-        encrypted_data_keys={key_id_hash(i): blob for kms, blob in wrapped for i in kms.write_key_ids}
-    )
-    data = info.to_bytes()
-    new = tuple(key_fingerprint(k) for k in todo)
+    present = tuple(key_fingerprint(k) for k in plan.proven)
+    held_by = present_in_one_file(files, plan)
+    if held_by is not None:
+        return finish(Status.ALREADY_PRESENT, present_keys=present)
+    if plan.proven:
+        emit(Notice(name, (
+            f"{len(plan.proven)} of the {len(request.new_kms)} new keys are already stored, but no "
+            "single ENCRYPTION-INFO file holds them all, which CockroachDB's RESTORE WITH KMS = "
+            "(...) needs: the new file holds every key of this statement"
+        )))
+    data = EncryptionInfo(encrypted_data_keys=plan.entries).to_bytes()
+    new = tuple(key_fingerprint(k) for k in request.new_kms)
     if request.dry_run:
         return finish(Status.WOULD_ADD, new_keys=new, present_keys=present)
 
@@ -222,9 +332,7 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
     damaged: list[str] = []
     for _ in range(2):  # a second write only when the first one read back wrong
         emit(StepStarted(name, Step.WRITING))
-        written = _write_next(backup, data, files, todo, trust_present=not damaged)
-        if written is None:  # a concurrent run added the same keys meanwhile
-            return finish(Status.ALREADY_PRESENT, present_keys=present + new)
+        written = write_new_file(backup, data, files)
         emit(StepStarted(name, Step.READING_BACK))
         try:
             back = backup.storage.read(written)
@@ -237,7 +345,7 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
                             f"{_damaged_advice(backup, damaged)}"))
             return finish(Status.ADDED, file=written, new_keys=new, present_keys=present)
         damaged.append(written)
-        files = read_encryption_files(backup.storage, backup.list_top_level())
+        files = read_backup_keys(backup, fresh=True)
     raise RewrapError(
         f"wrote {' and '.join(damaged)}, but each read back with different bytes: the storage is "
         f"damaging writes; check it before re-running. {_damaged_advice(backup, damaged)}"
@@ -261,21 +369,56 @@ def _damaged_advice(backup: FullBackup, damaged: Sequence[str]) -> str:
     )
 
 
-def _write_next(
-    backup: FullBackup,
-    data: bytes,
-    files: EncryptionFiles,
-    todo: Sequence[KMS],
-    *,
-    trust_present: bool = True,
-) -> str | None:
-    """Create ENCRYPTION-INFO-<max n + 1>; on a lost race re-read and take the next number.
+def next_file_number(taken: set[int], count: int, where: str, hidden: str = "") -> int:
+    """The lowest free n >= 2 for `ENCRYPTION-INFO-<n>`, refused if CockroachDB could land on it.
 
-    Returns the name written, or None if a concurrent writer added all of `todo` meanwhile
-    (not trusted when rewriting after a damaged read-back: that entry is ours and bad).
+    CockroachDB's ALTER BACKUP names its file `ENCRYPTION-INFO-<count + 1>`, where count is the
+    number of ENCRYPTION-INFO* names its listing returns (readable or not, any suffix), and
+    writes it with a plain put that overwrites. rewrap wants that name never to be one it wrote.
+
+    Argument: let rewrap write number m, the lowest free n >= 2 when it looked, so 2..m-1 were
+    all taken then. Names are never removed (neither rewrap nor CockroachDB deletes), so from
+    then on the listing holds 2..m plus, normally, the plain ENCRYPTION-INFO: count >= m, and
+    CockroachDB's next number count + 1 > m, for every later ALTER, ours included. This needs
+    m <= count_before + 1 (then count_after >= count_before + 1 >= m); it fails only when the
+    names 2..m-1 are all there is, i.e. the plain ENCRYPTION-INFO is missing: then CockroachDB's
+    next name is m itself, so rewrap refuses instead of writing a file CockroachDB would
+    overwrite. `count` counts every name the listing returns, so it can only be smaller than
+    CockroachDB's, which also lists nested ENCRYPTION-INFO* names, never larger (directories are
+    not counted: object stores have none), and the argument holds for its count too.
+    Filling gaps also means a gap left by a deleted file stops being where CockroachDB's next
+    write would land.
     """
-    number = max(files.max_number(), 1) + 1
+    m = 2
+    while m in taken:
+        m += 1
+    if m > count + 1:
+        why = (
+            "ENCRYPTION-INFO (the backup's original key file) is missing"
+            if 1 not in taken
+            else f"names exist that the listing does not show as files ({hidden or 'unknown'})"
+        )
+        raise RewrapError(
+            f"{where}: {why}, and {count} ENCRYPTION-INFO file(s) are listed: CockroachDB names "
+            f"its next file after that count (ENCRYPTION-INFO-{count + 1}) and overwrites what is "
+            f"there, so the file rewrap would write (ENCRYPTION-INFO-{m}) could be overwritten by "
+            "CockroachDB's next ALTER BACKUP. Put the original ENCRYPTION-INFO back, or move the "
+            "unlisted names out of the backup directory, first. Nothing was written."
+        )
+    return m
+
+
+def write_new_file(backup: FullBackup, data: bytes, files: EncryptionFiles) -> str:
+    """Create `data` at the lowest free ENCRYPTION-INFO-<n>; on a taken name, list again and
+    take the next free one. A name that exists but was not listed as a file (a directory, a
+    link the storage hides) is taken but not counted: counting it could make rewrap's count
+    larger than CockroachDB's, the one unsafe direction. Returns the name written."""
+    taken, count = files.taken_numbers(), files.crdb_count
+    hidden = {f.name for f in files.files if f.directory or not f.listed}
+    extra: set[int] = set()  # numbers a create found taken although the listing did not show them
     for _ in range(MAX_WRITE_ATTEMPTS):
+        unlisted = ", ".join(sorted(hidden | {encryption_info_file_name(n) for n in extra - taken}))
+        number = next_file_number(taken | extra, count, backup.display_uri, unlisted)
         name = encryption_info_file_name(number)
         try:
             backup.storage.write_new(name, data)
@@ -286,11 +429,10 @@ def _write_next(
                     return name  # our own write, whose success response was lost and retried
             except RewrapError:
                 pass
-            names = backup.list_top_level()
-            fresh = read_encryption_files(backup.storage, names)
-            if trust_present and not missing_keys(todo, fresh):
-                return None
-            number = max(fresh.max_number() + 1, number + 1)
+            fresh = read_backup_keys(backup, fresh=True)
+            taken, count = fresh.taken_numbers(), fresh.crdb_count
+            hidden = {f.name for f in fresh.files if f.directory or not f.listed}
+            extra.add(number)
     raise RewrapError(
         f"{backup.display_uri}: gave up after {MAX_WRITE_ATTEMPTS} attempts to create a new "
         "ENCRYPTION-INFO file (every name was taken by concurrent writers)"

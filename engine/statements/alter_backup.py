@@ -9,7 +9,7 @@ from syntax import ast
 from engine.collection import Collection, FullBackup, open_collection_target
 from engine.errors import RewrapError
 from engine.execute import Result, show_statement, value
-from engine.rewrap.events import CancelToken, ProgressSink
+from engine.rewrap.events import CancelToken, Event, Notice, ProgressSink
 from engine.rewrap.run import all_succeeded, run_rewrap
 
 if TYPE_CHECKING:
@@ -43,6 +43,15 @@ def run(
         collection = value(stmt.collection, "collection") if stmt.collection is not None else None
         _, backup = open_collection_target(ex.open_storage, collection, target)
         backups = [backup]
+    notices: list[str] = []
+
+    def sink(event: Event) -> None:
+        # Warnings (a file CockroachDB cannot read, a bad entry it would take) are part of the
+        # result too, so they reach every front end, batch mode included.
+        if isinstance(event, Notice):
+            notices.append(f"{event.backup}: {event.message}")
+        progress(event)
+
     outcomes = run_rewrap(
         backups,
         new_kms=new_kms,
@@ -51,9 +60,9 @@ def run(
         dry_run=ex.dry_run,
         concurrency=ex.concurrency,
         env=ex.kms_env,
-        progress=progress,
+        progress=sink,
         cancel=cancel,
         journal=ex.journal,
     )
     rows = [(o.backup, o.status.value, o.file, o.error) for o in outcomes]
-    return Result(COLUMNS, rows, ok=all_succeeded(outcomes))
+    return Result(COLUMNS, rows, notices, ok=all_succeeded(outcomes))

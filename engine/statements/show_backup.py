@@ -110,7 +110,8 @@ def run(ex: Executor, stmt: ast.ShowBackup) -> Result:
     )
     file_sizes: list[list[int]] | None = None
     with unlocked_key(
-        files, kms_uris=kms, passphrase=passphrase, env=ex.kms_env, where=backup.display_uri
+        files, kms_uris=kms, passphrase=passphrase, env=ex.kms_env, where=backup.display_uri,
+        notices=notices,
     ) as key:
         contents = [read_contents(layer, key) for layer in chain]
         if opts.check_files:

@@ -132,6 +132,48 @@ def open_chain(coll_dir: Path, subdir: str, key_id: str, skip: tuple[str, ...] =
     return len(manifests)
 
 
+def crdb_wrapped(backup_dir: Path, *key_ids: str) -> bytes:
+    """The wrapped data key CockroachDB's reader decrypts for `WITH KMS = (key_ids...)`.
+
+    cockroachdb/cockroach pkg/backup/backupencryption/encryption.go (commit 200d56f7):
+    ReadEncryptionOptions reads every ENCRYPTION-INFO* file, lexically last name first, and
+    fails if any one does not parse; GetEncryptionFromBaseStore takes the first file whose map
+    holds every given id (ValidateKMSURIsAgainstFullBackup) and GetEncryptionKey decrypts the
+    first id's entry of that file, trying nothing else.
+    """
+    files = encryption_files(backup_dir)
+    assert files, f"{backup_dir}: no ENCRYPTION-INFO files found"
+    maps = [(n, parse_info(n, files[n])) for n in sorted(files, key=str.encode, reverse=True)]
+    hashes = [hashlib.sha256(k.encode()).digest() for k in key_ids]
+    for _, entries in maps:
+        if all(h in entries for h in hashes):
+            return entries[hashes[0]]
+    raise AssertionError(
+        f"one of the provided URIs was not used when encrypting the base BACKUP: {key_ids}"
+    )
+
+
+def crdb_data_key(backup_dir: Path, *key_ids: str) -> bytes:
+    """crdb_wrapped, unwrapped with testkms' rule (value = data key || key id)."""
+    key = fx.testkms_unwrap(key_ids[0], crdb_wrapped(backup_dir, *key_ids))
+    assert len(key) == 32, f"unwrapped key has {len(key)} bytes"
+    return key
+
+
+def open_chain_with(coll_dir: Path, subdir: str, key: bytes) -> int:
+    """Decrypt and gunzip every manifest of the chain with `key`; returns how many."""
+    manifests = chain_manifests(coll_dir, subdir)
+    for path in manifests:
+        plain = gzip.decompress(fx.open_encrypted(key, path.read_bytes()))
+        assert fx.field_values(plain, 2), f"{path}: manifest has no end time"
+    return len(manifests)
+
+
+def crdb_open_chain(coll_dir: Path, subdir: str, *key_ids: str) -> int:
+    """open_chain, but the testkms key found by CockroachDB's rule (crdb_data_key)."""
+    return open_chain_with(coll_dir, subdir, crdb_data_key(coll_dir / subdir.strip("/"), *key_ids))
+
+
 def full_backups(coll_dir: Path) -> list[str]:
     """'/YYYY/MM/DD-HHMMSS.hh' of every directory holding a manifest (either name) three levels
     down."""

@@ -170,10 +170,10 @@ def test_unreadable_extra_file_is_skipped_with_a_warning(io_dir: Path, coll_dir:
 
 @pytest.mark.parametrize(
     ("existing", "expected"),
-    [((9, 10), "ENCRYPTION-INFO-11"), ((2, 4), "ENCRYPTION-INFO-5"), ((3,), "ENCRYPTION-INFO-4")],
+    [((9, 10), "ENCRYPTION-INFO-2"), ((2, 4), "ENCRYPTION-INFO-3"), ((3,), "ENCRYPTION-INFO-2")],
     ids=["9-and-10", "gap-at-3", "gap-at-2"],
 )
-def test_numbering_is_numeric_and_never_overwrites(
+def test_numbering_fills_the_lowest_gap_and_never_overwrites(
     io_dir: Path, coll_dir: Path, existing: tuple[int, ...], expected: str
 ) -> None:
     latest = cr.full_backups(coll_dir)[-1]

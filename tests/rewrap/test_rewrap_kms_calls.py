@@ -1,6 +1,7 @@
 """KMS calls are the expensive, audited part: per backup one decrypt with the old key, per new
-key one encrypt and one decrypt (the round trip), nothing else; nothing at all when every key is
-already present. Counted with `countkms`, a registered scheme with testkms' bytes."""
+key one encrypt and one decrypt (the round trip), per key already stored one decrypt (the proof
+that it is the same key, not just the same id), nothing else. Counted with `countkms`, a
+registered scheme with testkms' bytes."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ ALL = (
 )
 
 
-def per_backup(n: int, *new: str) -> Counter:
+def per_backup(n: int, *new: str, present: tuple[str, ...] = ()) -> Counter:
     expected = Counter({("decrypt", "demo-key"): n})
     for k in new:
         expected[("encrypt", k)] = n
         expected[("decrypt", k)] = n
+    for k in present:
+        expected[("decrypt", k)] += n
     return expected
 
 
@@ -39,7 +42,8 @@ def test_calls_per_backup_and_per_new_key(io_dir: Path, kms_calls: list) -> None
     kms_calls.clear()
     again = rs.run_sql(io_dir, ALL.format(new=new), concurrency=3)
     assert [r[1] for r in again.rows] == ["already present"] * 3
-    assert kms_calls == []
+    # presence is proven: the old key unwraps the data key, each stored key decrypts its entry
+    assert seen(kms_calls) == per_backup(3, present=("n1", "n2"))
 
 
 def test_only_missing_keys_are_wrapped(io_dir: Path, kms_calls: list) -> None:
@@ -47,7 +51,8 @@ def test_only_missing_keys_are_wrapped(io_dir: Path, kms_calls: list) -> None:
     kms_calls.clear()
     result = rs.run_sql(io_dir, ALL.format(new="('countkms:///n1', 'countkms:///n3')"))
     assert [r[1:3] for r in result.rows] == [("added", "ENCRYPTION-INFO-3")] * 3
-    assert seen(kms_calls) == per_backup(3, "n3")
+    # n1 is proven (1 decrypt) and copied into the new file beside n3 (encrypt + decrypt)
+    assert seen(kms_calls) == per_backup(3, "n3", present=("n1",))
 
 
 def test_dry_run_wraps_and_verifies_but_writes_nothing(io_dir: Path, coll_dir: Path, kms_calls: list) -> None:

@@ -64,10 +64,13 @@ def test_lost_race_takes_the_next_number(io_dir: Path, coll_dir: Path) -> None:
     assert cr.open_chain(coll_dir, latest, "mine") == 4
 
 
-def test_lost_race_to_the_same_key_is_already_present(io_dir: Path, coll_dir: Path) -> None:
+def test_lost_race_to_the_same_key_id_writes_our_own_proven_file(io_dir: Path, coll_dir: Path) -> None:
+    """A racer's entry under our key's id is not trusted unproven (this one wraps a wrong key):
+    rewrap writes its own, verified file under the next free number."""
     latest = cr.full_backups(coll_dir)[-1]
     faults = rs.Faults("race_same", competitor=_competitor("mine"))
     storage = rs.FaultyStorage(rs.local_storage(io_dir), faults)
     (out,) = run_rewrap(rs.backups(storage, "LATEST"), new_kms=["testkms:///mine"], old_kms=[rs.DEMO_KMS])
-    assert out.status is Status.ALREADY_PRESENT and out.file is None
-    assert sorted(cr.encryption_files(coll_dir / latest.strip("/"))) == ["ENCRYPTION-INFO", "ENCRYPTION-INFO-2"]
+    assert (out.status, out.file) == (Status.ADDED, "ENCRYPTION-INFO-3")
+    # CockroachDB reads ENCRYPTION-INFO-3 first (lexically last) and finds the good entry
+    assert cr.crdb_open_chain(coll_dir, latest, "mine") == 4
