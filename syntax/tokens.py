@@ -253,13 +253,16 @@ def apply_edits(text: str, edits: list[tuple[int, int, str]], start: int = 0, en
 
 
 def continues(tokens: list[Token]) -> bool:
-    """True when what follows `tokens` is not read on its own: the last token is an
-    unterminated string, identifier or comment, or a secret option still waits for its value."""
+    """True when what follows `tokens` (split or not) is not read on its own: the last token is
+    an unterminated string, identifier or comment or a secret piece, or a secret option still
+    waits for its value. The editor's line-by-line painter reads such lines together."""
     if not tokens:
         return False
     last = tokens[-1]
     if last.kind is TokenKind.ERROR and last.text.startswith(_OPENERS):
         return True
+    if last.kind in (TokenKind.URI_SECRET, TokenKind.SECRET):
+        return True  # a split literal ends with a secret: it may go on past the line
     return _awaiting_secret(significant(tokens))
 
 
