@@ -136,7 +136,8 @@ def _block_comment_end(text: str, pos: int) -> int:
 
 def _raw_tokens(text: str, *, bare_uris: bool = False) -> list[Token]:
     """The scanner proper. With `bare_uris`, an unquoted `scheme://...` (up to white space, a
-    quote or `,;()`) is one IDENTIFIER token, so its secrets can be found (never for parsing)."""
+    quote or `;`: a `,` or `)` may be part of a secret) is one IDENTIFIER token, so its secrets
+    can be found (for painting and redaction, never for parsing)."""
     out: list[Token] = []
     append = out.append
     match = _MASTER.match
@@ -274,7 +275,7 @@ SECRET_OPTIONS: frozenset[str] = frozenset({"encryption_passphrase"})
 
 _OPENERS = ("'", '"', "e'", "E'", "/*")
 _URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"]*")
-_BARE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\",;()]*")
+_BARE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\";]*")
 _EMBEDDED_END = re.compile(r"[\s'\"]")
 
 
