@@ -128,3 +128,20 @@ async def test_secret_values_are_painted_as_bullets(make_app) -> None:
         assert "TOPSECRET" in editor.text  # the document keeps what was typed
         painted = editor.get_line(0).plain
         assert "TOPSECRET" not in painted and "AWS_SECRET_ACCESS_KEY=•••••••••&AWS_REGION=x" in painted
+
+
+def test_passphrase_and_multi_line_secrets_are_secret_across_lines() -> None:
+    """Issue 15 #2: the line-by-line painter reads a passphrase whose value is on the next line,
+    and a URI value that runs on past a line end, in context (both become the secret style)."""
+    from tui.widgets.highlight import SECRET_STYLE, LineHighlighter
+
+    lines = [
+        "SHOW BACKUP LATEST IN 'x' WITH encryption_passphrase =",
+        "  'hunter2' , kms = 's3://b?AWS_SECRET_ACCESS_KEY=one",
+        "two three'",
+    ]
+    spans = LineHighlighter().spans(lines)
+    secret = {(row, s, e) for row, items in spans.items() for s, e, name in items if name == SECRET_STYLE}
+    assert (1, 3, 10) in secret  # hunter2
+    assert any(row == 1 and lines[1][s:] == "one" for row, s, _ in secret)
+    assert any(row == 2 and s == 0 and e == len("two three") for row, s, e in secret)
