@@ -166,9 +166,9 @@ class _StatementParser:
     def _near(self, tok: Token) -> str:
         """The token as CockroachDB names it: folded words, string values, raw text otherwise;
         a token holding a secret is named by its redacted text."""
-        edits = [e for e in redaction_edits(self.text) if e[0] < tok.end and e[1] > tok.start]
-        if edits:
-            text = apply_edits(self.text, edits, tok.start, tok.end)
+        edits = redaction_edits(self.text)
+        text = apply_edits(self.text, edits, tok.start, tok.end)
+        if text != tok.text:
             tok = Token(tok.kind, text, tok.start, tok.start + len(text))
         if tok.kind is TokenKind.STRING:
             try:

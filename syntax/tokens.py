@@ -9,8 +9,11 @@ ERROR tokens (never exceptions), so a half-typed statement still colours.
 
 from __future__ import annotations
 
+import bisect
 import enum
+import functools
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from syntax.uri import REDACTED, parse_uri, secret_spans
@@ -212,8 +215,13 @@ def tokenize(text: str, *, split_uris: bool = False) -> list[Token]:
     return out
 
 
-def redaction_edits(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, replacement) for every secret in `text`, sorted and disjoint: a secret URI
+Edit = tuple[int, int, str]
+
+
+@functools.lru_cache(maxsize=8)
+def redaction_edits(text: str) -> tuple[Edit, ...]:
+    """(start, end, replacement) for every secret in `text`, sorted and disjoint (cached: the
+    parser asks again for each error in one text, diagnostics for each statement): a secret URI
     value or password becomes `redacted`, an ENCRYPTION_PASSPHRASE value (its whole literal)
     `'*****'`. The same pieces `tokenize(split_uris=True)` hides on screen; syntax.uri.redact_text
     applies them. URIs in plain text (an error message) are found by a scan of the raw text too.
@@ -226,25 +234,26 @@ def redaction_edits(text: str) -> list[tuple[int, int, str]]:
             edits.extend((a, b, REDACTED) for a, b, kind in marks if kind is TokenKind.URI_SECRET)
     for m in _URI_IN_TEXT.finditer(text):
         edits.extend((m.start() + a, m.start() + b, REDACTED) for a, b in secret_spans(m.group()))
-    merged: list[tuple[int, int, str]] = []
+    merged: list[Edit] = []
     for a, b, rep in sorted(edits):
         if merged and a < merged[-1][1]:
             pa, pb, prep = merged[-1]
             merged[-1] = (pa, max(pb, b), HIDDEN if HIDDEN in (rep, prep) else REDACTED)
         else:
             merged.append((a, b, rep))
-    return merged
+    return tuple(merged)
 
 
-def apply_edits(text: str, edits: list[tuple[int, int, str]], start: int = 0, end: int | None = None) -> str:
-    """text[start:end] with `edits` (offsets into `text`, disjoint) applied; an edit cut by the
-    range still replaces the part inside it."""
+def apply_edits(text: str, edits: Sequence[Edit], start: int = 0, end: int | None = None) -> str:
+    """text[start:end] with `edits` (offsets into `text`, sorted, disjoint) applied; an edit cut
+    by the range still replaces the part inside it."""
     end = len(text) if end is None else end
     out: list[str] = []
     cursor = start
-    for a, b, rep in edits:
-        if b <= start or a >= end:
-            continue
+    for k in range(bisect.bisect_right(edits, start, key=lambda e: e[1]), len(edits)):
+        a, b, rep = edits[k]
+        if a >= end:
+            break
         a, b = max(a, start), min(b, end)
         out.append(text[cursor:a])
         out.append(rep)
