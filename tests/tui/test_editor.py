@@ -145,3 +145,26 @@ def test_passphrase_and_multi_line_secrets_are_secret_across_lines() -> None:
     assert (1, 3, 10) in secret  # hunter2
     assert any(row == 1 and lines[1][s:] == "one" for row, s, _ in secret)
     assert any(row == 2 and s == 0 and e == len("two three") for row, s, e in secret)
+
+
+async def test_passphrase_and_doubled_quote_secret_never_reach_results_or_history(make_app, tui_env) -> None:
+    """Issue 15 #2: F5 on a statement with an ENCRYPTION_PASSPHRASE and a secret holding a
+    doubled quote: the editor, the results pane (title and error) and the history file hide both."""
+    app = make_app(demo=False)
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        editor = app.query_one("#editor")
+        editor.load_text(
+            f"SHOW BACKUP LATEST IN '{DEMO_URI}' WITH KMS = 'aws:///k?AWS_SECRET_ACCESS_KEY=ZQX''UOTE17"
+            "&REGION=r', encryption_passphrase = 'Pzq''phrase9'"
+        )
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, msgs, "ExecutionFinished")
+        results = app.query_one("#results")
+        shown = "".join(str(results.query_one(f"#results-{w}").render()) for w in ("title", "notices"))
+        painted = editor.get_line(0).plain
+        stored = (tui_env / "data" / "history").read_text()
+        for text in (shown, painted, stored):
+            for secret in ("ZQX", "UOTE17", "Pzq", "phrase9"):
+                assert secret not in text, text
+        assert "encryption_passphrase = '*****'" in stored and "AWS_SECRET_ACCESS_KEY=redacted" in stored
