@@ -60,9 +60,13 @@ def make_error(
 
     As in CockroachDB the DETAIL shows the statement alone (from its first token), up to the end
     of the line holding the token, with the caret column counted from that line's start.
-    Secrets never reach the message: every URI in it is redacted (the caret column is counted
-    on the redacted text, so it still points at the token).
+    Secrets never reach the error: the statement's secrets (URI values, passwords, passphrases)
+    are redacted in the whole text before it is cut into lines, and the message is redacted too
+    (the caret column is counted on the redacted text, so it still points at the token).
     """
+    from syntax.tokens import apply_edits, redaction_edits  # tokens imports syntax.uri first
+
+    edits = redaction_edits(text)  # on the whole text: a slice could cut a literal in two
     stmt_end = max(stmt_end, position)
     line_start = text.rfind("\n", 0, position) + 1
     line_end = text.find("\n", position)
@@ -76,8 +80,8 @@ def make_error(
         position=position,
         line=text.count("\n", 0, position) + 1,
         column=position - line_start + 1,
-        source_line=redact_text(text[line_start:line_end]),
-        source_sql=redact_text(text[stmt_start:source_end]),
-        caret_column=len(redact_text(text[stmt_line_start:position])),
+        source_line=apply_edits(text, edits, line_start, line_end),
+        source_sql=apply_edits(text, edits, stmt_start, source_end),
+        caret_column=len(apply_edits(text, edits, stmt_line_start, position)),
         hint=hint,
     )

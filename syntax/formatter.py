@@ -19,11 +19,10 @@ from syntax.ast import (
     Statement,
     Value,
 )
-from syntax.tokens import TokenKind, decode_string, looks_like_uri, significant, tokenize
-from syntax.uri import redact_uri
+from syntax.tokens import HIDDEN, TokenKind, decode_string, looks_like_uri, tokenize
+from syntax.uri import redact_text, redact_uri
 
-HIDDEN = "'*****'"
-"""CockroachDB's stand-in for a URI in anonymized form and for a password (PasswordSubstitution)."""
+# HIDDEN: CockroachDB's stand-in for a URI in anonymized form and for a password or passphrase.
 
 # stringencoding's encodeMap: these get a one-letter backslash escape.
 _ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\\": "\\", "'": "'"}
@@ -139,28 +138,20 @@ class _Formatter:
         return text
 
     def cluster(self, s: ClusterStatement) -> str:
-        """The statement as written, with URI literals redacted/hidden and passphrases masked."""
+        """The statement as written, with secrets redacted (redact_text, the one redaction) and,
+        for `hide_uris`, every URI literal as '*****' too."""
         if not (self.redact or self.hide_uris):
             return s.text
+        if not self.hide_uris:
+            return redact_text(s.text)
         toks = tokenize(s.text)
-        sig = significant(toks)
-        replace: dict[int, str] = {}
-        for k, tok in enumerate(sig):
-            if tok.kind is not TokenKind.STRING:
-                continue
-            value = decode_string(tok.text)
-            if (
-                k >= 2
-                and sig[k - 1].text == "="
-                and sig[k - 2].text.lower() == "encryption_passphrase"
-            ):
-                replace[tok.start] = HIDDEN
-            elif looks_like_uri(value):
-                if self.hide_uris:
-                    replace[tok.start] = HIDDEN
-                elif redact_uri(value) != value:
-                    replace[tok.start] = quote_string(redact_uri(value))
-        return "".join(replace.get(t.start, t.text) for t in toks)
+        out = []
+        for tok in toks:
+            if tok.kind is TokenKind.STRING and looks_like_uri(decode_string(tok.text)):
+                out.append(HIDDEN)
+            else:
+                out.append(tok.text)
+        return redact_text("".join(out))
 
 
 def format_statement(stmt: Statement, *, redact: bool = False, hide_uris: bool = False) -> str:

@@ -5,7 +5,8 @@ Name.Variable, numbers Number, operators Operator, punctuation Punctuation, comm
 whitespace Whitespace, lexical errors (unterminated string/comment, bad placeholder) Error.
 URI pieces inside strings use dedicated subtypes of String so styles without rules for them
 still show a string colour: String.URI.Scheme / .Host / .Path / .ParamName / .ParamValue, and
-secret parameter values String.URI.Secret (style it loudly, e.g. reverse video).
+secret values (URI params, passwords, ENCRYPTION_PASSPHRASE) String.URI.Secret (style it
+loudly, e.g. reverse video; screens draw it as bullets).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ PYGMENTS_TYPES: dict[TokenKind, _TokenType] = {
     TokenKind.URI_PARAM_NAME: URI.ParamName,
     TokenKind.URI_PARAM_VALUE: URI.ParamValue,
     TokenKind.URI_SECRET: SECRET,
+    TokenKind.SECRET: SECRET,  # a passphrase: painted like any secret
 }
 
 

@@ -20,7 +20,17 @@ from syntax.ast import (
     Value,
 )
 from syntax.errors import SQLSyntaxError, make_error
-from syntax.tokens import RESERVED, Token, TokenKind, decode_string, lexical_error, significant, tokenize
+from syntax.tokens import (
+    RESERVED,
+    Token,
+    TokenKind,
+    apply_edits,
+    decode_string,
+    lexical_error,
+    redaction_edits,
+    significant,
+    tokenize,
+)
 
 __all__ = ["parse", "split_statements", "SQLSyntaxError"]
 
@@ -153,11 +163,18 @@ class _StatementParser:
             msg += f": {detail}"
         raise make_error(self.text, msg, pos, self.start, self.end, hint)
 
-    @staticmethod
-    def _near(tok: Token) -> str:
-        """The token as CockroachDB names it: folded words, string values, raw text otherwise."""
+    def _near(self, tok: Token) -> str:
+        """The token as CockroachDB names it: folded words, string values, raw text otherwise;
+        a token holding a secret is named by its redacted text."""
+        edits = redaction_edits(self.text)
+        text = apply_edits(self.text, edits, tok.start, tok.end)
+        if text != tok.text:
+            tok = Token(tok.kind, text, tok.start, tok.start + len(text))
         if tok.kind is TokenKind.STRING:
-            return decode_string(tok.text)
+            try:
+                return decode_string(tok.text)
+            except ValueError:
+                return tok.text
         if tok.kind in (TokenKind.KEYWORD, TokenKind.IDENTIFIER):
             if tok.text.startswith('"'):
                 return tok.text[1:-1].replace('""', '"')
@@ -175,7 +192,7 @@ class _StatementParser:
                 return decode_string(tok.text)
             if tok.kind is TokenKind.PLACEHOLDER:
                 self.i += 1
-                return Placeholder(int(tok.text[1:]))
+                return Placeholder(int(tok.text[1:].lstrip("0")))
             if tok.kind in (TokenKind.KEYWORD, TokenKind.IDENTIFIER):
                 if tok.text.startswith('"'):
                     self.i += 1

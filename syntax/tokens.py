@@ -9,11 +9,14 @@ ERROR tokens (never exceptions), so a half-typed statement still colours.
 
 from __future__ import annotations
 
+import bisect
 import enum
+import functools
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
-from syntax.uri import parse_uri
+from syntax.uri import REDACTED, parse_uri, secret_spans
 
 
 class TokenKind(enum.Enum):
@@ -34,6 +37,8 @@ class TokenKind(enum.Enum):
     URI_PARAM_NAME = "uri_param_name"
     URI_PARAM_VALUE = "uri_param_value"
     URI_SECRET = "uri_secret"
+    # The value of a secret option (ENCRYPTION_PASSPHRASE), inside its quotes.
+    SECRET = "secret"
 
 
 class Token(NamedTuple):
@@ -132,17 +137,22 @@ def _block_comment_end(text: str, pos: int) -> int:
     return -1
 
 
-def tokenize(text: str, *, split_uris: bool = False) -> list[Token]:
-    """All tokens of `text`, covering it without gaps; never raises.
-
-    With `split_uris`, string literals holding a URI are replaced by their `uri_parts`.
-    """
+def _raw_tokens(text: str, *, bare_uris: bool = False) -> list[Token]:
+    """The scanner proper. With `bare_uris`, an unquoted `scheme://...` (up to white space, a
+    quote or `;`: a `,` or `)` may be part of a secret) is one IDENTIFIER token, so its secrets
+    can be found (for painting and redaction, never for parsing)."""
     out: list[Token] = []
     append = out.append
     match = _MASTER.match
     pos = 0
     n = len(text)
     while pos < n:
+        if bare_uris and (text[pos].isascii() and text[pos].isalpha()):
+            bare = _BARE_URI.match(text, pos)
+            if bare is not None:
+                append(Token(TokenKind.IDENTIFIER, bare.group(), pos, bare.end()))
+                pos = bare.end()
+                continue
         m = match(text, pos)
         assert m is not None  # the last alternative matches any character
         group = m.lastgroup
@@ -160,7 +170,9 @@ def tokenize(text: str, *, split_uris: bool = False) -> list[Token]:
                 append(Token(TokenKind.COMMENT, text[pos:cend], pos, cend))
                 end = cend
         elif group == "placeholder":
-            ok = 1 <= int(m.group()[1:]) <= MAX_PLACEHOLDER
+            # Compare digits, not int(): Python refuses to convert more than 4,300 of them.
+            digits = m.group()[1:].lstrip("0")
+            ok = 0 < len(digits) <= len(str(MAX_PLACEHOLDER)) and int(digits) <= MAX_PLACEHOLDER
             append(Token(TokenKind.PLACEHOLDER if ok else TokenKind.ERROR, m.group(), pos, end))
         elif group == "estring":
             try:
@@ -168,19 +180,249 @@ def tokenize(text: str, *, split_uris: bool = False) -> list[Token]:
                 kind = TokenKind.STRING
             except ValueError:
                 kind = TokenKind.ERROR
-            tok = Token(kind, m.group(), pos, end)
-            if split_uris and kind is TokenKind.STRING:
-                out.extend(uri_parts(tok))
-            else:
-                append(tok)
+            append(Token(kind, m.group(), pos, end))
         else:
-            tok = Token(_SIMPLE_KINDS[group], m.group(), pos, end)  # type: ignore[index]
-            if split_uris and group == "string":
-                out.extend(uri_parts(tok))
-            else:
-                append(tok)
+            append(Token(_SIMPLE_KINDS[group], m.group(), pos, end))  # type: ignore[index]
         pos = end
     return out
+
+
+def tokenize(text: str, *, split_uris: bool = False) -> list[Token]:
+    """All tokens of `text`, covering it without gaps; never raises.
+
+    With `split_uris` (every screen uses it), string literals holding a URI are replaced by their
+    `uri_parts`, and every secret becomes its own piece wherever it is: URI_SECRET for a secret
+    URI value or password (in any string, finished or not, in a quoted identifier or an unquoted
+    URI), SECRET for an ENCRYPTION_PASSPHRASE value. Painters hide exactly those pieces.
+    """
+    if not split_uris:
+        return _raw_tokens(text)
+    raw = _raw_tokens(text, bare_uris=True)
+    out: list[Token] = []
+    for tok, marks in _with_marks(text, raw):
+        if not marks:
+            out.append(tok)
+            continue
+        base = tok.kind
+        cursor = tok.start
+        for a, b, kind in marks:
+            if a > cursor:
+                out.append(Token(base, text[cursor:a], cursor, a))
+            out.append(Token(kind, text[a:b], a, b))
+            cursor = b
+        if cursor < tok.end:
+            out.append(Token(base, text[cursor : tok.end], cursor, tok.end))
+    return out
+
+
+Edit = tuple[int, int, str]
+
+
+@functools.lru_cache(maxsize=8)
+def redaction_edits(text: str) -> tuple[Edit, ...]:
+    """(start, end, replacement) for every secret in `text`, sorted and disjoint (cached: the
+    parser asks again for each error in one text, diagnostics for each statement): a secret URI
+    value or password becomes `redacted`, an ENCRYPTION_PASSPHRASE value (its whole literal)
+    `'*****'`. The same pieces `tokenize(split_uris=True)` hides on screen; syntax.uri.redact_text
+    applies them. URIs in plain text (an error message) are found by a scan of the raw text too.
+    """
+    edits: list[tuple[int, int, str]] = []
+    for tok, marks in _with_marks(text, _raw_tokens(text, bare_uris=True)):
+        if any(kind is TokenKind.SECRET for _, _, kind in marks):
+            edits.append((tok.start, tok.end, HIDDEN))
+        else:
+            edits.extend((a, b, REDACTED) for a, b, kind in marks if kind is TokenKind.URI_SECRET)
+    for m in _URI_IN_TEXT.finditer(text):
+        edits.extend((m.start() + a, m.start() + b, REDACTED) for a, b in secret_spans(m.group()))
+    merged: list[Edit] = []
+    for a, b, rep in sorted(edits):
+        if merged and a < merged[-1][1]:
+            pa, pb, prep = merged[-1]
+            merged[-1] = (pa, max(pb, b), HIDDEN if HIDDEN in (rep, prep) else REDACTED)
+        else:
+            merged.append((a, b, rep))
+    return tuple(merged)
+
+
+def apply_edits(text: str, edits: Sequence[Edit], start: int = 0, end: int | None = None) -> str:
+    """text[start:end] with `edits` (offsets into `text`, sorted, disjoint) applied; an edit cut
+    by the range still replaces the part inside it."""
+    end = len(text) if end is None else end
+    out: list[str] = []
+    cursor = start
+    for k in range(bisect.bisect_right(edits, start, key=lambda e: e[1]), len(edits)):
+        a, b, rep = edits[k]
+        if a >= end:
+            break
+        a, b = max(a, start), min(b, end)
+        out.append(text[cursor:a])
+        out.append(rep)
+        cursor = b
+    out.append(text[cursor:end])
+    return "".join(out)
+
+
+def continues(tokens: list[Token]) -> bool:
+    """True when what follows `tokens` (split or not) is not read on its own: the last token is
+    an unterminated string, identifier or comment or a secret piece, or a secret option still
+    waits for its value. The editor's line-by-line painter reads such lines together."""
+    if not tokens:
+        return False
+    last = tokens[-1]
+    if last.kind is TokenKind.ERROR and last.text.startswith(_OPENERS):
+        return True
+    if last.kind in (TokenKind.URI_SECRET, TokenKind.SECRET):
+        return True  # a split literal ends with a secret: it may go on past the line
+    return _awaiting_secret(significant(tokens))
+
+
+HIDDEN = "'*****'"
+"""CockroachDB's stand-in for a password or passphrase (tree.PasswordSubstitution)."""
+
+# Options whose value is a secret: the next literal after them (an optional `=` between).
+SECRET_OPTIONS: frozenset[str] = frozenset({"encryption_passphrase"})
+
+_OPENERS = ("'", '"', "e'", "E'", "/*")
+_URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"]*")
+_BARE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\";]*")
+_EMBEDDED_END = re.compile(r"[\s'\"]")
+
+
+def _awaiting_secret(sig: list[Token]) -> bool:
+    """Whether the next significant token would be a secret option's value."""
+    def word(t: Token) -> str:
+        return t.text.lower() if t.kind in (TokenKind.KEYWORD, TokenKind.IDENTIFIER) else ""
+
+    if sig and word(sig[-1]) in SECRET_OPTIONS:
+        return True
+    return len(sig) >= 2 and sig[-1].text == "=" and word(sig[-2]) in SECRET_OPTIONS
+
+
+def _with_marks(text: str, raw: list[Token]) -> list[tuple[Token, list[tuple[int, int, TokenKind]]]]:
+    """Each token with its pieces (absolute offsets, sorted, disjoint) that get a URI or secret
+    kind; tokens holding none come with an empty list."""
+    out: list[tuple[Token, list[tuple[int, int, TokenKind]]]] = []
+    sig: list[Token] = []
+    for tok in raw:
+        marks: list[tuple[int, int, TokenKind]] = []
+        if tok.kind not in (TokenKind.WHITESPACE, TokenKind.COMMENT):
+            awaiting = _awaiting_secret(sig)
+            # Right after the option name only a quoted value counts (`encryption_passphrase
+            # 'x'` is a typo to catch; `encryption_passphrase option ...` is prose).
+            quoted = tok.kind is TokenKind.STRING or tok.kind is TokenKind.ERROR or tok.text[:1] == '"'
+            if awaiting and _holds_value(tok) and (sig[-1].text == "=" or quoted):
+                a, b = _content(tok)
+                if b > a:
+                    marks = [(a, b, TokenKind.SECRET)]
+            else:
+                marks = _uri_marks(tok)
+            sig.append(tok)
+            if len(sig) > 2:
+                del sig[0]
+        out.append((tok, marks))
+    return out
+
+
+def _holds_value(tok: Token) -> bool:
+    if tok.kind in (TokenKind.STRING, TokenKind.IDENTIFIER, TokenKind.KEYWORD, TokenKind.NUMBER):
+        return True
+    return tok.kind is TokenKind.ERROR and tok.text.startswith(("'", '"', "e'", "E'"))
+
+
+def _content(tok: Token) -> tuple[int, int]:
+    """Absolute offsets of what is inside a literal's quotes (all of a bare word)."""
+    t = tok.text
+    if t[:2] in ("e'", "E'"):
+        a = 2
+    elif t[:1] in ("'", '"'):
+        a = 1
+    else:
+        return tok.start, tok.end
+    closed = len(t) > a and t[-1] == t[a - 1] and tok.kind is not TokenKind.ERROR
+    return tok.start + a, tok.end - (1 if closed else 0)
+
+
+def _uri_marks(tok: Token) -> list[tuple[int, int, TokenKind]]:
+    """URI pieces of a token: all parts for a finished string holding a URI (as uri_parts),
+    only the secret values for any other literal, quoted identifier or bare URI."""
+    t = tok.text
+    if tok.kind is TokenKind.STRING:
+        pieces = uri_parts(tok)
+        if len(pieces) > 1:
+            return [(p.start, p.end, p.kind) for p in pieces if p.kind is not TokenKind.STRING]
+    elif not (
+        tok.kind is TokenKind.IDENTIFIER
+        or (tok.kind is TokenKind.ERROR and t.startswith(("'", '"', "e'", "E'")))
+    ):
+        return []
+    if "://" not in t:
+        return []
+    value, offs = decode_lenient(t)
+    spans: list[tuple[int, int]] = []
+    covered = 0
+    for m in _URI_START.finditer(value):
+        if m.start() < covered:
+            continue
+        if m.start() == 0:
+            stop = len(value)  # the whole value is the URI: its last pair runs to the end
+        else:
+            e = _EMBEDDED_END.search(value, m.start())
+            stop = e.start() if e else len(value)
+        spans.extend((m.start() + a, m.start() + b) for a, b in secret_spans(value[m.start() : stop]))
+        covered = stop
+    return [(tok.start + offs[a], tok.start + offs[b], TokenKind.URI_SECRET) for a, b in spans]
+
+
+def decode_lenient(text: str) -> tuple[str, list[int]]:
+    """The value of a literal as far as it goes, and per value character its offset in `text`
+    (plus one for the end): `'..'`, `e'..'` or `".."`, finished or not; a bad escape is kept as
+    written. Anything else is its own value. Never raises (for painting and redaction)."""
+    if text[:2] in ("e'", "E'"):
+        i, quote, escaped = 2, "'", True
+    elif text[:1] in ("'", '"'):
+        i, quote, escaped = 1, text[0], False
+    else:
+        return text, list(range(len(text) + 1))
+    n = len(text)
+    chars: list[str] = []
+    offs: list[int] = []
+    while i < n:
+        c = text[i]
+        if c == quote:
+            if i + 1 < n and text[i + 1] == quote:
+                chars.append(quote)
+                offs.append(i)
+                i += 2
+                continue
+            break
+        if escaped and c == "\\" and i + 1 < n:
+            j = _escape_end(text, i)
+            try:
+                value = decode_with_offsets("e'" + text[i:j] + "'")[0]
+            except ValueError:
+                value, j = "\\", i + 1  # not a valid escape: the backslash stands for itself
+            chars.append(value)
+            offs.append(i)
+            i = j
+            continue
+        chars.append(c)
+        offs.append(i)
+        i += 1
+    offs.append(i)
+    return "".join(chars), offs
+
+
+def _escape_end(text: str, i: int) -> int:
+    """End of the backslash escape at text[i] (as decode_with_offsets reads it)."""
+    e = text[i + 1]
+    if e in "xuU":
+        return min(len(text), i + 2 + {"x": 2, "u": 4, "U": 8}[e])
+    if e in "01234567":
+        j = i + 1
+        while j < len(text) and j < i + 4 and text[j] in "01234567":
+            j += 1
+        return j
+    return i + 2
 
 
 def significant(tokens: list[Token]) -> list[Token]:
@@ -300,7 +542,8 @@ def looks_like_uri(value: str) -> bool:
 
 def uri_parts(token: Token) -> list[Token]:
     """Split a string token holding a URI into scheme/host/path/param pieces (quotes and
-    separators stay STRING); any other token comes back unchanged as a one-element list."""
+    separators stay STRING; every secret of syntax.uri.secret_spans is URI_SECRET); any other
+    token comes back unchanged as a one-element list."""
     if token.kind is not TokenKind.STRING:
         return [token]
     try:
@@ -309,37 +552,40 @@ def uri_parts(token: Token) -> list[Token]:
         return [token]
     if not looks_like_uri(value):
         return [token]
-    parsed = parse_uri(value)
-    spans: list[tuple[int, int, TokenKind]] = []
+    kinds: list[TokenKind] = [TokenKind.STRING] * len(value)
+
+    def paint(a: int, b: int, kind: TokenKind) -> None:
+        kinds[a:b] = [kind] * (b - a)
+
     scheme_end = value.index("://")
-    spans.append((0, scheme_end, TokenKind.URI_SCHEME))
+    paint(0, scheme_end, TokenKind.URI_SCHEME)
     host_start = scheme_end + 3
-    q = value.find("?")
-    h = value.find("#")
-    rest_end = min(x for x in (q, h, len(value)) if x >= 0)
-    host_end = host_start
-    while host_end < rest_end and value[host_end] != "/":
-        host_end += 1
-    spans.append((host_start, host_end, TokenKind.URI_HOST))
-    spans.append((host_end, rest_end, TokenKind.URI_PATH))
-    for p in parsed.params:
+    rest_end = min(x for x in (value.find("?"), value.find("#"), len(value)) if x >= 0)
+    host_end = value.find("/", host_start, rest_end)
+    host_end = rest_end if host_end < 0 else host_end
+    paint(host_start, host_end, TokenKind.URI_HOST)
+    paint(host_end, rest_end, TokenKind.URI_PATH)
+    for p in parse_uri(value).params:
         has_eq = p.value_start > p.name_start and value[p.value_start - 1] == "="
-        name_end = p.value_start - 1 if has_eq else p.value_start
-        spans.append((p.name_start, name_end, TokenKind.URI_PARAM_NAME))
-        if p.value_end > p.value_start:
-            kind = TokenKind.URI_SECRET if p.secret else TokenKind.URI_PARAM_VALUE
-            spans.append((p.value_start, p.value_end, kind))
+        paint(p.name_start, p.value_start - 1 if has_eq else p.value_start, TokenKind.URI_PARAM_NAME)
+        paint(p.value_start, p.value_end, TokenKind.URI_PARAM_VALUE)
+    for a, b in secret_spans(value):
+        paint(a, b, TokenKind.URI_SECRET)
     base = token.start
     out: list[Token] = []
     cursor = 0  # offset into token.text
-    for a, b, kind in spans:
-        if b <= a:
-            continue
-        sa, sb = offs[a], offs[b]
-        if sa > cursor:
-            out.append(Token(TokenKind.STRING, token.text[cursor:sa], base + cursor, base + sa))
-        out.append(Token(kind, token.text[sa:sb], base + sa, base + sb))
-        cursor = sb
+    i = 0
+    while i < len(value):
+        j = i
+        while j < len(value) and kinds[j] is kinds[i]:
+            j += 1
+        if kinds[i] is not TokenKind.STRING:
+            sa, sb = offs[i], offs[j]
+            if sa > cursor:
+                out.append(Token(TokenKind.STRING, token.text[cursor:sa], base + cursor, base + sa))
+            out.append(Token(kinds[i], token.text[sa:sb], base + sa, base + sb))
+            cursor = sb
+        i = j
     if cursor < len(token.text):
         out.append(Token(TokenKind.STRING, token.text[cursor:], base + cursor, token.end))
     return out

@@ -8,6 +8,7 @@ engine and the UI can all share it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -142,6 +143,40 @@ def parse_uri(uri: str) -> ParsedURI:
     )
 
 
+def secret_spans(uri: str) -> list[tuple[int, int]]:
+    """Offsets in `uri` of every secret it holds: each non-public param value (to the pair's
+    real end, the next `&` or the end of the text, whatever it contains) and a userinfo
+    password. The one place that decides what a secret is: redact_uri, redact_text, the
+    tokenizer's secret pieces (editor, shell) and therefore every screen use it."""
+    spans = [
+        (p.value_start, p.value_end)
+        for p in parse_uri(uri).params
+        if p.secret and p.value_end > p.value_start
+    ]
+    m = _SCHEME.match(uri)
+    if m:
+        # userinfo ends at the last '@' before the query; the password at its first ':'. Looser
+        # than Go (which stops the authority at the first '/'), so a '/' in a password is hidden.
+        head_end = uri.find("?", m.end())
+        head_end = len(uri) if head_end < 0 else head_end
+        at = uri.rfind("@", m.end(), head_end)
+        colon = uri.find(":", m.end(), at) if at >= 0 else -1
+        slash = uri.find("/", m.end(), at) if at >= 0 else -1
+        if colon >= 0 and colon + 1 < at and (slash < 0 or colon < slash):
+            spans.append((colon + 1, at))
+    return _merged(spans)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def redact_uri(uri: str, *, hide_path: bool = False) -> str:
     """The URI with every secret param value and any userinfo password replaced by `redacted`.
 
@@ -150,40 +185,43 @@ def redact_uri(uri: str, *, hide_path: bool = False) -> str:
     redacted, whatever its case. With `hide_path` the path (a KMS key id) becomes `/redacted`
     too (RedactKMSURI).
     """
-    parsed = parse_uri(uri)
     out = uri
-    # Replace from the end so earlier offsets stay valid.
-    for p in sorted(parsed.params, key=lambda p: p.value_start, reverse=True):
-        if p.secret and p.value_end > p.value_start:
-            out = out[: p.value_start] + REDACTED + out[p.value_end :]
-    m = _AUTHORITY.match(out)
-    if m:
-        scheme_sep, authority, rest = m.group(1), m.group(2), m.group(3)
-        if "@" in authority:
-            userinfo, _, hostport = authority.rpartition("@")
-            if ":" in userinfo:
-                authority = f"{userinfo.split(':', 1)[0]}:{REDACTED}@{hostport}"
-        if hide_path:
-            path, sep, query = rest.partition("?")
+    for a, b in reversed(secret_spans(uri)):  # from the end, so earlier offsets stay valid
+        out = out[:a] + REDACTED + out[b:]
+    if hide_path:
+        m = _AUTHORITY.match(out)
+        if m:
+            path, sep, query = m.group(3).partition("?")
             if path not in ("", "/"):
-                rest = "/" + REDACTED + sep + query
-        out = scheme_sep + authority + rest
+                out = m.group(1) + m.group(2) + "/" + REDACTED + sep + query
     return out
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 # scheme://authority then the rest (path and query); the authority holds no '/' or '?'.
 _AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^/?]*)(.*)$", re.DOTALL)
 
 
-# A URI inside free text: scheme://, then anything up to white space or a quote.
-_URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"]*")
+def redact_text(text: str, *, secrets: Iterable[str] = ()) -> str:
+    """`text` (SQL, an error message, a server's reply) with every secret in it redacted.
 
+    SQL is read with syntax.tokens' one tokenizer, so a URI inside any string literal (`'...'`
+    with `''`, `e'...'` with escapes, `"..."`, finished or not) loses each secret value up to its
+    real end, whatever it holds (quotes, spaces, newlines), and an ENCRYPTION_PASSPHRASE value
+    becomes `'*****'` as in CockroachDB's redacted form. URIs in plain text lose their secrets
+    too. `secrets` are values known to be secret (a token a server may echo back): every
+    occurrence of each is replaced as well.
+    """
+    from syntax.tokens import redaction_edits  # tokens imports this module
 
-def redact_text(text: str) -> str:
-    """`text` (SQL, an error message) with every URI in it redacted by `redact_uri`."""
-    return _URI_IN_TEXT.sub(lambda m: redact_uri(m.group(0)), text)
+    out = text
+    for a, b, replacement in reversed(redaction_edits(text)):
+        out = out[:a] + replacement + out[b:]
+    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
+        out = out.replace(value, REDACTED)
+    return out
 
 
 def contains_secret(uri: str) -> bool:
     """True when `uri` carries a secret value that redaction would hide."""
-    return redact_uri(uri) != uri
+    return bool(secret_spans(uri))

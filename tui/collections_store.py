@@ -4,9 +4,11 @@
 |---------------------------|------------------------------------|-------------------|------|
 | `<data>/collections.json` | the TUI when a collection is added | the TUI at start  | 0600 |
 
-A secret parameter (syntax.uri.SECRET_PARAMS) is removed from the URI before it is stored, and
-only its *name* is kept, so that next time the app knows to ask for it instead of failing. A
-userinfo password is dropped the same way (as the pseudo-parameter `password`).
+Every parameter whose value redaction would hide (syntax.uri.is_secret_param: any not known to be
+public, whatever its case) is removed from the URI before it is stored, and only its *name* is
+kept, so that next time the app knows to ask for it instead of failing. A userinfo password is
+dropped the same way (as the pseudo-parameter `password`). What is written is checked against
+syntax.uri.contains_secret, the one redaction's own test, before it touches the disk.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from syntax.uri import SECRET_PARAMS, parse_uri
+from syntax.uri import contains_secret, parse_uri, redact_uri
 
 FILE_NAME = "collections.json"
 USERINFO_PASSWORD = "password"
@@ -56,7 +58,7 @@ def strip_secrets(uri: str) -> Remembered:
     names: list[str] = []
     out = uri
     for p in sorted(parsed.params, key=lambda p: p.name_start, reverse=True):
-        if p.name in SECRET_PARAMS:
+        if p.secret:
             start = p.name_start - 1  # the '?' or '&' before the pair
             out = out[:start] + out[p.value_end :]
             if p.name not in names:
@@ -71,6 +73,8 @@ def strip_secrets(uri: str) -> Remembered:
             if ":" in userinfo:
                 out = f"{scheme}://{userinfo.split(':', 1)[0]}@{host}{slash}{tail}"
                 names.append(USERINFO_PASSWORD)
+    if contains_secret(out):  # a form the stripping above does not know: store it redacted
+        out = redact_uri(out)
     return Remembered(out, tuple(names))
 
 

@@ -11,6 +11,7 @@ abandoned) and the session carries on.
 from __future__ import annotations
 
 import argparse
+import bisect
 import os
 import sys
 import threading
@@ -34,8 +35,8 @@ from engine.execute import Executor, Result
 from engine.rewrap.events import CancelToken, ProgressSink, ignore
 from syntax import SQLSyntaxError, ast, diagnose, parse
 from syntax.lexer import RewrapLexer
-from syntax.tokens import TokenKind, significant, tokenize
-from syntax.uri import redact_text
+from syntax.tokens import HIDDEN, TokenKind, significant, tokenize
+from syntax.uri import REDACTED, redact_text
 
 from tui.cli import add_run_options
 from tui.output import write_table
@@ -61,7 +62,7 @@ statement, Ctrl+D or \\q quits.
 Commands: \\? this help, \\q quit."""
 
 SHELL_STYLE = {
-    "pygments.literal.string.uri.secret": "reverse",  # a secret on screen should be obvious
+    "pygments.literal.string.uri.secret": "reverse",  # a secret (drawn as bullets) stands out
     "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
     "bottom-toolbar.error": "noreverse bg:#5f0000 #ffffff",
     "bottom-toolbar.warning": "noreverse bg:#5f5f00 #ffffff",
@@ -69,18 +70,60 @@ SHELL_STYLE = {
 
 
 class MaskSecrets(Processor):
-    """Draw every character of a secret URI value as "•" (the lexer marks them); the buffer keeps
-    the typed text, only the terminal never receives it. One character for one, so the cursor
-    needs no position mapping."""
+    """Draw every character of a secret as "•": the values syntax.tokens marks secret (URI
+    values, passwords, ENCRYPTION_PASSPHRASE) in the whole input read as one text, and in the
+    history suggestion shown after it, read in the context of the input (the suggestion of an
+    earlier statement typed in this session holds its secrets as typed). The buffer keeps the
+    typed text; only the terminal never receives it. One character for one, so the cursor needs
+    no position mapping."""
+
+    def __init__(self) -> None:
+        self._cache: tuple[str, list[tuple[int, int]]] = ("", [])
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        if self._cache[0] != text:
+            self._cache = (text, secret_spans_of(text))
+        return self._cache[1]
 
     def apply_transformation(self, ti: TransformationInput) -> Transformation:
+        doc = ti.document
+        suggestion = ti.buffer_control.buffer.suggestion
+        tail = suggestion.text if suggestion is not None and doc.is_cursor_at_the_end else ""
+        spans = self.spans(doc.text + tail)
+        if not spans:
+            return Transformation(ti.fragments)
+        pos = doc.translate_row_col_to_index(ti.lineno, 0)
         fragments: StyleAndTextTuples = []
         for fragment in ti.fragments:
             style, text = fragment[0], fragment[1]
-            if "string.uri.secret" in style:
-                fragment = (style, "•" * len(text), *fragment[2:])  # type: ignore[assignment]
-            fragments.append(fragment)
+            if "[ZeroWidthEscape]" in style:
+                fragments.append(fragment)
+                continue
+            chars = list(text)
+            for i, c in enumerate(chars):
+                if c != "\n" and _inside(spans, pos + i):
+                    chars[i] = "•"
+            pos += len(text)
+            fragments.append((style, "".join(chars), *fragment[2:]))  # type: ignore[arg-type]
         return Transformation(fragments)
+
+
+def secret_spans_of(text: str) -> list[tuple[int, int]]:
+    """Offsets of the secret pieces of `text` (syntax's tokenizer decides, as for redaction)."""
+    return [
+        (t.start, t.end)
+        for t in tokenize(text, split_uris=True)
+        if (t.kind is TokenKind.URI_SECRET or t.kind is TokenKind.SECRET)
+        and t.text not in _ALREADY_REDACTED  # a statement recalled from the history file
+    ]
+
+
+_ALREADY_REDACTED = frozenset({REDACTED, HIDDEN.strip("'")})
+
+
+def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
+    i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
 def build_parser() -> argparse.ArgumentParser:

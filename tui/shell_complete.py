@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
+from syntax.uri import redact_text
+
 Lister = Callable[[str], Sequence[str]]
 
 CACHE_SECONDS = 30.0  # a collection gains a full backup a day at most; re-list now and then
@@ -89,6 +91,11 @@ class SQLCompleter(Completer):
 
         cursor = document.cursor_position
         for c in complete(document.text, cursor, subdirs=self.subdirs, kms_history=self.kms_history()):
+            # The menu shows the redacted text (an earlier KMS URI may hold a secret); what is
+            # inserted is the real one, which the input then draws as bullets.
             yield Completion(
-                c.text, start_position=c.start - cursor, display_meta=c.detail or c.kind
+                c.text,
+                start_position=c.start - cursor,
+                display=redact_text(c.text),
+                display_meta=redact_text(c.detail or c.kind),
             )

@@ -180,3 +180,29 @@ def test_ctrl_c_cancels_a_slow_alter_and_the_session_goes_on(open_shell, io_dir:
     t.type("\\q")
     t.keys("Enter")
     assert t.exit_status() == 0
+
+
+def test_passphrase_doubled_quotes_suggestion_and_menu_never_show_a_secret(open_shell, tmp_path: Path) -> None:
+    """Issue 15 #2 in a real terminal: a KMS secret with a doubled quote and an
+    ENCRYPTION_PASSPHRASE are bullets as typed, the error echo and history file hide them, and
+    the earlier URI comes back in the history suggestion and the completion menu redacted."""
+    secrets = ("ZQX", "UOTE17", "Pzq", "phrase9")
+    stmt = (
+        f"SHOW BACKUP LATEST IN '{COLL}' WITH KMS = 'testkms:///demo-key?AWS_SECRET_ACCESS_KEY=ZQX''UOTE17', "
+        "encryption_passphrase = 'Pzq''phrase9';"
+    )
+    t = open_shell()
+    t.type(stmt)
+    t.wait_for(r"encryption_passphrase = '•{12}'")  # Pzq''phrase9, one bullet a character
+    t.keys("Enter")
+    t.wait_for(r"ERROR: ")
+    t.type(f"SHOW BACKUP LATEST IN '{COLL}' WITH KMS = 'te")
+    t.wait_for(r"•")  # the history suggestion, drawn after the cursor with its secrets as bullets
+    t.keys("C-c")
+    t.type(f"SHOW BACKUP LATEST IN '{COLL}' WITH KMS = ")
+    t.keys("Tab")
+    t.wait_for(r"AWS_SECRET_ACCESS_KEY=redacted")  # the menu offers the earlier URI, redacted
+    screen = t.screen(400)
+    assert not any(s in screen for s in secrets), screen
+    history = (tmp_path / "data" / "history").read_text()
+    assert not any(s in history for s in secrets) and "encryption_passphrase = '*****'" in history

@@ -3,8 +3,10 @@ SQLSyntaxError; tokens always cover the text."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.fuzz_budget import budget
 
 from syntax import SQLSyntaxError, format_statement, parse, tokenize
 from syntax.ast import (
@@ -70,21 +72,21 @@ statements = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@budget(150)
 @given(statements)
 def test_parse_format_round_trip(stmt: object) -> None:
     text = format_statement(stmt)  # type: ignore[arg-type]
     assert parse(text) == [stmt]
 
 
-@settings(max_examples=150, deadline=None)
+@budget(75)
 @given(st.lists(statements, min_size=1, max_size=4))
 def test_scripts_round_trip(stmts: list[object]) -> None:
     script = ";\n".join(format_statement(s) for s in stmts)  # type: ignore[arg-type]
     assert parse(script) == stmts
 
 
-@settings(max_examples=200, deadline=None)
+@budget(100)
 @given(statements)
 def test_redacted_and_hidden_forms_still_parse(stmt: object) -> None:
     for kw in ({"redact": True}, {"hide_uris": True}):
@@ -100,7 +102,7 @@ FRAGMENTS = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@budget(200)
 @given(st.one_of(texts, st.lists(st.sampled_from(FRAGMENTS), max_size=25).map(" ".join)))
 def test_fuzz_parse_raises_only_syntax_errors(text: str) -> None:
     try:
@@ -111,7 +113,7 @@ def test_fuzz_parse_raises_only_syntax_errors(text: str) -> None:
         assert str(e).startswith(e.message)
 
 
-@settings(max_examples=300, deadline=None)
+@budget(150)
 @given(st.text(max_size=60), st.booleans())
 def test_tokens_cover_any_text(text: str, split: bool) -> None:
     toks = tokenize(text, split_uris=split)

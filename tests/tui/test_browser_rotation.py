@@ -197,3 +197,38 @@ async def test_rotation_fields_tab_moves_on_and_ctrl_space_completes(make_app) -
         await pilot.press("tab")
         await pilot.pause(0.1)
         assert app.focused is not None and app.focused.id == "rotation-old"
+
+
+async def test_add_key_dialog_never_paints_a_typed_secret(make_app) -> None:
+    """Issue 15 #2: an unquoted URI (and a quoted one with a doubled quote) typed into the
+    Add-key dialog is drawn with its secret as bullets; so is the statement line below it."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        browser = app.query_one("#browser")
+        for _ in range(200):
+            if browser.root.children and len(browser.root.children[0].children) >= 3:
+                break
+            await pilot.pause(0.05)
+        browser.focus()
+        browser.move_cursor(browser.root.children[0].children[0])
+        await pilot.pause(0.1)
+        await pilot.press("k")
+        for _ in range(100):
+            if type(app.screen).__name__ == "RotationModal":
+                break
+            await pilot.pause(0.05)
+        field = app.screen.query_one("#rotation-new")
+        typed = "aws:///k?REGION=r&AWS_SECRET_ACCESS_KEY=Bare,Sec9 , 's3://u:Pw''d9@h/p?aws_session_token=Tok''en9'"
+        field.load_text(typed)
+        field._build_highlight_map()
+        painted = field.get_line(0).plain
+        for secret in ("Bare", "Sec9", "Pw", "d9", "Tok", "en9"):
+            assert secret not in painted, painted
+        assert painted.count("•") == len("Bare,Sec9") + len("Pw''d9") + len("Tok''en9")
+        await pilot.press("f6")  # dry run: the statement shown below is redacted
+        await pilot.pause(0.3)
+        shown = str(app.screen.query_one("#rotation-status").render()) + str(
+            app.screen.query_one("#rotation-statement").render()
+        )
+        for secret in ("Sec9", "d9", "en9"):
+            assert secret not in shown, shown

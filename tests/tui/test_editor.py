@@ -128,3 +128,43 @@ async def test_secret_values_are_painted_as_bullets(make_app) -> None:
         assert "TOPSECRET" in editor.text  # the document keeps what was typed
         painted = editor.get_line(0).plain
         assert "TOPSECRET" not in painted and "AWS_SECRET_ACCESS_KEY=•••••••••&AWS_REGION=x" in painted
+
+
+def test_passphrase_and_multi_line_secrets_are_secret_across_lines() -> None:
+    """Issue 15 #2: the line-by-line painter reads a passphrase whose value is on the next line,
+    and a URI value that runs on past a line end, in context (both become the secret style)."""
+    from tui.widgets.highlight import SECRET_STYLE, LineHighlighter
+
+    lines = [
+        "SHOW BACKUP LATEST IN 'x' WITH encryption_passphrase =",
+        "  'hunter2' , kms = 's3://b?AWS_SECRET_ACCESS_KEY=one",
+        "two three'",
+    ]
+    spans = LineHighlighter().spans(lines)
+    secret = {(row, s, e) for row, items in spans.items() for s, e, name in items if name == SECRET_STYLE}
+    assert (1, 3, 10) in secret  # hunter2
+    assert any(row == 1 and lines[1][s:] == "one" for row, s, _ in secret)
+    assert any(row == 2 and s == 0 and e == len("two three") for row, s, e in secret)
+
+
+async def test_passphrase_and_doubled_quote_secret_never_reach_results_or_history(make_app, tui_env) -> None:
+    """Issue 15 #2: F5 on a statement with an ENCRYPTION_PASSPHRASE and a secret holding a
+    doubled quote: the editor, the results pane (title and error) and the history file hide both."""
+    app = make_app(demo=False)
+    msgs: list = []
+    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+        editor = app.query_one("#editor")
+        editor.load_text(
+            f"SHOW BACKUP LATEST IN '{DEMO_URI}' WITH KMS = 'aws:///k?AWS_SECRET_ACCESS_KEY=ZQX''UOTE17"
+            "&REGION=r', encryption_passphrase = 'Pzq''phrase9'"
+        )
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, msgs, "ExecutionFinished")
+        results = app.query_one("#results")
+        shown = "".join(str(results.query_one(f"#results-{w}").render()) for w in ("title", "notices"))
+        painted = editor.get_line(0).plain
+        stored = (tui_env / "data" / "history").read_text()
+        for text in (shown, painted, stored):
+            for secret in ("ZQX", "UOTE17", "Pzq", "phrase9"):
+                assert secret not in text, text
+        assert "encryption_passphrase = '*****'" in stored and "AWS_SECRET_ACCESS_KEY=redacted" in stored

@@ -31,7 +31,8 @@ WITH KMS = '<uri>'`, `SHOW BACKUP KEYS FROM LATEST IN '<collection>'`,
 `ALTER BACKUP LATEST IN '<collection>' ADD NEW_KMS = '<new>' WITH OLD_KMS = '<old>'`,
 `ALTER BACKUP ALL IN '<collection>' ADD ...`.
 
-Secrets in URIs are never shown: they are redacted everywhere a URI is displayed or stored.
+Secrets are never shown or stored: secret URI values (any case, any quoting), userinfo passwords
+and ENCRYPTION_PASSPHRASE values are drawn as bullets while you type and redacted everywhere else.
 """
 
 

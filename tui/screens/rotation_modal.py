@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
-from syntax.uri import redact_uri
+from syntax.uri import redact_text, redact_uri
 from tui.messages import NodeRef
 from tui.output import cell_text
 from tui.widgets.completion import CompletionDropdown
@@ -154,7 +154,7 @@ class RotationModal(ModalScreen[str | None]):
         table = self.query_one("#rotation-plan", DataTable)
         table.clear(columns=True)
         if error:
-            status.update(f"[red]dry run failed: {error}[/red]")
+            status.update(f"[red]dry run failed: {redact_text(error)}[/red]")
             return
         table.add_columns(*columns)
         table.add_rows([[cell_text(v) for v in r] for r in rows])

@@ -15,7 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from syntax import Completion
-from syntax.uri import redact_uri
+from syntax.uri import redact_text
 
 MAX_SHOWN = 200
 KIND_LABELS = {"keyword": "kw", "subdir": "dir", "scheme": "uri", "param": "par", "value": "val",
@@ -82,7 +82,7 @@ class CompletionDropdown(OptionList):
     def _option(c: Completion) -> Option:
         label = Text()
         label.append(f"{KIND_LABELS.get(c.kind, c.kind):>3} ", style="dim")
-        label.append(redact_uri(c.text) if c.kind == "uri" else c.text, style="bold")
+        label.append(redact_text(c.text), style="bold")  # a remembered URI may hold a secret
         if c.detail:
-            label.append(f"  {c.detail[:48]}", style="italic dim")
+            label.append(f"  {redact_text(c.detail)[:48]}", style="italic dim")
         return Option(label)

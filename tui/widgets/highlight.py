@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from rich.style import Style
 
 from syntax import Token, TokenKind, tokenize
+from syntax.tokens import continues, significant
 
 Span = tuple[int, int | None, str]
 
@@ -41,6 +42,7 @@ NAMES: dict[TokenKind, str | None] = {
     TokenKind.URI_PARAM_NAME: "rewrap.uri_param",
     TokenKind.URI_PARAM_VALUE: "string",
     TokenKind.URI_SECRET: SECRET_STYLE,
+    TokenKind.SECRET: SECRET_STYLE,
 }
 
 # Styles our names add to the TextArea theme (the rest come from Textual's built-in themes).
@@ -55,15 +57,10 @@ EXTRA_STYLES: dict[str, Style] = {
     "rewrap.diag.warning": Style(underline=True, color="#e5c07b"),
 }
 
-_OPENERS = ("'", '"', "e'", "E'", "/*")
-
-
 def _opens(tokens: Sequence[Token]) -> bool:
-    """True when the last token is an unterminated string/identifier/comment (it may go on)."""
-    if not tokens:
-        return False
-    last = tokens[-1]
-    return last.kind is TokenKind.ERROR and last.text.startswith(_OPENERS)
+    """True when the next line is not read on its own: an unterminated string, identifier or
+    comment, or an ENCRYPTION_PASSPHRASE waiting for its value (syntax.tokens.continues)."""
+    return continues(list(tokens))
 
 
 def _byte_col(line: str, col: int) -> int:
@@ -126,10 +123,14 @@ class LineHighlighter:
         for line in lines[first:last]:
             starts.append(starts[-1] + len(line) + 1)
         close = 0  # last row (relative) reached by a token chained from the first line
+        done: list[Token] = []
         for t in tokens:
             r0 = _row_of(starts, t.start)
             if r0 > close:
-                break
+                if not continues(significant(done)[-2:]):
+                    break
+                close = r0  # a secret option's value on a later line: read it in context
+            done.append(t)
             r1 = _row_of(starts, max(t.start, t.end - 1))
             close = max(close, r1)
             if t.kind is TokenKind.PUNCTUATION and t.text == ";":
