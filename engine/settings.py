@@ -52,7 +52,7 @@ def check_concurrency(n: int) -> int:
     """`n` when 1 <= n <= MAX_CONCURRENCY (ValueError saying the range otherwise)."""
     if n < 1 or n > MAX_CONCURRENCY:
         raise ValueError(
-            f"concurrency must be between 1 and {MAX_CONCURRENCY} (backups rewrapped at once), not {n}"
+            f"concurrency must be between 1 and {MAX_CONCURRENCY}, not {n} (the number of backups rewrapped at once)"
         )
     return n
 
