@@ -77,3 +77,55 @@ def elapsed(fn, *args, **kw):  # type: ignore[no-untyped-def]
     except Exception as e:  # noqa: BLE001
         return time.monotonic() - t, e
     return time.monotonic() - t, None
+
+
+class EchoErrorServer:
+    """An HTTP server on 127.0.0.1 whose every answer is an error that echoes the request's
+    headers in its body, as some proxies and misconfigured gateways do: the AWS JSON error
+    shape for KMS, the S3 XML one for anything else."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                import json
+
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                echoed = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+                if self.headers.get("X-Amz-Target"):
+                    body = json.dumps({"__type": "AccessDeniedException",
+                                       "message": f"request refused; it had: {echoed}"}).encode()
+                    ctype = "application/x-amz-json-1.1"
+                else:
+                    from xml.sax.saxutils import escape
+
+                    body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>"
+                            f"<Message>request refused; it had: {escape(echoed)}</Message></Error>").encode()
+                    ctype = "application/xml"
+                self.send_response(403)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_PUT = do_POST = do_HEAD = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> EchoErrorServer:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
