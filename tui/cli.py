@@ -509,6 +509,11 @@ def demo_main(argv: list[str]) -> int:
     except RewrapError as e:
         print(f"ERROR: {redact_text(str(e))}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as e:  # e.g. DIR is an existing file, or under /proc
+        where = e.filename if e.filename is not None else args.dir
+        print(f"ERROR: cannot write the demo collection to {redact_text(str(where))}: "
+              f"{e.strerror or e}", file=sys.stderr)
+        return EXIT_FAILED
     print(summary)
     return EXIT_OK
 

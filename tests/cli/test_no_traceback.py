@@ -68,3 +68,15 @@ def test_endless_input_is_refused_with_a_bound(env: dict[str, str], how: str) ->
     assert p.returncode == 2, err
     assert err == f"rewrap: {what} is larger than 16 MiB: not a SQL script\n"
 
+
+
+@pytest.mark.parametrize("target", ["file", "/proc/x"])
+def test_demo_onto_an_existing_file_or_proc_is_a_clear_error(env: dict[str, str], tmp_path: Path, target: str) -> None:
+    if target == "file":
+        path = tmp_path / "a-file"
+        path.write_text("x")
+        target = str(path)
+    p = run(["demo", target], env)
+    err = p.stderr.decode()
+    assert p.returncode == 1, err
+    assert err.startswith("ERROR: cannot write the demo collection to ") and target in err, err
