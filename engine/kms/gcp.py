@@ -254,12 +254,24 @@ class GoogleCloudKMS(KMS):
             )
         except api_exceptions.RetryError as e:
             cause = e.cause if e.cause is not None else e
-            raise KMSError(f"gave up after retries: {go_grpc_error(cause)}", self.redacted_uri) from None
+            raise KMSError(
+                f"gave up after retries: {go_grpc_error(cause)}{self._no_answer(cause)}", self.redacted_uri
+            ) from None
         except api_exceptions.GoogleAPICallError as e:
-            raise KMSError(go_grpc_error(e), self.redacted_uri) from None
+            raise KMSError(f"{go_grpc_error(e)}{self._no_answer(e)}", self.redacted_uri) from None
         except auth_exceptions.GoogleAuthError as e:
             what = "failed to assume role" if self.parsed.derived.get("assume_role") else "credentials refused"
             raise KMSError(f"{what}: {first_line(e)}", self.redacted_uri) from None
+
+    def _no_answer(self, e: BaseException) -> str:
+        """Names the endpoint when gRPC's own deadline ran out (it says only "Deadline Exceeded")."""
+        from google.api_core import exceptions as api_exceptions
+
+        if isinstance(e, api_exceptions.DeadlineExceeded):
+            return f" (timed out: no answer from {self.endpoint})"
+        if isinstance(e, api_exceptions.ServiceUnavailable):
+            return f" (cannot reach {self.endpoint})"
+        return ""
 
     def encrypt(self, plaintext: bytes) -> bytes:
         data = bytes(plaintext)
