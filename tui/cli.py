@@ -363,14 +363,23 @@ def run_batch(
         dry_run=dry_run, concurrency=concurrency, journal=AuditJournal(audit_journal_path())
     )
     sink = with_warnings(batch_progress(fmt, err, forced=progress), fmt, err)
+    from syntax import ast
+
     cancel = CancelToken()
-    restore = install_sigint(cancel)
+    writing = threading.Event()  # set while a statement that may write runs (ALTER BACKUP)
+    restore = install_sigint(cancel, writing)
     try:
         for stmt in statements:
             if cancel.cancelled:
                 return interrupted(err)
+            if isinstance(stmt, ast.AlterBackup):
+                writing.set()
+            else:
+                writing.clear()
             try:
                 result = executor.run(stmt, progress=sink, cancel=cancel)
+            except KeyboardInterrupt:  # a read-only statement stopped where it was
+                return interrupted(err)
             except RewrapError as e:
                 if cancel.cancelled:
                     return interrupted(err)
@@ -409,7 +418,8 @@ def warn(err: TextIO, fmt: str, message: str, backup: str = "") -> None:
         err.write(json.dumps(Notice(backup, redact_text(message)).to_dict()) + "\n")
     else:
         where = f"{backup}: " if backup else ""
-        err.write(f"WARNING: {where}{redact_text(message)}\n")
+        one_line = " ".join(redact_text(message).splitlines())
+        err.write(f"WARNING: {where}{one_line}\n")
     err.flush()
 
 
@@ -433,9 +443,11 @@ def interrupted(err: TextIO) -> int:
     return EXIT_INTERRUPTED
 
 
-def install_sigint(cancel: CancelToken) -> Callable[[], None]:
+def install_sigint(cancel: CancelToken, writing: threading.Event) -> Callable[[], None]:
     """Ctrl-C while statements run: the first cancels (`cancel`), the second exits 130 at once.
 
+    A read-only statement (`writing` not set) has nothing to finish: the first Ctrl-C also
+    stops it where it is (KeyboardInterrupt). An ALTER stops cooperatively, at the next step.
     Returns a function that puts the previous handler back. Only the main thread can set
     signal handlers; elsewhere (tests calling run_batch from a thread) nothing is installed.
     """
@@ -449,6 +461,8 @@ def install_sigint(cancel: CancelToken) -> Callable[[], None]:
                          "readable, key files are written create-only\n")
             os._exit(EXIT_INTERRUPTED)
         cancel.cancel()
+        if not writing.is_set():
+            raise KeyboardInterrupt
         _write_fd(2, "rewrap: interrupted: stopping; running backups stop at their next step "
                      "(press Ctrl-C again to quit at once)\n")
 

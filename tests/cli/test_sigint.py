@@ -90,3 +90,26 @@ def test_concurrency_above_the_cap_is_refused_before_anything_runs(tmp_path: Pat
     p = run(["--concurrency", n, "-e", f"SHOW BACKUPS IN '{COLL}'"], env_for(tmp_path, io_dir))
     assert p.returncode == 2
     assert p.stderr.decode() == f"rewrap: --concurrency must be between 1 and 256, not {n} (the number of backups rewrapped at once)\n"
+
+
+def test_sigint_stops_a_read_only_statement_at_once(tmp_path: Path) -> None:
+    """SHOW BACKUPS on an S3 endpoint that trickles: nothing to finish, so Ctrl-C ends it."""
+    env = env_for(tmp_path, demo_io_dir(tmp_path))
+    with HangServer(trickle=1.0) as server:
+        uri = (f"s3://bkt/coll?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&AWS_SECRET_ACCESS_KEY=showsecret"
+               f"&AWS_REGION=us-east-1&AWS_ENDPOINT={server.http}")
+        proc = subprocess.Popen(
+            [REWRAP, "--storage-timeout", str(KMS_DEADLINE), "-e", f"SHOW BACKUPS IN '{uri}'"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        start = time.monotonic()
+        while server.connections == 0:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() - start < KMS_DEADLINE / 2
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=KMS_DEADLINE / 2)
+    text = err.decode()
+    assert proc.returncode == 130, text
+    assert text == "rewrap: interrupted: stopped before finishing (exit 130); every backup is readable\n"
+    assert out == b""
