@@ -64,3 +64,32 @@ def test_azure_with_login_host_unreachable_fails_quietly_at_the_deadline(tmp_pat
     lines = err.splitlines()
     assert lines and all(line.startswith(OURS) for line in lines), err  # no SDK log line
     assert "azsecret77" not in err + p.stdout.decode()
+
+
+def test_azure_login_refused_prints_no_sdk_log_line(tmp_path: Path, fake_vault) -> None:  # type: ignore[no-untyped-def]
+    """A login host that refuses connections: azure-identity logs `ClientSecretCredential.
+    get_token_info failed: ...` once per attempt through logging's last-resort handler, which
+    printed those lines on stderr next to rewrap's own error."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    io_dir = demo_io_dir(tmp_path)
+    new = (
+        "azure-kms:///key/0123456789abcdef?AZURE_VAULT_NAME=v&AZURE_CLIENT_ID=c"
+        "&AZURE_CLIENT_SECRET=azsecret78&AZURE_TENANT_ID=00000000-0000-0000-0000-000000000000"
+    )
+    env = env_for(
+        tmp_path, io_dir,
+        REWRAP_TEST_AZURE_VAULT_URL=fake_vault.url,
+        REWRAP_TEST_AZURE_TLS_CA=fake_vault.ca,
+        REWRAP_TEST_AZURE_LOGIN_HOST=f"https://127.0.0.1:{port}",
+    )
+    p = run(["--kms-timeout", "120", "-e", alter_all(new)], env)
+    err = p.stderr.decode()
+    assert p.returncode == 1
+    assert "Connection refused" in err and f"127.0.0.1:{port}" in err  # the SDK's failure, ours to tell
+    lines = err.splitlines()
+    assert lines and all(line.startswith(OURS) for line in lines), err
+    assert "get_token" not in err and "azsecret78" not in err
