@@ -258,7 +258,8 @@ class AzureKMS(KMS):
         if isinstance(e, ResourceNotFoundError):
             cause = f"{key} not found ({detail})"
         elif isinstance(e, ClientAuthenticationError):
-            cause = f"authentication to {self.vault_url} failed: {detail}"
+            via = f" (login host {self.login_host})" if self.login_host else ""
+            cause = f"authentication to {self.vault_url}{via} failed: {detail}"
         elif isinstance(e, HttpResponseError) and e.status_code:
             error = getattr(e, "error", None)
             code = getattr(error, "code", None) or getattr(e, "error_code", None) or e.reason or ""

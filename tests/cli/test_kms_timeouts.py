@@ -89,7 +89,7 @@ def test_azure_login_refused_prints_no_sdk_log_line(tmp_path: Path, fake_vault) 
     p = run(["--kms-timeout", "120", "-e", alter_all(new)], env)
     err = p.stderr.decode()
     assert p.returncode == 1
-    assert "Connection refused" in err and f"127.0.0.1:{port}" in err  # the SDK's failure, ours to tell
+    assert "Connection refused" in err and f"https://127.0.0.1:{port}" in err, err  # the SDK failure, told by us
     lines = err.splitlines()
     assert lines and all(line.startswith(OURS) for line in lines), err
     assert "get_token" not in err and "azsecret78" not in err
