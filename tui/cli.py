@@ -296,7 +296,11 @@ def _main(argv: list[str] | None = None) -> int:
         if "\0" in args.external_io_dir:
             print("rewrap: --external-io-dir: a path cannot hold a NUL byte", file=sys.stderr)
             return EXIT_USAGE
-        os.environ["REWRAP_EXTERNAL_IO_DIR"] = os.path.abspath(args.external_io_dir)
+        try:
+            io_dir = str(Path(args.external_io_dir).resolve())
+        except (OSError, RuntimeError):  # e.g. a symlink loop: let storage name the problem
+            io_dir = os.path.abspath(args.external_io_dir)
+        os.environ["REWRAP_EXTERNAL_IO_DIR"] = io_dir
     problem = apply_run_options(args)
     if problem:
         print(f"rewrap: {problem}", file=sys.stderr)

@@ -19,7 +19,7 @@ _TEMPLATE: dict[int, Path] = {}
 def demo_io_dir(tmp: Path, seed: int = 15) -> Path:
     """tmp/extern holding a demo collection `coll` (written once per seed, then copied)."""
     if seed not in _TEMPLATE:
-        template = Path(os.environ.get("PYTEST_TMP_TEMPLATE", tmp.parent)) / f"cli-demo-template-{seed}"
+        template = tmp.parent / f"cli-demo-template-{seed}"  # pytest basetemp: one per worker
         if not template.exists():
             write_demo(template / "coll", seed=seed)
         _TEMPLATE[seed] = template
