@@ -74,6 +74,10 @@ class Executor:
         progress: ProgressSink | None = None,
         cancel: CancelToken | None = None,
     ) -> Result:
+        from engine.deadline import clear_interrupt
+
+        if cancel is None or not cancel.cancelled:
+            clear_interrupt()  # each statement starts afresh after an earlier Ctrl-C
         if isinstance(statement, ast.ShowBackups):
             from engine.statements import show_backups
 

@@ -124,7 +124,11 @@ def test_every_format_through_the_command(io_dir: Path) -> None:
         (["--format", "xml", "-e", "SHOW BACKUPS IN 'x'"], 2, "invalid choice"),
         (["-e", "SHOW BACKUPS IN 'x'", "-f", "q.sql"], 2, "not allowed with"),
         (["-f", "/does/not/exist.sql"], 2, "cannot read"),
-        (["--concurrency", "0", "-e", f"SHOW BACKUPS IN '{COLL}'"], 2, "at least 1"),
+        (["--concurrency", "0", "-e", f"SHOW BACKUPS IN '{COLL}'"], 2, "between 1 and 256"),
+        # issue 15: 20000 started a thread per backup (504 MB); now a usage error
+        (["--concurrency", "20000", "-e", f"SHOW BACKUPS IN '{COLL}'"], 2, "between 1 and 256, not 20000"),
+        (["--kms-timeout", "0", "-e", f"SHOW BACKUPS IN '{COLL}'"], 2, "--kms-timeout must be more than 0"),
+        (["--storage-timeout", "soon", "-e", f"SHOW BACKUPS IN '{COLL}'"], 2, "--storage-timeout must be a number"),
     ],
 )
 def test_exit_codes(io_dir: Path, args: list[str], code: int, stderr_has: str | None) -> None:

@@ -87,7 +87,7 @@ def parse(uri: str, url: GoURL) -> KMSURI:
 
 DEFAULT_MAX_ATTEMPTS = 3  # first try + 2 retries with backoff: a KMS call is a few ms
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 10.0  # a hung endpoint fails in ~30 s (3 attempts), not minutes
+READ_TIMEOUT = 10.0  # per socket read; the whole call has the KMS deadline (KMS.call)
 
 
 class AwsKMS(KMS):
@@ -96,6 +96,8 @@ class AwsKMS(KMS):
     def __init__(self, parsed: KMSURI, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         super().__init__(parsed)
         self.max_attempts = max_attempts
+        region = parsed.params.get(REGION, "")
+        self.endpoint = parsed.derived.get("endpoint_url") or f"https://kms.{region}.amazonaws.com"
         self._lock = threading.Lock()
         self._client: Any = None
 
@@ -115,6 +117,10 @@ class AwsKMS(KMS):
     def _build(self) -> Any:
         import boto3
         from botocore.config import Config
+
+        from engine.sdklog import quiet_sdk_logging
+
+        quiet_sdk_logging()
 
         p, d = self.parsed.params, self.parsed.derived
         session = boto3.session.Session()
@@ -142,21 +148,19 @@ class AwsKMS(KMS):
         return session.client("kms", **kw)
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        try:
-            out = self._kms().encrypt(KeyId=self.master_key_id, Plaintext=bytes(plaintext))
-        except KMSError:
-            raise
-        except Exception as e:
-            raise KMSError(f"aws kms Encrypt: {botocore_cause(e)}", self.redacted_uri) from None
+        out = self.call(
+            "aws kms Encrypt",
+            lambda: self._kms().encrypt(KeyId=self.master_key_id, Plaintext=bytes(plaintext)),
+            botocore_cause,
+        )
         return bytes(out["CiphertextBlob"])
 
     def decrypt(self, ciphertext: bytes) -> bytes:
-        try:
-            out = self._kms().decrypt(KeyId=self.master_key_id, CiphertextBlob=bytes(ciphertext))
-        except KMSError:
-            raise
-        except Exception as e:
-            raise KMSError(f"aws kms Decrypt: {botocore_cause(e)}", self.redacted_uri) from None
+        out = self.call(
+            "aws kms Decrypt",
+            lambda: self._kms().decrypt(KeyId=self.master_key_id, CiphertextBlob=bytes(ciphertext)),
+            botocore_cause,
+        )
         # a bytearray, so callers can wipe the plaintext data key after use
         return bytearray(out["Plaintext"])  # type: ignore[return-value]
 

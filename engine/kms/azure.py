@@ -34,7 +34,8 @@ DefaultAzureCredential (which also reads a workload-identity token file).
 
 TEST-ONLY settings (KMSEnv, never from a URI): `azure_vault_url` replaces the vault URL (and
 turns off the SDK's check that the challenge resource matches the vault host, which a
-127.0.0.1 stand-in cannot pass), `azure_tls_ca` is the CA bundle to trust, `azure_credential`
+127.0.0.1 stand-in cannot pass), `azure_tls_ca` is the CA bundle to trust, `azure_login_host` replaces the Active
+Directory login host of explicit credentials (e.g. https://127.0.0.1:PORT), `azure_credential`
 replaces the credential ("static" from REWRAP_TEST_AZURE_CREDENTIAL = StaticTestCredential).
 """
 
@@ -149,10 +150,26 @@ class AzureKMS(KMS):
         )
         self._client: Any = None
         self._lock = threading.Lock()
+        self.login_host = self._login_host()
+        self.endpoint = self.vault_url + (
+            f" (or its login host {self.login_host})" if self.login_host else ""
+        )
+
+    def _login_host(self) -> str:
+        """Where explicit credentials get their token (None for injected / implicit ones)."""
+        if self._env.azure_credential is not None or self.parsed.derived["auth"] == "implicit":
+            return ""
+        if self._env.azure_login_host:
+            return self._env.azure_login_host
+        cloud = azure_cloud(self.parsed.params.get(ENVIRONMENT))
+        return "https://" + (cloud.login_host if cloud is not None else "login.microsoftonline.com")
 
     def _crypto(self) -> Any:
         with self._lock:
             if self._client is None:
+                from engine.sdklog import quiet_sdk_logging
+
+                quiet_sdk_logging()
                 from azure.keyvault.keys.crypto import CryptographyClient
 
                 kwargs: dict[str, Any] = dict(
@@ -187,29 +204,42 @@ class AzureKMS(KMS):
             return DefaultAzureCredential()
         from azure.identity import ClientSecretCredential
 
-        cloud = azure_cloud(params.get(ENVIRONMENT))
-        authority = cloud.login_host if cloud is not None else "login.microsoftonline.com"
+        kwargs: dict[str, Any] = {}
+        if self._env.azure_tls_ca:
+            kwargs["connection_verify"] = self._env.azure_tls_ca
+        if self._env.azure_login_host:
+            # test-only host: msal would otherwise ask the public cloud whether it is an authority
+            kwargs["disable_instance_discovery"] = True
         return ClientSecretCredential(
-            params[TENANT_ID], params[CLIENT_ID], params[CLIENT_SECRET], authority=authority
+            params[TENANT_ID], params[CLIENT_ID], params[CLIENT_SECRET], authority=self.login_host,
+            **kwargs,
         )
 
     def encrypt(self, plaintext: bytes) -> bytes:
         from azure.keyvault.keys.crypto import EncryptionAlgorithm
 
-        try:
-            result = self._crypto().encrypt(EncryptionAlgorithm.rsa_oaep_256, bytes(plaintext))
-        except Exception as e:  # noqa: BLE001 - mapped to KMSError
-            raise self._error("encrypt", e) from None
-        return bytes(result.ciphertext)
+        def run() -> Any:
+            try:
+                return self._crypto().encrypt(EncryptionAlgorithm.rsa_oaep_256, bytes(plaintext))
+            except Exception as e:  # noqa: BLE001 - mapped to KMSError
+                raise self._error("encrypt", e) from None
+
+        return bytes(self.call("azure kms encrypt", run, self._describe).ciphertext)
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         from azure.keyvault.keys.crypto import EncryptionAlgorithm
 
-        try:
-            result = self._crypto().decrypt(EncryptionAlgorithm.rsa_oaep_256, bytes(ciphertext))
-        except Exception as e:  # noqa: BLE001 - mapped to KMSError
-            raise self._error("decrypt", e) from None
-        return bytes(result.plaintext)
+        def run() -> Any:
+            try:
+                return self._crypto().decrypt(EncryptionAlgorithm.rsa_oaep_256, bytes(ciphertext))
+            except Exception as e:  # noqa: BLE001 - mapped to KMSError
+                raise self._error("decrypt", e) from None
+
+        return bytes(self.call("azure kms decrypt", run, self._describe).plaintext)
+
+    @staticmethod
+    def _describe(e: Exception) -> str:
+        return f"{type(e).__name__}: {e}"
 
     def _error(self, op: str, e: Exception) -> KMSError:
         """A KMSError naming the key, the vault and the cause; never the client secret."""
@@ -228,7 +258,8 @@ class AzureKMS(KMS):
         if isinstance(e, ResourceNotFoundError):
             cause = f"{key} not found ({detail})"
         elif isinstance(e, ClientAuthenticationError):
-            cause = f"authentication to {self.vault_url} failed: {detail}"
+            via = f" (login host {self.login_host})" if self.login_host else ""
+            cause = f"authentication to {self.vault_url}{via} failed: {detail}"
         elif isinstance(e, HttpResponseError) and e.status_code:
             error = getattr(e, "error", None)
             code = getattr(error, "code", None) or getattr(e, "error_code", None) or e.reason or ""

@@ -22,13 +22,15 @@ reads ReplicaIDs() only) and its writer also stored the plain master id.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
+from typing import TypeVar
 
 from engine.errors import RewrapError, UnsupportedError
-from engine.settings import test_settings_from_env
+from engine.settings import limits, test_settings_from_env
 
+from syntax.uri import is_secret_param
 from syntax.uri import redact_uri as redact_kms_uri
 
 
@@ -64,6 +66,9 @@ class KMSEnv:
 
     azure_tls_ca: str | None = None
     """PEM file of the CA that signed the Key Vault stand-in's certificate."""
+
+    azure_login_host: str | None = None
+    """Replaces https://<AD login host> of explicit (client secret) credentials."""
 
     azure_credential: object | None = None
     """An azure.core TokenCredential to use instead of the one the URI's params describe."""
@@ -122,8 +127,19 @@ class KMSURI:
         return f"KMSURI({self.redacted_uri!r}, master_key_id={self.master_key_id!r})"
 
 
+T = TypeVar("T")
+
+
 class KMS(abc.ABC):
-    """One KMS master key, opened from a URI. Use as a context manager or call close()."""
+    """One KMS master key, opened from a URI. Use as a context manager or call close().
+
+    Providers that talk to a service run each SDK call through `call`: a whole-call deadline
+    (engine.settings.Limits.kms_timeout), abandoned at once on Ctrl-C, and every error text
+    scrubbed of the URI's secrets and echoed credential headers before anyone sees it.
+    """
+
+    endpoint: str = ""
+    """Where calls go (a URL or host:port), named in timeout errors; set by providers."""
 
     def __init__(self, parsed: KMSURI) -> None:
         self.parsed = parsed
@@ -133,6 +149,48 @@ class KMS(abc.ABC):
         self.master_key_id: str = parsed.master_key_id
         self.key_ids: tuple[str, ...] = parsed.key_ids
         self.write_key_ids: tuple[str, ...] = parsed.write_key_ids
+        self._timed_out: str | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Secret values this KMS knows (from its URI), scrubbed from every error text."""
+        from engine.scrub import uri_secrets
+
+        return uri_secrets(self.uri) + tuple(
+            v for k, v in self.parsed.params.items() if v and is_secret_param(k)
+        )
+
+    def scrub(self, text: str) -> str:
+        from engine.scrub import scrub_text
+
+        return scrub_text(text, self.secrets())
+
+    def call(self, op: str, fn: Callable[[], T], describe: Callable[[Exception], str]) -> T:
+        """fn() within the KMS deadline. An SDK error becomes a KMSError `<op>: describe(e)`,
+        scrubbed; no answer in time is a KMSError naming the endpoint and the deadline, and
+        later calls of this KMS fail at once instead of waiting again."""
+        from engine.deadline import DeadlineExceeded, call_with_deadline
+
+        if self._timed_out:
+            raise KMSError(self._timed_out, self.redacted_uri)
+        seconds = limits().kms_timeout
+        try:
+            return call_with_deadline(fn, seconds, what=f"KMS {op}")
+        except DeadlineExceeded:
+            where = self.endpoint or self.scheme
+            self._timed_out = (
+                f"{op}: not tried: an earlier call to {where} got no answer within {seconds:g} s"
+            )
+            raise KMSError(
+                f"{op}: timed out: no answer from {where} within {seconds:g} s "
+                "(KMS deadline; see --kms-timeout)",
+                self.redacted_uri,
+            ) from None
+        except KMSError as e:
+            raise KMSError(self.scrub(e.cause), e.redacted_uri) from None
+        except RewrapError:
+            raise  # Cancelled
+        except Exception as e:  # noqa: BLE001 - SDK errors, mapped by the provider
+            raise KMSError(self.scrub(f"{op}: {describe(e)}"), self.redacted_uri) from None
 
     @abc.abstractmethod
     def encrypt(self, plaintext: bytes) -> bytes:

@@ -35,6 +35,7 @@ from typing import Any
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
 from engine.cloud.gcp import CredentialsError, first_line, google_credentials
 from engine.cloud.gourl import GoURL
+from engine.settings import limits
 from .params import AUTH_IMPLICIT, AUTH_PARAM, AUTH_SPECIFIED, ConsumeURL, parse_role_chain
 from .params import unsupported_auth
 from syntax.uri import redact_uri as redact_kms_uri
@@ -157,6 +158,7 @@ class GoogleCloudKMS(KMS):
     def __init__(self, parsed: KMSURI, env: KMSEnv) -> None:
         super().__init__(parsed)
         self._env = env
+        self.endpoint = env.gcp_kms_endpoint or "cloudkms.googleapis.com:443"
         self._lock = threading.Lock()
         self._client: Any = None
         self._channel: Any = None
@@ -195,6 +197,9 @@ class GoogleCloudKMS(KMS):
         with self._lock:
             if self._client is not None:
                 return self._client
+            from engine.sdklog import quiet_sdk_logging
+
+            quiet_sdk_logging()
             from google.cloud import kms_v1
 
             endpoint = self._env.gcp_kms_endpoint
@@ -218,12 +223,18 @@ class GoogleCloudKMS(KMS):
             return self._client
 
     def _call(self, method: str, request: dict[str, Any]) -> Any:
+        """One RPC within the KMS deadline (KMS.call): retries fit inside it."""
+        op = "Encrypt" if method == "encrypt" else "Decrypt"
+        return self.call(f"gcp kms {op}", lambda: self._rpc(method, request), go_grpc_error)
+
+    def _rpc(self, method: str, request: dict[str, Any]) -> Any:
         from google.api_core import exceptions as api_exceptions
         from google.api_core.retry import Retry, if_exception_type
         from google.auth import exceptions as auth_exceptions
 
         client = self._connect()
         test = bool(self._env.gcp_kms_endpoint)
+        deadline = limits().kms_timeout
         # Back off and retry on throttling and transient server errors only.
         retry = Retry(
             predicate=if_exception_type(
@@ -235,20 +246,32 @@ class GoogleCloudKMS(KMS):
             initial=0.05 if test else 0.1,
             maximum=1.0 if test else 10.0,
             multiplier=2.0,
-            timeout=TEST_RETRY_DEADLINE if test else RETRY_DEADLINE,
+            timeout=min(TEST_RETRY_DEADLINE if test else RETRY_DEADLINE, deadline),
         )
         try:
             return getattr(client, method)(
-                request=request, retry=retry, timeout=TEST_TIMEOUT if test else TIMEOUT
+                request=request, retry=retry, timeout=min(TEST_TIMEOUT if test else TIMEOUT, deadline)
             )
         except api_exceptions.RetryError as e:
             cause = e.cause if e.cause is not None else e
-            raise KMSError(f"gave up after retries: {go_grpc_error(cause)}", self.redacted_uri) from None
+            raise KMSError(
+                f"gave up after retries: {go_grpc_error(cause)}{self._no_answer(cause)}", self.redacted_uri
+            ) from None
         except api_exceptions.GoogleAPICallError as e:
-            raise KMSError(go_grpc_error(e), self.redacted_uri) from None
+            raise KMSError(f"{go_grpc_error(e)}{self._no_answer(e)}", self.redacted_uri) from None
         except auth_exceptions.GoogleAuthError as e:
             what = "failed to assume role" if self.parsed.derived.get("assume_role") else "credentials refused"
             raise KMSError(f"{what}: {first_line(e)}", self.redacted_uri) from None
+
+    def _no_answer(self, e: BaseException) -> str:
+        """Names the endpoint when gRPC's own deadline ran out (it says only "Deadline Exceeded")."""
+        from google.api_core import exceptions as api_exceptions
+
+        if isinstance(e, api_exceptions.DeadlineExceeded):
+            return f" (timed out: no answer from {self.endpoint})"
+        if isinstance(e, api_exceptions.ServiceUnavailable):
+            return f" (cannot reach {self.endpoint})"
+        return ""
 
     def encrypt(self, plaintext: bytes) -> bytes:
         data = bytes(plaintext)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from engine.errors import RewrapError
+from engine.deadline import Cancelled  # noqa: F401 - defined there: SDK waits raise it too
+  # noqa: F401 - defined there: SDK waits raise it too
 
 
 class Step(enum.Enum):
@@ -111,10 +112,6 @@ def ignore(_: Event) -> None:
     """A sink that drops events."""
 
 
-class Cancelled(RewrapError):
-    """The run was cancelled; raised between steps, never in the middle of a write."""
-
-
 class CancelToken:
     """Cooperative cancellation, honoured between steps (a write in flight always completes)."""
 
@@ -122,7 +119,12 @@ class CancelToken:
         self._event = threading.Event()
 
     def cancel(self) -> None:
+        """Stop queued backups from starting and running ones at their next step; also
+        abandons KMS and cloud storage calls in flight (engine.deadline.interrupt)."""
+        from engine.deadline import interrupt
+
         self._event.set()
+        interrupt()
 
     @property
     def cancelled(self) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from engine.collection import FullBackup
+from engine.deadline import clear_interrupt
 from engine.encryption import KMSCandidate, close_candidates, open_candidates
 from engine.errors import RewrapError
 from engine.kms import KMS, KMSEnv, open_kms
@@ -29,8 +30,9 @@ from engine.rewrap.events import (
     ignore,
 )
 from engine.rewrap.journal import AuditJournal
+from engine.settings import check_concurrency
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 8  # at most engine.settings.MAX_CONCURRENCY (one thread per backup)
 
 
 def open_new_kms(uris: Sequence[str], *, env: KMSEnv | None = None) -> list[KMS]:
@@ -60,9 +62,13 @@ def run_rewrap(
     journal: AuditJournal | None = None,
 ) -> list[BackupFinished]:
     """Rewrap every backup; returns one outcome per backup, in the order given."""
-    if concurrency < 1:
-        raise RewrapError(f"concurrency must be at least 1, not {concurrency}")
+    try:
+        check_concurrency(concurrency)
+    except ValueError as e:
+        raise RewrapError(str(e)) from None
     cancel = cancel or CancelToken()
+    if not cancel.cancelled:
+        clear_interrupt()  # a new run: an earlier Ctrl-C (shell, console) is over
     lock = threading.Lock()
 
     def emit(event: Event) -> None:

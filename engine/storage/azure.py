@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from engine.cloud.azure import azure_cloud
 from syntax.uri import parse_uri, redact_uri
 
+from engine.cloud.deadlines import with_deadlines
 from engine.storage.base import (
     AlreadyExists,
     ExternalStorage,
@@ -166,6 +167,9 @@ def open_storage(uri: str, settings: StorageSettings) -> AzureBlobStorage:
     """
     cfg = parse_azure_uri(uri)
     account_url, authority = cfg.endpoint()
+    from engine.sdklog import quiet_sdk_logging
+
+    quiet_sdk_logging()
     from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
     options: dict[str, Any] = dict(
@@ -214,8 +218,10 @@ def _credential(cfg: AzureBlobURI, authority: str) -> Any:
     return DefaultAzureCredential()
 
 
+@with_deadlines
 class AzureBlobStorage(ExternalStorage):
-    """One container, rooted at a prefix. Thread safe (the SDK's clients are)."""
+    """One container, rooted at a prefix. Thread safe (the SDK's clients are). Every call has
+    the storage deadline and a scrubbed error text (engine/cloud/deadlines.py)."""
 
     def __init__(
         self,
@@ -234,6 +240,14 @@ class AzureBlobStorage(ExternalStorage):
         self._secrets = secrets
         self.page_size = page_size
         self.list_requests = 0  # List Blobs calls (pages) made; for tests and benchmarks
+
+    @property
+    def endpoint(self) -> str:
+        url = str(getattr(self._container, "url", "") or self.display_uri)
+        return url.split("?", 1)[0]  # a SAS query is a secret
+
+    def secrets(self) -> tuple[str, ...]:
+        return self._secrets
 
     def _name(self, key: str) -> str:
         return join_key(self.root, key)

@@ -35,6 +35,7 @@ from syntax.uri import parse_uri, redact_uri
 
 from engine.cloud.gcp import CredentialsError, first_line, google_credentials
 
+from engine.cloud.deadlines import with_deadlines
 from engine.storage.base import (
     AlreadyExists,
     ExternalStorage,
@@ -149,6 +150,9 @@ class _Shared:
     """One client and bucket handle, shared by a storage and all its children."""
 
     def __init__(self, opts: GCSOptions, shown: str, settings: StorageSettings) -> None:
+        from engine.sdklog import quiet_sdk_logging
+
+        quiet_sdk_logging()
         from google.api_core import exceptions as api_exceptions
         from google.api_core.retry import Retry, if_exception_type
         from google.auth import exceptions as auth_exceptions
@@ -157,6 +161,7 @@ class _Shared:
         import requests
 
         test = bool(settings.gcs_endpoint)
+        self.endpoint = settings.gcs_endpoint or "https://storage.googleapis.com"
         if not (test and opts.auth == AUTH_IMPLICIT):
             # Specified credentials are parsed (so checked) even against a test endpoint; the
             # implicit chain is not looked for there (a test machine has none).
@@ -197,8 +202,10 @@ class _Shared:
         self.list_pages = 0
 
 
+@with_deadlines
 class GCSStorage(ExternalStorage):
-    """Objects under gs://<bucket>/<root>/; thread-safe (the HTTP session is shared)."""
+    """Objects under gs://<bucket>/<root>/; thread-safe (the HTTP session is shared). Every
+    call has the storage deadline and a scrubbed error text (engine/cloud/deadlines.py)."""
 
     def __init__(self, uri: str, opts: GCSOptions, shared: _Shared, *, root: str | None = None,
                  page_size: int = PAGE_SIZE) -> None:
@@ -210,6 +217,15 @@ class GCSStorage(ExternalStorage):
         self._shared = shared
 
     # -- helpers ------------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        return self._shared.endpoint
+
+    def secrets(self) -> tuple[str, ...]:
+        from engine.scrub import uri_secrets
+
+        return uri_secrets(self.uri)
 
     @property
     def list_pages(self) -> int:

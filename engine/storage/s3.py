@@ -40,6 +40,7 @@ from engine.cloud.aws import (
     parse_role_providers,
 )
 
+from engine.cloud.deadlines import with_deadlines
 from engine.storage.base import (
     AlreadyExists,
     ExternalStorage,
@@ -220,6 +221,9 @@ class _Client:
             return self._client
 
     def _build(self) -> Any:
+        from engine.sdklog import quiet_sdk_logging
+
+        quiet_sdk_logging()
         import boto3
         from botocore.config import Config
 
@@ -287,8 +291,10 @@ def _code(e: Exception) -> str:
 
 
 
+@with_deadlines
 class S3Storage(ExternalStorage):
-    """Objects under `s3://bucket/<root>/`; keys are relative to root."""
+    """Objects under `s3://bucket/<root>/`; keys are relative to root. Every call has the
+    storage deadline and a scrubbed error text (engine/cloud/deadlines.py)."""
 
     def __init__(self, config: S3Config, root: str, client: _Client) -> None:
         self.config = config
@@ -300,6 +306,16 @@ class S3Storage(ExternalStorage):
         self.display_uri = redact_uri(f"s3://{config.bucket}{path}{query}")
 
     # -- helpers -----------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        c = self.config
+        return c.endpoint_url or f"https://s3.{c.region or 'us-east-1'}.amazonaws.com"
+
+    def secrets(self) -> tuple[str, ...]:
+        from engine.scrub import uri_secrets
+
+        return uri_secrets(self.config.uri)
 
     def _s3(self) -> Any:
         return self._client.get()
