@@ -38,7 +38,7 @@ from syntax.lexer import RewrapLexer
 from syntax.tokens import HIDDEN, TokenKind, significant, tokenize
 from syntax.uri import REDACTED, redact_text
 
-from tui.cli import add_run_options
+from tui.cli import add_run_options, apply_run_options
 from tui.output import write_table
 from tui.shell_complete import SQLCompleter, SubdirCache
 from tui.shell_history import ShellHistory
@@ -141,8 +141,9 @@ def main(argv: list[str]) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as e:
         return int(e.code or 0)
-    if args.concurrency < 1:
-        print("rewrap shell: --concurrency must be at least 1", file=sys.stderr)
+    problem = apply_run_options(args)
+    if problem is not None:
+        print(f"rewrap shell: {problem}", file=sys.stderr)
         return EXIT_USAGE
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(
@@ -323,7 +324,7 @@ class Shell:
 
     def show(self, result: Result, *, cancelled: bool = False) -> bool:
         for notice in result.notices:
-            self.err.write(f"NOTICE: {notice}\n")
+            self.err.write(f"WARNING: {redact_text(notice)}\n")
         write_table(self.out, result.columns, result.rows)
         self.out.flush()
         if cancelled:

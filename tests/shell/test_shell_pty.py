@@ -141,6 +141,7 @@ def test_history_is_redacted_private_and_searchable_across_restarts(open_shell, 
     second.keys("Up", "Up")  # \q, then the statement
     second.wait_for_input(r"^rewrap> SHOW BACKUP KEYS FROM LATEST")
     second.keys("C-c")
+    second.wait_for_input(r"^rewrap>\s*$")  # the next prompt is up (raw mode) before Ctrl+R
     second.keys("C-r")
     second.type("KEYS FROM")
     second.wait_for(r"i-search\)`KEYS FROM'|reverse-i-search")
