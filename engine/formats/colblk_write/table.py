@@ -1,0 +1,339 @@
+"""Whole Pebble columnar tables (v5, v6, v7) as CockroachDB's backup SST writers produce them.
+
+Layout and rules from cockroachdb/pebble at f82e3ff74d10b1f33df146eefc5661518f868542:
+sstable/colblk_writer.go (RawColumnWriter: add-then-flush, separators, index partitions,
+properties), sstable/layout.go (block order, metaindex), sstable/table.go (footer),
+sstable/format.go (what each version adds), sstable/block/{compressor,physical,flush_governor}.go.
+
+    data blocks ‖ index block(s) ‖ properties ‖ metaindex ‖ footer
+
+The writer options are CockroachDB's MakeTransportSSTWriter / MakeBackupSSTWriter ones
+(pkg/storage/sst_writer.go): value blocks off, no block property collectors besides Pebble's own
+"obsolete-key", no bloom filter, 128 KiB blocks, merger "nullptr". (The ingestion writer that
+25.x uses for backup data files also adds a bloom filter and MVCC block properties; those are
+not written here.)
+
+Per version:
+- v5: columnar data and index blocks; row-format metaindex and properties (uncompressed);
+  53-byte footer as in v1-v4.
+- v6: columnar (key/value) metaindex; 57-byte footer with a masked CRC-32C of the footer.
+- v7: columnar (key/value) properties block, compressed like other blocks; 61-byte footer that
+  also holds the table attributes bitmask.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+
+import cramjam
+
+from engine.formats.colblk_write.blocks import (
+    KEY_SCHEMA_NAME,
+    DataBlockEncoder,
+    IndexBlockWriter,
+    KeyValueBlockWriter,
+    row_block,
+    split_engine_key,
+    uvarint,
+)
+import google_crc32c
+
+from engine.formats.mvcc import engine_compare
+
+COCKROACH_COMPARATOR = "cockroach_comparator"
+PEBBLE_MAGIC = b"\xf0\x9f\xaa\xb3\xf0\x9f\xaa\xb3"
+TABLE_FORMATS = {"pebble,v5": 5, "pebble,v6": 6, "pebble,v7": 7}
+FOOTER_LEN = {5: 53, 6: 57, 7: 61}
+CHECKSUM_CRC32C = 1
+TRAILER_LEN = 5
+SET_TRAILER = 1  # seqnum 0, kind SET: what CockroachDB's SST writers emit
+_MIN_REDUCTION_PERCENT = 12  # Pebble's simple compression profiles (block/compression.go)
+_BLOCK_SIZE_THRESHOLD = 90  # percent: Pebble's default BlockSizeThreshold
+_PROPERTIES_RESTART_INTERVAL = (1 << 31) - 1
+
+# table attributes (sstable/attributes.go), written in the v7 footer
+ATTR_TWO_LEVEL_INDEX = 1 << 5
+ATTR_POINT_KEYS = 1 << 7
+
+
+def parse_table_format(table_format: str) -> int:
+    version = TABLE_FORMATS.get(table_format.lower().replace(" ", "").strip("()"))
+    if version is None:
+        raise ValueError(
+            f"unknown columnar table format {table_format!r} (use pebble,v5, pebble,v6 or pebble,v7)"
+        )
+    return version
+
+
+class _FlushGovernor:
+    """block.FlushGovernor without allocator size classes."""
+
+    def __init__(self, target: int) -> None:
+        self.low = (target * _BLOCK_SIZE_THRESHOLD + 99) // 100
+        self.high = target
+
+    def should_flush_without_latest(self, with_kv: int, without_kv: int, rows_without: int) -> bool:
+        if rows_without == 0 or without_kv < self.low or without_kv >= with_kv:
+            return False
+        return with_kv > self.high
+
+
+def _separator(a: bytes, b: bytes) -> bytes:
+    """cockroachkvs Comparer.Separator: a short key in [a, b) over the roach-key parts."""
+    a_key, b_key = _roach_part(a), _roach_part(b)
+    if a_key is None or b_key is None or a_key == b_key or not a_key or not b_key:
+        return a
+    sep = _bytewise_separator(a_key, b_key)
+    return a if sep == a_key else sep + b"\x00"
+
+
+def _successor(a: bytes) -> bytes:
+    """cockroachkvs Comparer.Successor."""
+    if not a:
+        return b"\x00"
+    a_key = _roach_part(a)
+    if a_key is None:
+        return a
+    for i, byte in enumerate(a_key):
+        if byte != 0xFF:
+            succ = a_key[:i] + bytes([byte + 1])
+            return a if succ == a_key else succ + b"\x00"
+    return a
+
+
+def _roach_part(key: bytes) -> bytes | None:
+    end = len(key) - 1 - key[-1]
+    if end < 0 or key[end] != 0:
+        return None
+    return key[:end]
+
+
+def _bytewise_separator(a: bytes, b: bytes) -> bytes:
+    """base.DefaultComparer.Separator."""
+    i = 0
+    n = min(len(a), len(b))
+    while i < n and a[i] == b[i]:
+        i += 1
+    if i == len(a) or i == len(b) or a[i] >= b[i]:
+        return a
+    if i < len(b) - 1 or a[i] + 1 < b[i]:
+        return a[:i] + bytes([a[i] + 1])
+    for j in range(i + 1, len(a)):
+        if a[j] != 0xFF:
+            return a[:j] + bytes([a[j] + 1])
+    return a
+
+
+class _Layout:
+    """Appends blocks with their 5-byte trailers, compressing as Pebble's Compressor does."""
+
+    def __init__(self, compression: str) -> None:
+        self.out = bytearray()
+        self.compression = compression
+        self.uncompressed_bytes = 0  # compression stats: bytes stored uncompressed
+        self.snappy_in = self.snappy_out = 0
+
+    def write(self, block: bytes, compress: bool) -> tuple[int, int]:
+        indicator = 0
+        if compress:
+            if self.compression == "snappy":
+                packed = bytes(cramjam.snappy.compress_raw(block))
+                if len(packed) * 100 <= len(block) * (100 - _MIN_REDUCTION_PERCENT):
+                    self.snappy_in += len(block)
+                    self.snappy_out += len(packed)
+                    block, indicator = packed, 1
+                else:
+                    self.uncompressed_bytes += len(block)
+            else:
+                self.uncompressed_bytes += len(block)
+        handle = (len(self.out), len(block))
+        typed = block + bytes([indicator])
+        self.out += typed + struct.pack("<I", masked_crc32c(typed))
+        return handle
+
+    def stats(self) -> str:
+        """The pebble.compression_stats property (block.CompressionStats.String)."""
+        parts = []
+        if self.uncompressed_bytes:
+            parts.append(f"None:{self.uncompressed_bytes}")
+        if self.snappy_in:
+            parts.append(f"Snappy:{self.snappy_out}/{self.snappy_in}")
+        return ",".join(parts)
+
+
+def masked_crc32c(data: bytes) -> int:
+    """Pebble's crc.New(data).Value(): CRC-32C rotated right by 15 plus 0xa282ead8."""
+    c = google_crc32c.value(bytes(data))
+    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _handle(offset: int, length: int) -> bytes:
+    return uvarint(offset) + uvarint(length)
+
+
+def write_columnar_sst(
+    entries: Iterable[tuple[bytes, bytes]],
+    *,
+    table_format: str = "pebble,v7",
+    block_size: int = 128 << 10,
+    index_block_size: int = 256 << 10,
+    comparer: str = COCKROACH_COMPARATOR,
+    compression: str = "snappy",
+) -> bytes:
+    """A Pebble columnar table of point SETs (seqnum 0) with CockroachDB's key schema.
+
+    Takes the entries engine.formats.sst.write_sst takes: (engine key, value) pairs, keys
+    MVCC/engine-encoded and strictly increasing under EngineKeyCompare (ValueError otherwise,
+    naming the entry). `table_format` is "pebble,v5", "pebble,v6" or "pebble,v7";
+    `compression` "snappy" (kept per block only when it saves >= 12%) or "none". When the index
+    outgrows `index_block_size` it is split into a two-level index, as Pebble does.
+    """
+    version = parse_table_format(table_format)
+    if comparer != COCKROACH_COMPARATOR:
+        raise ValueError(f"columnar tables are written with {COCKROACH_COMPARATOR} only")
+    if compression not in ("snappy", "none"):
+        raise ValueError(f"unknown compression {compression!r}")
+    if block_size < 1 or index_block_size < 1:
+        raise ValueError("block_size and index_block_size must be positive")
+    out = _Layout(compression)
+    data_flush = _FlushGovernor(block_size)
+    index_flush = _FlushGovernor(index_block_size)
+    data = DataBlockEncoder()
+    index = IndexBlockWriter()
+    partitions: list[tuple[bytes, bytes, int]] = []  # (separator, block, data blocks)
+    state = {"pending": 0, "index_size": 0}
+    n_entries = raw_key = raw_value = 0
+    prev: bytes | None = None
+
+    def finish_index(rows: int) -> None:
+        partitions.append((index.separators.get(rows - 1) if rows else b"", index.finish(rows), rows))
+        index.reset()
+
+    def enqueue(block: bytes, separator: bytes) -> None:
+        offset, length = out.write(block, compress=True)
+        row = index.add(separator, offset, length)
+        size = index.size()
+        if index_flush.should_flush_without_latest(size, state["index_size"], row):
+            finish_index(index.rows - 1)
+            index.add(separator, offset, length)
+            state["index_size"] = index.size()
+        else:
+            state["index_size"] = size
+
+    def flush(rows: int, next_key: bytes | None) -> None:
+        block, last_key, _ = data.finish(rows)
+        enqueue(block, _separator(last_key, next_key) if next_key else _successor(last_key))
+        data.reset()
+        state["pending"] = 0
+
+    for key, value in entries:
+        key, value = bytes(key), bytes(value)
+        try:
+            split_engine_key(key)
+        except ValueError as exc:
+            raise ValueError(f"SST entry {n_entries}: {exc}") from None
+        if prev is not None and engine_compare(prev, key) >= 0:
+            raise ValueError(
+                f"SST keys must be strictly increasing ({comparer}): entry {n_entries}"
+            )
+        prev = key
+        rows_before = data.rows
+        data.add(key, SET_TRAILER, value)
+        size = data.size()
+        if data_flush.should_flush_without_latest(size, state["pending"], rows_before):
+            flush(rows_before, key)
+            data.add(key, SET_TRAILER, value)
+            state["pending"] = data.size()
+        else:
+            state["pending"] = size
+        n_entries += 1
+        raw_key += len(key) + 8
+        raw_value += len(value)
+    if data.rows:
+        flush(data.rows, None)
+    data_size = len(out.out)
+
+    if index.rows or not partitions:
+        finish_index(index.rows)
+    n_blocks = sum(p[2] for p in partitions)
+    props: dict[str, bytes] = {}
+    if len(partitions) == 1:
+        index_handle = out.write(partitions[0][1], compress=True)
+        index_size, index_type = len(partitions[0][1]), 0
+    else:
+        top = IndexBlockWriter()
+        index_size = 0
+        for sep, block, _ in partitions:
+            top.add(sep, *out.write(block, compress=True))
+            index_size += len(block)
+        top_block = top.finish()
+        index_handle = out.write(top_block, compress=True)
+        index_size += len(top_block)
+        index_type = 2
+        props["rocksdb.index.partitions"] = uvarint(len(partitions))
+        props["rocksdb.top-level.index.size"] = uvarint(len(top_block))
+
+    props.update({
+        "obsolete-key": b"\x00",  # Pebble's own collector, index 0: no obsolete keys
+        "pebble.colblk.schema": KEY_SCHEMA_NAME.encode(),
+        "rocksdb.block.based.table.index.type": struct.pack("<I", index_type),
+        "rocksdb.comparator": comparer.encode(),
+        "rocksdb.compression": b"Snappy" if compression == "snappy" else b"NoCompression",
+        "rocksdb.data.size": uvarint(data_size),
+        "rocksdb.deleted.keys": uvarint(0),
+        "rocksdb.filter.size": uvarint(0),
+        "rocksdb.index.size": uvarint(index_size),
+        "rocksdb.merge.operands": uvarint(0),
+        "rocksdb.merge.operator": b"nullptr",
+        "rocksdb.num.data.blocks": uvarint(n_blocks),
+        "rocksdb.num.entries": uvarint(n_entries),
+        "rocksdb.num.range-deletions": uvarint(0),
+        "rocksdb.property.collectors": b"[obsolete-key]",
+        "rocksdb.raw.key.size": uvarint(raw_key),
+        "rocksdb.raw.value.size": uvarint(raw_value),
+    })
+    stats = out.stats()
+    if stats:
+        props["pebble.compression_stats"] = stats.encode()
+    ordered = [(k.encode(), props[k]) for k in sorted(props)]
+    if version >= 7:
+        kv = KeyValueBlockWriter()
+        for k, v in ordered:
+            kv.add(k, v)
+        props_handle = out.write(kv.finish(), compress=True)
+    else:
+        props_handle = out.write(row_block(ordered, _PROPERTIES_RESTART_INTERVAL), compress=False)
+
+    meta = [(b"rocksdb.properties", _handle(*props_handle))]
+    if version >= 6:
+        kv = KeyValueBlockWriter()
+        for k, v in meta:
+            kv.add(k, v)
+        meta_block = kv.finish()
+    else:
+        meta_block = row_block(meta, 1)
+    meta_handle = out.write(meta_block, compress=False)
+
+    attributes = (ATTR_POINT_KEYS if n_blocks else 0) | (ATTR_TWO_LEVEL_INDEX if index_type else 0)
+    return bytes(out.out) + encode_footer(version, meta_handle, index_handle, attributes)
+
+
+def encode_footer(
+    version: int, metaindex: tuple[int, int], index: tuple[int, int], attributes: int = 0
+) -> bytes:
+    """sstable footer: checksum type, the two handles, zero padding, [attributes (v7)],
+    [masked CRC-32C of the rest of the footer (v6+)], version, magic."""
+    length = FOOTER_LEN[version]
+    buf = bytearray(length)
+    buf[0] = CHECKSUM_CRC32C
+    handles = _handle(*metaindex) + _handle(*index)
+    buf[1 : 1 + len(handles)] = handles
+    struct.pack_into("<I", buf, length - 12, version)
+    buf[length - 8 :] = PEBBLE_MAGIC
+    if version >= 6:
+        at = length - 16  # checksum sits right before version and magic
+        if version >= 7:
+            struct.pack_into("<I", buf, at - 4, attributes)
+        struct.pack_into("<I", buf, at, masked_crc32c(bytes(buf[:at] + buf[at + 4 :])))
+    return bytes(buf)
