@@ -127,15 +127,34 @@ class DataBlockEncoder:
         self.max_key_len = 0
         self.user_keys: list[bytes] = []
 
-    def add(self, user_key: bytes, trailer: int, value: bytes, obsolete: bool = False) -> None:
-        """One point key with its value stored in place (no value prefix byte is written)."""
+    def add(
+        self,
+        user_key: bytes,
+        trailer: int,
+        value: bytes,
+        obsolete: bool = False,
+        external: bool = False,
+        prefix_equal: bool | None = None,
+    ) -> None:
+        """One point key. An in-place value is stored as is (columnar blocks write no value
+        prefix for it); `external` marks a value that is a value-block or blob handle, which
+        the caller passes already prefixed with its ValuePrefix byte.
+
+        `prefix_equal` is whether the key's prefix equals the previous key's. Pebble's writer
+        compares with the previous key of the table, also when that key ended the previous
+        block, so a block's first row can be marked "prefix unchanged"; by default the
+        comparison is with the previous row of this block."""
         prefix_len = split_engine_key(user_key)
-        if self.keys.prefix_equal(user_key, prefix_len):
+        if prefix_equal is None:
+            prefix_equal = self.keys.prefix_equal(user_key, prefix_len)
+        if prefix_equal:
             self.prefix_same.set(self.rows)
         self.keys.write_key(self.rows, user_key, prefix_len)
         if obsolete:
             self.obsolete.set(self.rows)
         self.trailers.set(self.rows, trailer)
+        if external:
+            self.value_external.set(self.rows)
         self.values.put(value)
         self.max_key_len = max(self.max_key_len, len(user_key))
         self.user_keys.append(user_key)

@@ -237,13 +237,15 @@ def write_columnar_sst(
             raise ValueError(
                 f"SST keys must be strictly increasing ({comparer}): entry {n_entries}"
             )
+        prefix_len = len(key) - key[-1]
+        same_prefix = prev is not None and prev[: len(prev) - prev[-1]] == key[:prefix_len]
         prev = key
         rows_before = data.rows
-        data.add(key, SET_TRAILER, value)
+        data.add(key, SET_TRAILER, value, prefix_equal=same_prefix)
         size = data.size()
         if data_flush.should_flush_without_latest(size, state["pending"], rows_before):
             flush(rows_before, key)
-            data.add(key, SET_TRAILER, value)
+            data.add(key, SET_TRAILER, value, prefix_equal=same_prefix)
             state["pending"] = data.size()
         else:
             state["pending"] = size
