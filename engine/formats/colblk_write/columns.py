@@ -279,11 +279,45 @@ class PrefixBytesBuilder:
     def reset(self) -> None:
         self.keys: list[bytes] = []
         self._plans: dict[int, tuple[int, bytes, list[int]]] = {}
+        # Running sizes after each of the last two puts, as Pebble keeps them (prefixBytesSizing):
+        # (offset count, encoded data length, block prefix length, current bundle's prefix
+        # length, its distinct keys' total length, its distinct key count, completed bundles'
+        # encoded length). Size() of all rows or all but the last is then O(1).
+        self._sizes: dict[int, tuple[int, int, int, int, int, int, int]] = {}
 
     def put(self, key: bytes) -> None:
-        if self.keys and key < self.keys[-1]:
+        key = bytes(key)
+        n = len(self.keys)
+        if n and key < self.keys[-1]:
             raise ValueError("prefix-compressed keys must be added in order")
-        self.keys.append(bytes(key))
+        cap = self._MAX_SHARED
+        if n == 0:
+            state = (3, len(key), min(len(key), cap), min(len(key), cap), len(key), 1, 0)
+        else:
+            count, _, block_len, bundle_len, distinct_len, distinct, done = self._sizes[n]
+            shared = _common_prefix(self.keys[-1], key)
+            bundles = 1 + (n >> self.shift)  # bundle count once this key is in
+            if n & (self.bundle_size - 1) == 0:  # key starts a new bundle
+                done += distinct_len - (distinct - 1) * bundle_len
+                block_len = min(block_len, shared)
+                bundle_len, distinct_len, distinct = min(len(key), cap), len(key), 1
+                count += 2
+                data_len = done + len(key) - (bundles - 1) * block_len
+            elif shared == len(key):  # a duplicate of the previous key
+                count += 1
+                data_len = self._sizes[n][1]
+            else:
+                block_len = min(block_len, shared)
+                bundle_len = min(bundle_len, shared)
+                distinct_len += len(key)
+                distinct += 1
+                count += 1
+                data_len = done + distinct_len - (distinct - 1) * bundle_len
+                data_len -= (bundles - 1) * block_len
+            state = (count, data_len, block_len, bundle_len, distinct_len, distinct, done)
+        self._sizes = {k: v for k, v in self._sizes.items() if k == n}
+        self._sizes[n + 1] = state
+        self.keys.append(key)
         self._plans.clear()
 
     @property
@@ -332,13 +366,19 @@ class PrefixBytesBuilder:
     def size(self, rows: int, offset: int) -> int:
         if rows == 0:
             return offset
-        width, data, offsets = self._plan(rows)
-        return uint_column_size(len(offsets), offset + 1, width) + len(data)
+        if rows in self._sizes:
+            count, data_len = self._sizes[rows][:2]
+        else:
+            _, data, offsets = self._plan(rows)
+            count, data_len = len(offsets), len(data)
+        return uint_column_size(count, offset + 1, byte_width(data_len)) + data_len
 
     def finish(self, rows: int, offset: int, buf: bytearray) -> int:
         if rows == 0:
             return offset
         width, data, offsets = self._plan(rows)
+        if rows in self._sizes and self._sizes[rows][:2] != (len(offsets), len(data)):
+            raise AssertionError("prefix-bytes sizing disagrees with the encoding")
         buf[offset] = self.shift
         offset = write_uints(buf, offset + 1, width, 0, offsets, len(offsets))
         buf[offset : offset + len(data)] = data
