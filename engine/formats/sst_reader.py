@@ -1,0 +1,637 @@
+"""Reading and checking Pebble sstables: row tables (LevelDB, RocksDB v2, Pebble v1-v4) and
+columnar tables (Pebble v5-v7), through one Table class.
+
+Per cockroachdb/pebble at f82e3ff7: sstable/reader.go (initMetaindexBlocks, metaindex row
+block up to v5 and columnar from v6 (readAndDecodeMetaindex), properties row block up to v6 and
+columnar from v7 (decodePropertiesBlock), footer attributes == properties in v7), sstable/table.go
+(row block layout, two-level index), sstable/rowblk (restart points; v3+ borrow the top bit),
+sstable/block/kv.go (v3+ value prefix: 0x00 in place, 0x80 value-block handle, 0x40 blob
+handle), sstable/valblk/valblk.go (value handles, value index block), sstable/blob/handle.go
+(inline blob handle), internal/rangekey/rangekey.go (row range-key values).
+"""
+
+from __future__ import annotations
+
+import operator
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from engine.errors import FormatError
+from engine.formats.colblk.blocks import (
+    CRDB1_SCHEMA,
+    DataBlock,
+    decode_data_block,
+    decode_index_block,
+    decode_key_value_block,
+    decode_keyspan_block,
+)
+from engine.formats.colblk.columns import ColumnError
+from engine.formats.mvcc import engine_compare
+from engine.formats.sst_format import (
+    ATTR_BLOB_VALUES,
+    ATTR_POINT_KEYS,
+    ATTR_RANGE_DELS,
+    ATTR_RANGE_KEY_DELS,
+    ATTR_RANGE_KEY_SETS,
+    ATTR_RANGE_KEY_UNSETS,
+    ATTR_TWO_LEVEL_INDEX,
+    ATTR_VALUE_BLOCKS,
+    BLOCK_TRAILER_LEN,
+    Footer,
+    block_checksum,
+    decompress,
+    get_uvarint,
+    parse_footer,
+)
+
+COCKROACH_COMPARATOR = "cockroach_comparator"
+BYTEWISE_COMPARATOR = "leveldb.BytewiseComparator"
+
+META_PROPERTIES = b"rocksdb.properties"
+META_VALUE_INDEX = b"pebble.value_index"
+META_RANGE_DEL = b"rocksdb.range_del2"
+META_RANGE_DEL_V1 = b"rocksdb.range_del"
+META_RANGE_KEY = b"pebble.range_key"
+META_BLOB_REF_INDEX = b"pebble.blob_ref_index"
+PROP_KEY_SCHEMA = b"pebble.colblk.schema"
+PROP_INDEX_TYPE = b"rocksdb.block.based.table.index.type"
+INDEX_TWO_LEVEL = 2
+
+KIND_DELETE = 0
+KIND_SET = 1
+KIND_SET_WITH_DELETE = 18
+KIND_RANGE_DELETE = 15
+KIND_RANGE_KEY_DELETE = 19
+KIND_RANGE_KEY_UNSET = 20
+KIND_RANGE_KEY_SET = 21
+KIND_NAMES = {
+    KIND_DELETE: "DEL", KIND_SET: "SET", 2: "MERGE", 7: "SINGLEDEL",
+    KIND_RANGE_DELETE: "RANGEDEL", KIND_SET_WITH_DELETE: "SETWITHDEL",
+    KIND_RANGE_KEY_DELETE: "RANGEKEYDEL", KIND_RANGE_KEY_UNSET: "RANGEKEYUNSET",
+    KIND_RANGE_KEY_SET: "RANGEKEYSET", 23: "DELSIZED",
+}  # fmt: skip
+_POINT_SETS = frozenset((KIND_SET, KIND_SET_WITH_DELETE))
+_POINT_KINDS = frozenset((KIND_DELETE, KIND_SET, 2, 7, KIND_SET_WITH_DELETE, 23))
+OBSOLETE_BIT = 0x40  # Pebble v4+ marks obsolete points in the trailer kind (format.go)
+TRAILER_LEN = 8
+_RESTART_MASK = 0x7FFFFFFF  # Pebble v3+ data blocks borrow the top bit of restart offsets
+_VALUE_KIND_MASK = 0xC0
+_VALUE_IN_PLACE = 0x00
+_VALUE_BLOCK_HANDLE = 0x80
+_VALUE_BLOB_HANDLE = 0x40
+
+
+def _bytewise(a: bytes, b: bytes) -> int:
+    return (a > b) - (a < b)
+
+
+COMPARERS: dict[str, Callable[[bytes, bytes], int]] = {
+    COCKROACH_COMPARATOR: engine_compare,
+    BYTEWISE_COMPARATOR: _bytewise,
+}
+
+CORRUPTION = (ValueError, IndexError, KeyError, struct.error, OverflowError)
+
+
+class Span(NamedTuple):
+    """One range deletion or range key fragment: [start, end) at seqnum, with the range key's
+    suffix and value (empty for RANGEDEL and RANGEKEYDEL; UNSET has a suffix only)."""
+
+    kind: str
+    start: bytes
+    end: bytes
+    seqnum: int
+    suffix: bytes
+    value: bytes
+
+
+def iter_row_block(
+    block: bytes, name: str, what: str, data_block: bool
+) -> Iterator[tuple[bytes, bytes]]:
+    """Entries of a row block, checking every length and restart offset against the block."""
+    if len(block) < 4:
+        raise FormatError(f"{name}: {what} block is too short")
+    (n_restarts,) = struct.unpack_from("<I", block, len(block) - 4)
+    limit = len(block) - 4 - 4 * n_restarts
+    if n_restarts == 0 or limit < 0:
+        raise FormatError(f"{name}: {what} block has a bad restart count {n_restarts}")
+    restarts = struct.unpack_from(f"<{n_restarts}I", block, limit)
+    mask = _RESTART_MASK if data_block else 0xFFFFFFFF
+    starts = set()
+    for r in restarts:
+        if (r & mask) >= max(limit, 1):
+            raise FormatError(f"{name}: {what} block has a restart offset out of range")
+        starts.add(r & mask)
+    pos = 0
+    key = b""
+    try:
+        while pos < limit:
+            at = pos
+            # One-byte varints are the rule (short keys and values): decode those inline.
+            shared = block[pos]
+            if shared < 0x80:
+                pos += 1
+            else:
+                shared, pos = get_uvarint(block, pos, limit)
+            unshared = block[pos]
+            if unshared < 0x80:
+                pos += 1
+            else:
+                unshared, pos = get_uvarint(block, pos, limit)
+            vlen = block[pos]
+            if vlen < 0x80:
+                pos += 1
+            else:
+                vlen, pos = get_uvarint(block, pos, limit)
+            if shared > len(key) or pos + unshared + vlen > limit or (at in starts and shared):
+                raise ValueError("entry out of bounds")
+            key = key[:shared] + block[pos : pos + unshared]
+            pos += unshared
+            yield key, block[pos : pos + vlen]
+            pos += vlen
+    except (ValueError, IndexError):
+        raise FormatError(f"{name}: {what} block has a corrupt entry at offset {pos}") from None
+
+
+@dataclass
+class _ValueIndex:
+    handle: tuple[int, int]
+    widths: tuple[int, int, int]
+
+
+class Table:
+    """One parsed table: footer, metaindex, properties, and checksum-verified block access."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        self.data = memoryview(data)
+        self.name = name
+        self.footer: Footer = parse_footer(data, name)
+        self.columnar = self.footer.format.columnar
+        self.version = self.footer.format.pebble_version
+        meta = self.read_block(self.footer.metaindex, "metaindex")
+        entries = (
+            self._colblk(decode_key_value_block, meta, "metaindex")
+            if self.version >= 6
+            else list(iter_row_block(meta, name, "metaindex", False))
+        )
+        self.meta: dict[bytes, tuple[int, int]] = {}
+        self.value_index: _ValueIndex | None = None
+        for key, value in entries:
+            self.meta[key] = self.decode_handle(value, f"metaindex entry {key!r}")
+            if key == META_VALUE_INDEX:
+                _, pos = get_uvarint(value, 0, len(value))
+                _, pos = get_uvarint(value, pos, len(value))
+                if len(value) != pos + 3:
+                    raise self.fail("bad value index handle in the metaindex")
+                widths = (value[pos], value[pos + 1], value[pos + 2])
+                self.value_index = _ValueIndex(self.meta[key], widths)
+        if META_RANGE_DEL_V1 in self.meta and META_RANGE_DEL not in self.meta:
+            raise self.fail("holds a v1 range deletion block (rocksdb.range_del), not read")
+        self.properties: dict[bytes, bytes] = {}
+        if META_PROPERTIES in self.meta:
+            props = self.read_block(self.meta[META_PROPERTIES], "properties")
+            if self.version >= 7:
+                pairs = self._colblk(decode_key_value_block, props, "properties")
+            else:
+                pairs = list(iter_row_block(props, name, "properties", False))
+            self.properties = dict(pairs)
+        elif self.columnar:
+            raise self.fail("metaindex has no properties block")
+        self.comparer_name = self.properties.get(b"rocksdb.comparator", b"").decode(
+            "utf-8", "replace"
+        )
+        self.schema = self.properties.get(PROP_KEY_SCHEMA, b"").decode("utf-8", "replace")
+        if self.columnar and not self.schema:
+            raise self.fail("columnar table without a key schema property (pebble.colblk.schema)")
+        self._value_blocks: list[tuple[int, int]] | None = None
+        self._value_cache: dict[int, bytes] = {}
+
+    def fail(self, what: str) -> FormatError:
+        return FormatError(f"{self.name}: {what}")
+
+    def _colblk(self, decode: Callable, block: bytes, what: str):  # noqa: ANN202
+        try:
+            return decode(block)
+        except (ColumnError, struct.error, IndexError) as exc:
+            raise self.fail(f"{what} block: {exc}") from None
+
+    def decode_handle(self, value: bytes, where: str) -> tuple[int, int]:
+        """offset, length varints; trailing bytes (block properties) are ignored."""
+        try:
+            offset, pos = get_uvarint(value, 0, len(value))
+            length, _ = get_uvarint(value, pos, len(value))
+        except ValueError:
+            raise self.fail(f"corrupt block handle in {where}") from None
+        self.check_handle((offset, length), where)
+        return offset, length
+
+    def check_handle(self, handle: tuple[int, int], where: str) -> None:
+        offset, length = handle
+        if offset + length + BLOCK_TRAILER_LEN > self.footer.end:
+            raise self.fail(f"block handle in {where} points past the end of the file")
+
+    def read_block(self, handle: tuple[int, int], what: str) -> bytes:
+        offset, length = handle
+        end = offset + length
+        if end + BLOCK_TRAILER_LEN > self.footer.end:
+            raise self.fail(f"{what} block at offset {offset} runs past the end of the file")
+        typed = bytes(self.data[offset : end + 1])
+        (stored,) = struct.unpack_from("<I", self.data, end + 1)
+        if block_checksum(self.footer.checksum, typed) != stored:
+            raise self.fail(f"{what} block at offset {offset}: checksum mismatch")
+        return decompress(typed[:-1], typed[-1], self.name, f"{what} block at offset {offset}")
+
+    def int_property(self, name: bytes) -> int | None:
+        raw = self.properties.get(name)
+        if raw is None:
+            return None
+        if name == PROP_INDEX_TYPE:
+            return struct.unpack("<I", raw[:4].ljust(4, b"\0"))[0]
+        try:
+            return get_uvarint(raw, 0, len(raw))[0]
+        except ValueError:
+            raise self.fail(f"corrupt property {name.decode()}") from None
+
+    def two_level(self) -> bool:
+        return self.int_property(PROP_INDEX_TYPE) == INDEX_TWO_LEVEL
+
+    def _index_entries(self, handle: tuple[int, int], what: str) -> list[tuple[bytes, tuple]]:
+        block = self.read_block(handle, what)
+        if self.columnar:
+            idx = self._colblk(decode_index_block, block, what)
+            out = list(zip(idx.separators, zip(idx.offsets, idx.lengths)))
+            for _, h in out:
+                self.check_handle(h, what)
+            return out
+        return [
+            (sep, self.decode_handle(value, what + " block"))
+            for sep, value in iter_row_block(block, self.name, what, False)
+        ]
+
+    def data_handles(self) -> Iterator[tuple[bytes, tuple[int, int]]]:
+        """(separator, data block handle) from a one- or two-level index. Separators are
+        internal keys in row tables and user keys in columnar ones."""
+        top = self._index_entries(self.footer.index, "index")
+        if not self.two_level():
+            yield from top
+            return
+        for _, handle in top:
+            yield from self._index_entries(handle, "second-level index")
+
+    # --- values stored out of line ---------------------------------------------------------
+
+    def resolve_value(self, value: bytes, row: int) -> bytes:
+        """A v3+ value with its prefix byte: in place, in a value block, or a blob reference."""
+        if not value:
+            raise self.fail(f"entry {row}: SET value without its value prefix byte")
+        kind = value[0] & _VALUE_KIND_MASK
+        if kind == _VALUE_IN_PLACE:
+            return value[1:]
+        try:
+            if kind == _VALUE_BLOCK_HANDLE:
+                vlen, pos = get_uvarint(value, 1, len(value))
+                block_num, pos = get_uvarint(value, pos, len(value))
+                offset, pos = get_uvarint(value, pos, len(value))
+                block = self.value_block(block_num)
+                if offset + vlen > len(block):
+                    raise self.fail(f"entry {row}: value handle runs past value block {block_num}")
+                return block[offset : offset + vlen]
+            if kind == _VALUE_BLOB_HANDLE:
+                ref, pos = get_uvarint(value, 1, len(value))
+                vlen, pos = get_uvarint(value, pos, len(value))
+                blk, pos = get_uvarint(value, pos, len(value))
+                vid, pos = get_uvarint(value, pos, len(value))
+        except ValueError:
+            raise self.fail(f"entry {row}: corrupt value handle") from None
+        if kind == _VALUE_BLOB_HANDLE:
+            raise self.fail(
+                f"entry {row}: the value ({vlen} bytes) is stored in a separate blob file "
+                f"(Pebble value separation: blob reference f{ref}, block {blk}, value {vid}; "
+                "the blob file's number is in Pebble's MANIFEST, not in this SST), which a "
+                "backup SST must not depend on"
+            )
+        raise self.fail(f"entry {row}: unknown value kind 0x{value[0]:02x}")
+
+    def value_blocks(self) -> list[tuple[int, int]]:
+        """valblk.DecodeIndex: fixed-width (block number, offset, length) rows, numbers 0..n-1."""
+        if self._value_blocks is None:
+            if self.value_index is None:
+                raise self.fail("a value refers to a value block but the table has no value index")
+            raw = self.read_block(self.value_index.handle, "value index")
+            wn, wo, wl = self.value_index.widths
+            row = wn + wo + wl
+            if row == 0 or len(raw) % row:
+                raise self.fail("value index block has a partial entry")
+            blocks = []
+            for i, at in enumerate(range(0, len(raw), row)):
+                num = int.from_bytes(raw[at : at + wn], "little")
+                off = int.from_bytes(raw[at + wn : at + wn + wo], "little")
+                length = int.from_bytes(raw[at + wn + wo : at + row], "little")
+                if num != i:
+                    raise self.fail(f"value index block lists block {num} where {i} belongs")
+                self.check_handle((off, length), "value index")
+                blocks.append((off, length))
+            self._value_blocks = blocks
+        return self._value_blocks
+
+    def value_block(self, num: int) -> bytes:
+        if num not in self._value_cache:
+            blocks = self.value_blocks()
+            if num >= len(blocks):
+                raise self.fail(f"a value handle names value block {num} of {len(blocks)}")
+            self._value_cache = {num: self.read_block(blocks[num], f"value block {num}")}
+        return self._value_cache[num]
+
+    # --- data blocks -----------------------------------------------------------------------
+
+    def column_block(self, handle: tuple[int, int]) -> DataBlock:
+        block = self.read_block(handle, "data")
+        try:
+            return decode_data_block(block, self.schema)
+        except (ColumnError, struct.error, IndexError) as exc:
+            raise self.fail(f"data block at offset {handle[0]}: {exc}") from None
+
+    def column_values(self, block: DataBlock, first_row: int) -> list[bytes]:
+        values = block.values.all()
+        external = block.external
+        if external:
+            for i in range(block.rows):
+                if external >> i & 1:
+                    values[i] = self.resolve_value(values[i], first_row + i)
+        return values
+
+    def points(
+        self,
+        on_block: Callable[[bytes, bytes, int], None] | None = None,
+        all_kinds: bool = False,
+    ) -> Iterator[tuple[bytes, int, bytes]]:
+        """(user key, trailer without the obsolete bit, value) of every point SET (of every
+        point key, DEL and MERGE too, with `all_kinds`), block by block.
+        `on_block(separator, last user key, last trailer)` runs after each data block."""
+        allowed = _POINT_KINDS if all_kinds else _POINT_SETS
+        row = 0
+        for sep, handle in self.data_handles():
+            if self.columnar:
+                block = self.column_block(handle)
+                kinds = {t & ~OBSOLETE_BIT & 0xFF for t in block.trailers}
+                if not kinds <= allowed:
+                    raise self.fail(_kind_message(kinds - allowed))
+                keys = block.user_keys()
+                values = self.column_values(block, row)
+                trailers = [t & ~OBSOLETE_BIT for t in block.trailers]
+                yield from zip(keys, trailers, values)
+                row += block.rows
+                if on_block is not None:
+                    on_block(sep, keys[-1], trailers[-1])
+                continue
+            last: tuple[bytes, int] | None = None
+            for ikey, value in self._row_points(handle, row, allowed):
+                row += 1
+                last = ikey
+                yield ikey[0], ikey[1], value
+            if on_block is not None and last is not None:
+                on_block(sep, *last)
+
+    def _row_points(
+        self, handle: tuple[int, int], first_row: int, allowed: frozenset[int]
+    ) -> Iterator[tuple[tuple[bytes, int], bytes]]:
+        block = self.read_block(handle, "data")
+        v3 = self.version >= 3
+        v4 = self.version >= 4
+        unpack = struct.Struct("<Q").unpack_from
+        row = first_row
+        for ikey, value in iter_row_block(block, self.name, "data", v3):
+            if len(ikey) < TRAILER_LEN:
+                raise self.fail("data block holds a key shorter than its 8-byte trailer")
+            (trailer,) = unpack(ikey, len(ikey) - TRAILER_LEN)
+            if v4:
+                trailer &= ~OBSOLETE_BIT
+            kind = trailer & 0xFF
+            if kind not in allowed:
+                raise self.fail(_kind_message({kind}))
+            if v3 and kind == KIND_SET:
+                value = self.resolve_value(value, row)
+            row += 1
+            yield (ikey[:-TRAILER_LEN], trailer), value
+
+    # --- range deletions and range keys ----------------------------------------------------
+
+    def spans(self) -> list[Span]:
+        out: list[Span] = []
+        if META_RANGE_DEL in self.meta:
+            out += self._spans(self.meta[META_RANGE_DEL], "range deletion", (KIND_RANGE_DELETE,))
+        if META_RANGE_KEY in self.meta:
+            kinds = (KIND_RANGE_KEY_DELETE, KIND_RANGE_KEY_UNSET, KIND_RANGE_KEY_SET)
+            out += self._spans(self.meta[META_RANGE_KEY], "range key", kinds)
+        return out
+
+    def _spans(self, handle: tuple[int, int], what: str, kinds: tuple[int, ...]) -> list[Span]:
+        block = self.read_block(handle, what)
+        out = []
+        if self.columnar:
+            for s in self._colblk(decode_keyspan_block, block, what):
+                kind = s.trailer & 0xFF
+                if kind not in kinds:
+                    raise self.fail(f"{what} block holds a key of kind {kind}")
+                out.append(Span(KIND_NAMES[kind], s.start, s.end, s.trailer >> 8, s.suffix, s.value))
+            return out
+        for ikey, value in iter_row_block(block, self.name, what, False):
+            if len(ikey) < TRAILER_LEN:
+                raise self.fail(f"{what} block holds a key shorter than its trailer")
+            (trailer,) = struct.unpack_from("<Q", ikey, len(ikey) - TRAILER_LEN)
+            kind, seq, start = trailer & 0xFF, trailer >> 8, ikey[:-TRAILER_LEN]
+            if kind not in kinds:
+                raise self.fail(f"{what} block holds a key of kind {kind}")
+            name = KIND_NAMES[kind]
+            if kind in (KIND_RANGE_DELETE, KIND_RANGE_KEY_DELETE):
+                out.append(Span(name, start, value, seq, b"", b""))
+                continue
+            try:
+                end, pos = _varstring(value, 0)
+                while pos < len(value):
+                    suffix, pos = _varstring(value, pos)
+                    val = b""
+                    if kind == KIND_RANGE_KEY_SET:
+                        val, pos = _varstring(value, pos)
+                    out.append(Span(name, start, end, seq, suffix, val))
+            except ValueError:
+                raise self.fail(f"{what} block holds a corrupt range key value") from None
+        return out
+
+
+def _varstring(buf: bytes, pos: int) -> tuple[bytes, int]:
+    n, pos = get_uvarint(buf, pos, len(buf))
+    if pos + n > len(buf):
+        raise ValueError("varstring past the end")
+    return buf[pos : pos + n], pos + n
+
+
+def _kind_message(kinds: set[int]) -> str:
+    names = ", ".join(sorted(KIND_NAMES.get(k, f"#{k}") for k in kinds))
+    return f"point key kind {names} is not supported (backups hold SETs)"
+
+
+# --- checking ------------------------------------------------------------------------------
+
+
+def check_table(table: Table) -> int:
+    """Entry count, after verifying every block checksum, key order (with the table's comparer),
+    index separators, keyspan blocks, value blocks, v7 footer attributes and entry counts."""
+    comparer = table.comparer_name or BYTEWISE_COMPARATOR
+    compare = COMPARERS.get(comparer)
+    if compare is None:
+        raise table.fail(f"cannot check key order: unknown comparer {comparer!r}")
+    if table.columnar:
+        count = _check_columnar(table, compare)
+    else:
+        count = _check_rows(table, compare)
+    checked = {META_PROPERTIES}
+    spans = table.spans()
+    checked |= {META_RANGE_DEL, META_RANGE_KEY}
+    _check_spans(table, spans, compare)
+    if table.value_index is not None:
+        for i in range(len(table.value_blocks())):
+            table.value_block(i)
+        checked.add(META_VALUE_INDEX)
+    for meta_name, handle in table.meta.items():
+        if meta_name not in checked:
+            table.read_block(handle, meta_name.decode("utf-8", "replace"))
+    expected = table.int_property(b"rocksdb.num.entries")
+    range_dels = table.int_property(b"rocksdb.num.range-deletions") or 0
+    if expected is not None and expected - range_dels != count:
+        raise table.fail(f"holds {count} point entries, its properties say {expected - range_dels}")
+    n_dels = sum(1 for s in spans if s.kind == "RANGEDEL")
+    if table.int_property(b"rocksdb.num.range-deletions") not in (None, n_dels):
+        raise table.fail(f"holds {n_dels} range deletions, its properties say {range_dels}")
+    if table.footer.attributes is not None:
+        _check_attributes(table)
+    return count
+
+
+def _check_rows(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
+    def check_separator(sep: bytes, last: bytes, trailer: int) -> None:
+        if len(sep) < TRAILER_LEN:
+            raise table.fail("index separator is shorter than its 8-byte trailer")
+        c = compare(last, sep[:-TRAILER_LEN])
+        sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
+        if c > 0 or (c == 0 and trailer < sep_trailer & ~OBSOLETE_BIT):
+            raise table.fail("index separator sorts before the last key of its data block")
+
+    prev: tuple[bytes, int] | None = None
+    count = 0
+    bytewise = compare is _bytewise
+    for key, trailer, _ in table.points(check_separator):
+        if prev is not None:
+            if bytewise:
+                c = (prev[0] > key) - (prev[0] < key)
+            else:
+                c = compare(prev[0], key)
+            if c > 0 or (c == 0 and prev[1] <= trailer):
+                raise table.fail(f"keys out of order at entry {count}")
+        prev = (key, trailer)
+        count += 1
+    return count
+
+
+def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
+    """Key order checked on the decoded columns: roach keys (or key prefixes) bytewise in bulk,
+    MVCC timestamps and trailers only where prefixes repeat; block boundaries and index
+    separators with the comparer on the first and last user keys."""
+    count = 0
+    prev_last: tuple[bytes, int] | None = None
+    prev_sep: bytes | None = None
+    # crdb1 under EngineKeyCompare: distinct roach keys order bytewise, so the prefix column
+    # alone decides; any other pairing compares materialized keys.
+    fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
+    for sep, handle in table.data_handles():
+        block = table.column_block(handle)
+        n = block.rows
+        kinds = {t & 0xFF for t in block.trailers}
+        if not kinds <= _POINT_SETS:
+            raise table.fail(_kind_message(kinds - _POINT_SETS))
+        prefixes = block.prefixes
+        distinct = list(map(operator.ne, prefixes, prefixes[1:]))
+        all_distinct = all(distinct)
+        full = (1 << n) - 1
+        if all_distinct:
+            expected_changed = full
+        else:
+            expected_changed = 1 | sum(1 << (i + 1) for i, d in enumerate(distinct) if d)
+        if (block.prefix_changed | 1) != expected_changed:
+            raise table.fail(
+                f"data block at offset {handle[0]}: prefix-changed bitmap disagrees with the keys"
+            )
+        keys: list[bytes] | None = None
+        if not all_distinct or not fast:
+            keys = block.user_keys()
+            for i in range(1, n):
+                c = compare(keys[i - 1], keys[i])
+                if c > 0 or (c == 0 and block.trailers[i - 1] <= block.trailers[i]):
+                    raise table.fail(f"keys out of order at entry {count + i}")
+                if c == 0 and not block.obsolete >> i & 1:
+                    raise table.fail(f"entry {count + i} repeats a user key without being obsolete")
+        else:
+            # crdb1, distinct roach keys: EngineKeyCompare is their bytewise order.
+            if not all(map(operator.lt, prefixes, prefixes[1:])):
+                i = next(i for i in range(1, n) if prefixes[i - 1] >= prefixes[i])
+                raise table.fail(f"keys out of order at entry {count + i}")
+        if block.external:
+            table.column_values(block, count)
+        first = keys[0] if keys else block.key_at(0)
+        last = keys[-1] if keys else block.key_at(n - 1)
+        if prev_last is not None:
+            c = compare(prev_last[0], first)
+            if c > 0 or (c == 0 and prev_last[1] <= block.trailers[0]):
+                raise table.fail(f"keys out of order at entry {count}")
+        if compare(sep, last) < 0:
+            raise table.fail("index separator sorts before the last key of its data block")
+        if prev_sep is not None and compare(prev_sep, first) > 0:
+            raise table.fail("index separator sorts after the first key of the next data block")
+        prev_last, prev_sep = (last, block.trailers[-1]), sep
+        count += n
+    return count
+
+
+def _check_spans(table: Table, spans: list[Span], compare: Callable[[bytes, bytes], int]) -> None:
+    prev: dict[str, Span] = {}
+    for s in spans:
+        if compare(s.start, s.end) > 0:  # Pebble writes empty spans (hamlet-sst's a-a)
+            raise table.fail(f"{s.kind} span has its start key after its end key")
+        group = "RANGEDEL" if s.kind == "RANGEDEL" else "RANGEKEY"
+        p = prev.get(group)
+        if p is not None:
+            c = compare(p.start, s.start)
+            if c > 0 or (c == 0 and compare(p.end, s.end) != 0):
+                raise table.fail(f"{s.kind} spans are out of order or not fragmented")
+        prev[group] = s
+
+
+def _check_attributes(table: Table) -> None:
+    """Pebble v7: the footer's attribute bits must equal what the properties say."""
+
+    def positive(name: str) -> bool:
+        return (table.int_property(name.encode()) or 0) > 0
+
+    want = 0
+    if positive("pebble.num.value-blocks") or positive("pebble.num.values.in.value-blocks"):
+        want |= ATTR_VALUE_BLOCKS
+    if positive("pebble.num.range-key-sets"):
+        want |= ATTR_RANGE_KEY_SETS
+    if positive("pebble.num.range-key-unsets"):
+        want |= ATTR_RANGE_KEY_UNSETS
+    if positive("pebble.num.range-key-dels"):
+        want |= ATTR_RANGE_KEY_DELS
+    if positive("rocksdb.num.range-deletions"):
+        want |= ATTR_RANGE_DELS
+    if table.two_level():
+        want |= ATTR_TWO_LEVEL_INDEX
+    if positive("pebble.num.values.in.blob-files"):
+        want |= ATTR_BLOB_VALUES
+    if positive("rocksdb.num.data.blocks"):
+        want |= ATTR_POINT_KEYS
+    if want != table.footer.attributes:
+        raise table.fail(
+            f"footer attributes 0x{table.footer.attributes:x} disagree with the properties (0x{want:x})"
+        )
