@@ -12,8 +12,9 @@ f82e3ff74d10b1f33df146eefc5661518f868542:
 - cockroachkvs/testdata/block_encoding with cockroachkvs/key_schema_test.go runDataDrivenTest
   and cockroachkvs/cockroachkvs_test.go parseInternalKV / parseUserKey / parseVersion.
 
-The testdata is read from the Pebble git mirror at that commit (never committed here); set
-REWRAP_PEBBLE_GIT to another clone of cockroachdb/pebble to use that instead.
+Files committed under tests/fixtures/pebble (Pebble's BSD licence, see its SOURCES.md) are read
+from there; the others from the Pebble git mirror at that commit (REWRAP_PEBBLE_GIT names
+another clone of cockroachdb/pebble).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 import subprocess
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -43,19 +45,26 @@ from engine.formats.colblk_write.columns import (
 
 PEBBLE_COMMIT = "f82e3ff74d10b1f33df146eefc5661518f868542"
 PEBBLE_GIT = os.environ.get("REWRAP_PEBBLE_GIT", "/work/.mirror/cockroachdb+pebble/repo")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pebble"
+
+
+def pebble_bytes(path: str) -> bytes:
+    """A file of cockroachdb/pebble at PEBBLE_COMMIT (fails, never skips, when unavailable)."""
+    if (FIXTURES / path).is_file():
+        return (FIXTURES / path).read_bytes()
+    proc = subprocess.run(
+        ["git", "-C", PEBBLE_GIT, "show", f"{PEBBLE_COMMIT}:{path}"], capture_output=True, check=False
+    )
+    assert proc.returncode == 0, (
+        f"cannot read {path} of cockroachdb/pebble@{PEBBLE_COMMIT} from {FIXTURES} or {PEBBLE_GIT}: "
+        f"{proc.stderr.decode(errors='replace').strip()} (set REWRAP_PEBBLE_GIT to a clone of "
+        "cockroachdb/pebble)"
+    )
+    return proc.stdout
 
 
 def pebble_file(path: str) -> str:
-    """A file of cockroachdb/pebble at PEBBLE_COMMIT (fails, never skips, when unavailable)."""
-    proc = subprocess.run(
-        ["git", "-C", PEBBLE_GIT, "show", f"{PEBBLE_COMMIT}:{path}"],
-        capture_output=True, text=True, check=False,
-    )
-    assert proc.returncode == 0, (
-        f"cannot read {path} of cockroachdb/pebble@{PEBBLE_COMMIT} from {PEBBLE_GIT}: "
-        f"{proc.stderr.strip()} (set REWRAP_PEBBLE_GIT to a clone of cockroachdb/pebble)"
-    )
-    return proc.stdout
+    return pebble_bytes(path).decode()
 
 
 # --- datadriven files ------------------------------------------------------------------------

@@ -8,8 +8,8 @@ prefix_bytes,data_block,index_block,key_value_block}.go, cockroachkvs/cockroachk
 (KeySchema crdb1, AppendTimestamp), sstable/properties.go, sstable/attributes.go. It shares no
 code with engine/formats/colblk_write or the project's other SST readers.
 
-Pebble's table: tool/testdata/cr-schema-sst/000014.sst at the same commit (read from the git
-mirror, see test_colblk_write_blocks.pebble_file; never committed here).
+Pebble's table: tool/testdata/cr-schema-sst/000014.sst at the same commit (tests/fixtures/pebble,
+see test_colblk_write_blocks.pebble_bytes).
 """
 
 from __future__ import annotations
@@ -24,19 +24,9 @@ from engine.formats.colblk_write import write_columnar_sst
 from engine.formats.colblk_write.blocks import DataBlockEncoder, IndexBlockWriter, KeyValueBlockWriter
 from engine.formats.colblk_write.table import _separator, _successor, encode_footer
 from engine.formats.mvcc import encode_mvcc_key
-from tests.formats.test_colblk_write_blocks import PEBBLE_COMMIT, PEBBLE_GIT
-
-import subprocess
+from tests.formats.test_colblk_write_blocks import pebble_bytes
 
 MAGIC = b"\xf0\x9f\xaa\xb3\xf0\x9f\xaa\xb3"
-
-
-def _pebble_bytes(path: str) -> bytes:
-    proc = subprocess.run(
-        ["git", "-C", PEBBLE_GIT, "show", f"{PEBBLE_COMMIT}:{path}"], capture_output=True, check=False
-    )
-    assert proc.returncode == 0, f"cannot read {path} of cockroachdb/pebble@{PEBBLE_COMMIT}"
-    return proc.stdout
 
 
 # --- an independent minimal reader ------------------------------------------------------------
@@ -330,7 +320,7 @@ def test_versions_differ_only_where_pebble_says():
 
 @pytest.fixture(scope="module")
 def pebble_v7():
-    data = _pebble_bytes("tool/testdata/cr-schema-sst/000014.sst")
+    data = pebble_bytes("tool/testdata/cr-schema-sst/000014.sst")
     return data, read_table(data)
 
 
