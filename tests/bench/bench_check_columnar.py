@@ -186,8 +186,9 @@ def main() -> int:
             f"{args.distinct} distinct SSTs written in {made:.1f}s; best of {args.repeat}"
         )
         print(f"{'path':<14} {'MiB/s':>8} {'s':>8}")
-        for label, seconds in (("raw AES-GCM", t_raw), ("SHOW BACKUP", t_show), ("CHECK_FILES", t_check)):
-            print(f"{label:<14} {plain_mib / seconds:8.1f} {seconds:8.2f}")
+        print(f"{'raw AES-GCM':<14} {plain_mib / t_raw:8.1f} {t_raw:8.2f}")
+        print(f"{'SHOW BACKUP':<14} {'-':>8} {t_show:8.2f}  (no data files read)")
+        print(f"{'CHECK_FILES':<14} {plain_mib / t_check:8.1f} {t_check:8.2f}")
         print(f"raw / CHECK_FILES = {t_raw / t_check:.3f}  (goal >= 0.5)")
         print(f"SST parsing share of CHECK_FILES = {parsing / total:.1%}; "
               f"everything else (decrypt, reads, manifests) = {1 - parsing / total:.1%}")

@@ -9,6 +9,9 @@ f82e3ff74d10b1f33df146eefc5661518f868542:
 - sstable/colblk/testdata/{uints,bitmap,raw_bytes,prefix_bytes,block_writer,index_block,
   meta_index_block,properties_block} with their drivers in sstable/colblk/{uints,bitmap,
   raw_bytes,prefix_bytes,block,index_block,key_value_block}_test.go;
+- sstable/colblk/testdata/data_block/{simple,finish_without_final_row,external_value,next_prefix,
+  bundle_search,rewrite_suffixes} with sstable/colblk/data_block_test.go TestDataBlock (Pebble's
+  default key schema over internal/testkeys: the data-block columns shared with crdb1);
 - cockroachkvs/testdata/block_encoding with cockroachkvs/key_schema_test.go runDataDrivenTest
   and cockroachkvs/cockroachkvs_test.go parseInternalKV / parseUserKey / parseVersion.
 
@@ -442,3 +445,68 @@ def test_expected_bytes_reads_binfmt_trees(tree, want):
 def test_expected_bytes_rejects_gaps():
     with pytest.raises(AssertionError):
         expected_bytes(" ├── 0-1: x 01\n └── 2-3: x 02")
+
+
+# --- Pebble's default key schema data blocks (shared data-block columns) -----------------------
+
+
+def _testkeys_split(key: bytes) -> int:
+    """internal/testkeys split: the prefix ends at the last '@'."""
+    i = key.rfind(b"@")
+    return i if i >= 0 else len(key)
+
+
+def _parse_pebble_internal_key(text: str) -> tuple[bytes, int, str]:
+    """base.ParseInternalKey: user#seq,KIND."""
+    user, _, trailer = text.rpartition("#")
+    seq, kind = trailer.split(",")
+    return user.encode(), int(seq), kind
+
+
+def _data_block(d: Directive, st: dict):
+    from engine.formats.colblk_write.blocks import DefaultKeyWriter
+
+    if d.cmd == "init":
+        bundle = int(d.arg("bundle-size", "16"))
+        st["enc"] = DataBlockEncoder(DefaultKeyWriter(_testkeys_split, bundle))
+        st["sizes"], st["prev"] = [], None
+        assert d.expected.startswith(f"size={st['enc'].size()}:"), d.expected.splitlines()[0]
+        return None
+    enc: DataBlockEncoder = st.get("enc")
+    if d.cmd == "write":
+        for line in d.input:
+            obsolete = line.endswith("obsolete")
+            if obsolete:
+                line = line[: -len("obsolete")]
+            j = line.index(":")
+            user, seq, kind = _parse_pebble_internal_key(line[:j])
+            value = line[j + 1 :].encode()
+            prefix_len = _testkeys_split(user)
+            same = enc.keys.prefix_equal(user, prefix_len)
+            prev = st["prev"]
+            if prev is not None and prev[0] == user and prev[1] != "MERGE":
+                obsolete = True
+            external = value.startswith((b"valueHandle", b"blobHandle"))
+            if external:  # ValueBlockHandlePrefix / BlobValueHandlePrefix (sstable/block/kv.go)
+                kind_bits = 0x80 if value.startswith(b"valueHandle") else 0x40
+                value = bytes([kind_bits | (0x20 if same else 0)]) + value
+            enc.add(user, (seq << 8) | _KINDS[kind], value, obsolete=obsolete, external=external)
+            st["prev"] = (user, kind)
+            st["sizes"].append(enc.size())
+        assert d.expected.startswith(f"size={enc.size()}:"), d.expected.splitlines()[0]
+        return None
+    if d.cmd == "finish":
+        rows = int(d.arg("rows", str(enc.rows)))
+        block, _, _ = enc.finish(rows)
+        assert len(block) == st["sizes"][rows - 1]
+        return block
+    return None
+
+
+@pytest.mark.parametrize(
+    "name", ["simple", "finish_without_final_row", "external_value", "next_prefix", "bundle_search",
+             "rewrite_suffixes"],
+)
+def test_default_schema_data_blocks_match_pebble_testdata(name):
+    compared = run_file(f"sstable/colblk/testdata/data_block/{name}", _data_block)
+    assert compared

@@ -23,7 +23,6 @@ from engine.formats.colblk_write.columns import (
 )
 
 KEY_SCHEMA_NAME = "crdb1"
-KEY_SCHEMA_HEADER_SIZE = 1  # suffix-types byte
 DATA_BLOCK_CUSTOM_HEADER_SIZE = 4  # maximum user key length
 DATA_BLOCK_FORMAT_COLUMNS = 5  # trailer, prefix changed, value, is-value-external, is-obsolete
 
@@ -68,6 +67,11 @@ class CockroachKeyWriter:
     def column_type(self, col: int) -> int:
         return self._TYPES[col]
 
+    split = staticmethod(split_engine_key)
+
+    def schema_header(self) -> bytes:
+        return bytes([self.suffix_types])
+
     def prefix_equal(self, key: bytes, prefix_len: int) -> bool:
         """Whether key's prefix equals the previous key's (KeyComparison.PrefixEqual)."""
         rows = self.roach_keys.rows
@@ -104,11 +108,49 @@ class CockroachKeyWriter:
         return builder.finish(rows, offset, buf)
 
 
-class DataBlockEncoder:
-    """A columnar data block of point keys: schema header byte, max key length, 9 columns."""
+class DefaultKeyWriter:
+    """Pebble's DefaultKeySchema: key prefixes (prefix bytes) and suffixes (raw bytes), the
+    prefix as `split` cuts it. The columnar writer uses CockroachKeyWriter; this one exists so
+    the shared data-block columns can be checked against Pebble's data_block testdata."""
 
-    def __init__(self) -> None:
-        self.keys = CockroachKeyWriter()
+    num_columns = 2
+    _TYPES = (DATA_TYPE_PREFIX_BYTES, DATA_TYPE_BYTES)
+
+    def __init__(self, split, bundle_size: int = 16) -> None:
+        self.split = split
+        self.prefixes = PrefixBytesBuilder(bundle_size)
+        self.suffixes = RawBytesBuilder()
+
+    def reset(self) -> None:
+        self.prefixes.reset()
+        self.suffixes.reset()
+
+    def column_type(self, col: int) -> int:
+        return self._TYPES[col]
+
+    def schema_header(self) -> bytes:
+        return b""
+
+    def prefix_equal(self, key: bytes, prefix_len: int) -> bool:
+        return self.prefixes.rows > 0 and key[:prefix_len] == self.prefixes.last()
+
+    def write_key(self, row: int, key: bytes, prefix_len: int) -> None:
+        self.prefixes.put(key[:prefix_len])
+        self.suffixes.put(key[prefix_len:])
+
+    def size(self, rows: int, offset: int) -> int:
+        return self.suffixes.size(rows, self.prefixes.size(rows, offset))
+
+    def finish_column(self, col: int, rows: int, offset: int, buf: bytearray) -> int:
+        return (self.prefixes, self.suffixes)[col].finish(rows, offset, buf)
+
+
+class DataBlockEncoder:
+    """A columnar data block of point keys: key-schema header, max key length, the key
+    schema's columns, then trailer, prefix-changed, value, is-value-external, is-obsolete."""
+
+    def __init__(self, key_writer=None) -> None:
+        self.keys = key_writer if key_writer is not None else CockroachKeyWriter()
         self.trailers = UintBuilder()
         self.prefix_same = BitmapBuilder()
         self.values = RawBytesBuilder()
@@ -144,7 +186,7 @@ class DataBlockEncoder:
         compares with the previous key of the table, also when that key ended the previous
         block, so a block's first row can be marked "prefix unchanged"; by default the
         comparison is with the previous row of this block."""
-        prefix_len = split_engine_key(user_key)
+        prefix_len = self.keys.split(user_key)
         if prefix_equal is None:
             prefix_equal = self.keys.prefix_equal(user_key, prefix_len)
         if prefix_equal:
@@ -163,7 +205,7 @@ class DataBlockEncoder:
     def size(self) -> int:
         off = header_size(
             self.keys.num_columns + DATA_BLOCK_FORMAT_COLUMNS,
-            DATA_BLOCK_CUSTOM_HEADER_SIZE + KEY_SCHEMA_HEADER_SIZE,
+            DATA_BLOCK_CUSTOM_HEADER_SIZE + len(self.keys.schema_header()),
         )
         off = self.keys.size(self.rows, off)
         off = self.trailers.size(self.rows, off)
@@ -181,7 +223,7 @@ class DataBlockEncoder:
         if rows not in (self.rows, self.rows - 1) or rows <= 0:
             raise ValueError(f"data block has {self.rows} rows; asked to finish {rows}")
         self.prefix_same.invert(rows)
-        header = bytes([self.keys.suffix_types]) + struct.pack("<I", self.max_key_len)
+        header = self.keys.schema_header() + struct.pack("<I", self.max_key_len)
         block = encode_block(
             rows,
             [self.keys, self.trailers, _Inverted(self.prefix_same), self.values,
