@@ -73,3 +73,16 @@ def test_reader_rejects_our_tables_when_damaged(version):
         bad[at] ^= 0x40
         with pytest.raises(FormatError, match="ours.sst"):
             sst.check_sst(bytes(bad), name="ours.sst")
+
+
+@pytest.mark.parametrize("version", [5, 6, 7])
+def test_bytewise_tables_use_pebbles_default_key_schema(version):
+    entries = [(b"k%05d" % i + b"\x00", b"v%d" % i) for i in range(3000)]
+    data = write_columnar_sst(
+        entries, table_format=version, comparer="leveldb.BytewiseComparator", block_size=2048
+    )
+    assert list(sst.read_sst(data)) == entries
+    assert sst.check_sst(data) == len(entries)
+    props = sst.sst_properties(data)
+    assert props["pebble.colblk.schema"] == b"DefaultKeySchema(leveldb.BytewiseComparator,16)"
+    assert props["rocksdb.comparator"] == b"leveldb.BytewiseComparator"

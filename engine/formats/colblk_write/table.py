@@ -31,6 +31,7 @@ import cramjam
 from engine.formats.colblk_write.blocks import (
     KEY_SCHEMA_NAME,
     DataBlockEncoder,
+    DefaultKeyWriter,
     IndexBlockWriter,
     KeyValueBlockWriter,
     row_block,
@@ -42,6 +43,8 @@ import google_crc32c
 from engine.formats.mvcc import engine_compare
 
 COCKROACH_COMPARATOR = "cockroach_comparator"
+BYTEWISE_COMPARATOR = "leveldb.BytewiseComparator"
+BYTEWISE_KEY_SCHEMA = f"DefaultKeySchema({BYTEWISE_COMPARATOR},16)"  # colblk.DefaultKeySchema
 PEBBLE_MAGIC = b"\xf0\x9f\xaa\xb3\xf0\x9f\xaa\xb3"
 TABLE_FORMATS = {"pebble,v5": 5, "pebble,v6": 6, "pebble,v7": 7}
 FOOTER_LEN = {5: 53, 6: 57, 7: 61}
@@ -57,8 +60,12 @@ ATTR_TWO_LEVEL_INDEX = 1 << 5
 ATTR_POINT_KEYS = 1 << 7
 
 
-def parse_table_format(table_format: str) -> int:
-    version = TABLE_FORMATS.get(table_format.lower().replace(" ", "").strip("()"))
+def parse_table_format(table_format: str | int) -> int:
+    """5, 6 or 7 from "pebble,v7", "(Pebble,v7)" or 7."""
+    if isinstance(table_format, int) and not isinstance(table_format, bool):
+        version = table_format if table_format in (5, 6, 7) else None
+    else:
+        version = TABLE_FORMATS.get(str(table_format).lower().replace(" ", "").strip("()"))
     if version is None:
         raise ValueError(
             f"unknown columnar table format {table_format!r} (use pebble,v5, pebble,v6 or pebble,v7)"
@@ -107,6 +114,14 @@ def _roach_part(key: bytes) -> bytes | None:
     if end < 0 or key[end] != 0:
         return None
     return key[:end]
+
+
+def _bytewise_successor(a: bytes) -> bytes:
+    """base.DefaultComparer.Successor."""
+    for i, byte in enumerate(a):
+        if byte != 0xFF:
+            return a[:i] + bytes([byte + 1])
+    return a
 
 
 def _bytewise_separator(a: bytes, b: bytes) -> bytes:
@@ -175,7 +190,7 @@ def _handle(offset: int, length: int) -> bytes:
 def write_columnar_sst(
     entries: Iterable[tuple[bytes, bytes]],
     *,
-    table_format: str = "pebble,v7",
+    table_format: str | int = "pebble,v7",
     block_size: int = 128 << 10,
     index_block_size: int = 256 << 10,
     comparer: str = COCKROACH_COMPARATOR,
@@ -185,13 +200,16 @@ def write_columnar_sst(
 
     Takes the entries engine.formats.sst.write_sst takes: (engine key, value) pairs, keys
     MVCC/engine-encoded and strictly increasing under EngineKeyCompare (ValueError otherwise,
-    naming the entry). `table_format` is "pebble,v5", "pebble,v6" or "pebble,v7";
+    naming the entry). With comparer "leveldb.BytewiseComparator" keys are arbitrary bytes in
+    bytewise order and Pebble's default key schema is used. `table_format` is "pebble,v5",
+    "pebble,v6" or "pebble,v7" (or 5, 6, 7);
     `compression` "snappy" (kept per block only when it saves >= 12%) or "none". When the index
     outgrows `index_block_size` it is split into a two-level index, as Pebble does.
     """
     version = parse_table_format(table_format)
-    if comparer != COCKROACH_COMPARATOR:
-        raise ValueError(f"columnar tables are written with {COCKROACH_COMPARATOR} only")
+    if comparer not in (COCKROACH_COMPARATOR, BYTEWISE_COMPARATOR):
+        raise ValueError(f"unknown comparer {comparer!r}")
+    crdb = comparer == COCKROACH_COMPARATOR
     if compression not in ("snappy", "none"):
         raise ValueError(f"unknown compression {compression!r}")
     if block_size < 1 or index_block_size < 1:
@@ -199,7 +217,8 @@ def write_columnar_sst(
     out = _Layout(compression)
     data_flush = _FlushGovernor(block_size)
     index_flush = _FlushGovernor(index_block_size)
-    data = DataBlockEncoder()
+    data = DataBlockEncoder(None if crdb else DefaultKeyWriter(len))
+    separator, successor = (_separator, _successor) if crdb else (_bytewise_separator, _bytewise_successor)
     index = IndexBlockWriter()
     partitions: list[tuple[bytes, bytes, int]] = []  # (separator, block, data blocks)
     state = {"pending": 0, "index_size": 0}
@@ -223,22 +242,28 @@ def write_columnar_sst(
 
     def flush(rows: int, next_key: bytes | None) -> None:
         block, last_key, _ = data.finish(rows)
-        enqueue(block, _separator(last_key, next_key) if next_key else _successor(last_key))
+        enqueue(block, separator(last_key, next_key) if next_key is not None else successor(last_key))
         data.reset()
         state["pending"] = 0
 
     for key, value in entries:
         key, value = bytes(key), bytes(value)
-        try:
-            split_engine_key(key)
-        except ValueError as exc:
-            raise ValueError(f"SST entry {n_entries}: {exc}") from None
-        if prev is not None and engine_compare(prev, key) >= 0:
+        if crdb:
+            try:
+                prefix_len = split_engine_key(key)
+            except ValueError as exc:
+                raise ValueError(f"SST entry {n_entries}: {exc}") from None
+            ordered = prev is None or engine_compare(prev, key) < 0
+            same_prefix = prev is not None and prev[: len(prev) - prev[-1]] == key[:prefix_len]
+        else:
+            if not key:
+                raise ValueError(f"SST entry {n_entries}: empty key")
+            ordered = prev is None or prev < key
+            same_prefix = False  # the whole key is the prefix, and keys are distinct
+        if not ordered:
             raise ValueError(
                 f"SST keys must be strictly increasing ({comparer}): entry {n_entries}"
             )
-        prefix_len = len(key) - key[-1]
-        same_prefix = prev is not None and prev[: len(prev) - prev[-1]] == key[:prefix_len]
         prev = key
         rows_before = data.rows
         data.add(key, SET_TRAILER, value, prefix_equal=same_prefix)
@@ -278,7 +303,7 @@ def write_columnar_sst(
 
     props.update({
         "obsolete-key": b"\x00",  # Pebble's own collector, index 0: no obsolete keys
-        "pebble.colblk.schema": KEY_SCHEMA_NAME.encode(),
+        "pebble.colblk.schema": (KEY_SCHEMA_NAME if crdb else BYTEWISE_KEY_SCHEMA).encode(),
         "rocksdb.block.based.table.index.type": struct.pack("<I", index_type),
         "rocksdb.comparator": comparer.encode(),
         "rocksdb.compression": b"Snappy" if compression == "snappy" else b"NoCompression",
