@@ -51,23 +51,23 @@ PEBBLE_GIT = os.environ.get("REWRAP_PEBBLE_GIT", "/work/.mirror/cockroachdb+pebb
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pebble"
 
 
-def pebble_bytes(path: str) -> bytes:
-    """A file of cockroachdb/pebble at PEBBLE_COMMIT (fails, never skips, when unavailable)."""
-    if (FIXTURES / path).is_file():
+def pebble_bytes(path: str, commit: str = PEBBLE_COMMIT) -> bytes:
+    """A file of cockroachdb/pebble at `commit` (fails, never skips, when unavailable)."""
+    if commit == PEBBLE_COMMIT and (FIXTURES / path).is_file():
         return (FIXTURES / path).read_bytes()
     proc = subprocess.run(
-        ["git", "-C", PEBBLE_GIT, "show", f"{PEBBLE_COMMIT}:{path}"], capture_output=True, check=False
+        ["git", "-C", PEBBLE_GIT, "show", f"{commit}:{path}"], capture_output=True, check=False
     )
     assert proc.returncode == 0, (
-        f"cannot read {path} of cockroachdb/pebble@{PEBBLE_COMMIT} from {FIXTURES} or {PEBBLE_GIT}: "
+        f"cannot read {path} of cockroachdb/pebble@{commit} from {FIXTURES} or {PEBBLE_GIT}: "
         f"{proc.stderr.decode(errors='replace').strip()} (set REWRAP_PEBBLE_GIT to a clone of "
         "cockroachdb/pebble)"
     )
     return proc.stdout
 
 
-def pebble_file(path: str) -> str:
-    return pebble_bytes(path).decode()
+def pebble_file(path: str, commit: str = PEBBLE_COMMIT) -> str:
+    return pebble_bytes(path, commit).decode()
 
 
 # --- datadriven files ------------------------------------------------------------------------
@@ -156,11 +156,11 @@ def expected_bytes(tree: str) -> bytes:
     return bytes(buf)
 
 
-def run_file(path: str, handler) -> list[str]:
+def run_file(path: str, handler, commit: str = PEBBLE_COMMIT) -> list[str]:
     """Replays a testdata file; returns which directives were compared byte for byte."""
     compared = []
     state: dict = {}
-    for d in parse_datadriven(pebble_file(path)):
+    for d in parse_datadriven(pebble_file(path, commit)):
         got = handler(d, state)
         if got is None:
             continue
@@ -510,3 +510,48 @@ def _data_block(d: Directive, st: dict):
 def test_default_schema_data_blocks_match_pebble_testdata(name):
     compared = run_file(f"sstable/colblk/testdata/data_block/{name}", _data_block)
     assert compared
+
+
+# --- the same testdata on the Pebble branches CockroachDB 25.1-25.4 vendor ----------------------
+# cockroachdb/pebble branch tips: the encoders did not change across these releases, and each
+# branch's own expected bytes say so.
+
+RELEASE_COMMITS = {
+    "crl-release-25.1": "4e435b53e648f407db5a38678696817c86a9025f",
+    "crl-release-25.2": "98f59c2f3f54ffca75b9c6ae9f2439799df54e38",
+    "crl-release-25.3": "733628513970842ee22fde0875531695c4b33693",
+    "crl-release-25.4": "22899134eb7a517467e66b526f884299535d423f",
+}
+_RELEASE_FILES = [
+    ("sstable/colblk/testdata/uints", _uints),
+    ("sstable/colblk/testdata/bitmap", _bitmap),
+    ("sstable/colblk/testdata/raw_bytes", _raw_bytes),
+    ("sstable/colblk/testdata/prefix_bytes", _prefix_bytes),
+    ("sstable/colblk/testdata/block_writer", _block_writer),
+    ("sstable/colblk/testdata/index_block", _index_block),
+    ("sstable/colblk/testdata/meta_index_block", _meta_index_block),  # from 25.2 (v6 metaindex)
+    ("sstable/colblk/testdata/properties_block", _properties_block),  # from 25.3 (v7 properties)
+    ("cockroachkvs/testdata/block_encoding", _crdb_block),
+] + [
+    (f"sstable/colblk/testdata/data_block/{n}", _data_block)
+    for n in ("simple", "finish_without_final_row", "external_value", "next_prefix", "bundle_search",
+              "rewrite_suffixes")
+]
+_ABSENT = {
+    ("crl-release-25.1", "sstable/colblk/testdata/meta_index_block"),
+    ("crl-release-25.1", "sstable/colblk/testdata/properties_block"),
+    ("crl-release-25.2", "sstable/colblk/testdata/properties_block"),
+}
+
+
+@pytest.mark.parametrize("branch", list(RELEASE_COMMITS))
+def test_encoders_match_every_release_branch(branch):
+    commit = RELEASE_COMMITS[branch]
+    compared = 0
+    for path, handler in _RELEASE_FILES:
+        if (branch, path) in _ABSENT:
+            with pytest.raises(AssertionError, match="cannot read"):
+                pebble_file(path, commit)
+            continue
+        compared += len(run_file(path, handler, commit))
+    assert compared >= 90

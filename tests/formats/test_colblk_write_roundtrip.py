@@ -86,3 +86,12 @@ def test_bytewise_tables_use_pebbles_default_key_schema(version):
     props = sst.sst_properties(data)
     assert props["pebble.colblk.schema"] == b"DefaultKeySchema(leveldb.BytewiseComparator,16)"
     assert props["rocksdb.comparator"] == b"leveldb.BytewiseComparator"
+
+
+@pytest.mark.parametrize(
+    "release, version", [("25.1", 5), ("25.2", 5), ("25.2", 6), ("25.3", 6), ("25.3", 7), ("25.4", 7)]
+)
+def test_every_release_layout_reads_back(release, version):
+    data = write_columnar_sst(ENTRIES, table_format=version, crdb_release=release, block_size=4096)
+    assert list(sst.read_sst(data)) == ENTRIES
+    assert sst.check_sst(data) == len(ENTRIES)

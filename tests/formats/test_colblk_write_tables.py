@@ -412,3 +412,60 @@ def test_pebbles_stored_blocks_are_our_compression_and_trailers(pebble_v7):
         layout.write(raw, compress=True)
         assert bytes(layout.out) == data[off : off + n + 5], f"stored block at {off}"
     assert kinds == {0, 1}  # both outcomes of the min-reduction rule occur
+
+
+# --- per CockroachDB release ----------------------------------------------------------------
+# What each release's Pebble writes, read in cockroachdb/pebble branches crl-release-25.1
+# (4e435b53e648f407db5a38678696817c86a9025f), crl-release-25.2 (98f59c2f3f54ffca75b9c6ae9f2439799df54e38),
+# crl-release-25.3 (733628513970842ee22fde0875531695c4b33693), crl-release-25.4
+# (22899134eb7a517467e66b526f884299535d423f): sstable/properties.go (save / accumulateProps),
+# sstable/colblk_writer.go Close (CompressionOptions, CompressionStats), sstable/block/
+# compression.go CompressAndChecksum (25.1/25.2: keep if < 7/8) and compressor.go Compress
+# (25.3+: keep if <= 88%), sstable/block/compressor.go (25.3) / compression_stats.go (25.4)
+# CompressionStats.String, sstable/format.go (which formats exist).
+
+
+@pytest.mark.parametrize(
+    "release, formats",
+    [("25.1", [5]), ("25.2", [5, 6]), ("25.3", [5, 6, 7]), ("25.4", [5, 6, 7]), ("26.1", [5, 6, 7])],
+)
+def test_release_writes_only_its_formats(release, formats):
+    entries = _entries(50)
+    for v in (5, 6, 7):
+        if v in formats:
+            assert read_table(write_columnar_sst(entries, table_format=v, crdb_release=release))
+        else:
+            with pytest.raises(ValueError, match=f"does not write Pebble v{v}"):
+                write_columnar_sst(entries, table_format=v, crdb_release=release)
+    with pytest.raises(ValueError, match="first"):
+        write_columnar_sst(entries, table_format=5, crdb_release="24.3")
+
+
+def test_release_properties():
+    entries = _entries(2000)
+    opts = b"window_bits=-14; level=32767; strategy=0; max_dict_bytes=0; zstd_max_train_bytes=0; enabled=0; "
+    p251 = read_table(write_columnar_sst(entries, table_format=5, crdb_release="25.1"))["props"]
+    p252 = read_table(write_columnar_sst(entries, table_format=6, crdb_release="25.2"))["props"]
+    p253 = read_table(write_columnar_sst(entries, table_format=7, crdb_release="25.3"))["props"]
+    p254 = read_table(write_columnar_sst(entries, table_format=7, crdb_release="25.4"))["props"]
+    for p in (p251, p252):
+        assert p[b"rocksdb.compression_options"] == opts and b"pebble.compression_stats" not in p
+    assert p253[b"rocksdb.compression_options"] == opts
+    assert b"rocksdb.compression_options" not in p254
+    # 25.3: "<setting>:<stored>/<raw>" in first-seen order; 25.4+: "None:<raw>,Snappy:<stored>/<raw>"
+    s3, s4 = p253[b"pebble.compression_stats"].decode(), p254[b"pebble.compression_stats"].decode()
+    assert s3.startswith("Snappy:") and ",NoCompression:" in s3  # data blocks first, then the index
+    none = int(s3.split("NoCompression:")[1].split("/")[0])
+    assert s4 == f"None:{none}," + s3.split(",")[0]
+    assert p254.keys() - {b"pebble.compression_stats"} == p251.keys() - {b"rocksdb.compression_options"}
+
+
+@pytest.mark.parametrize(
+    "release, packed, kept",
+    [("25.1", 874, True), ("25.1", 875, False), ("25.2", 876, False),
+     ("25.3", 880, True), ("25.4", 880, True), ("25.4", 881, False)],
+)
+def test_release_min_reduction_rule(release, packed, kept):
+    from engine.formats.colblk_write.table import _Layout
+
+    assert _Layout("snappy", release)._keep(packed, 1000) is kept

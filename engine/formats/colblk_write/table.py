@@ -13,6 +13,16 @@ The writer options are CockroachDB's MakeTransportSSTWriter / MakeBackupSSTWrite
 25.x uses for backup data files also adds a bloom filter and MVCC block properties; those are
 not written here.)
 
+Per CockroachDB release (`crdb_release`), as the Pebble branch it vendors writes
+(crl-release-25.1 ... crl-release-25.4 in cockroachdb/pebble; master f82e3ff for newer):
+- 25.1, 25.2: properties also hold "rocksdb.compression_options"; no compression stats;
+  a compressed block is kept only if smaller than 7/8 of the original (block.CompressAndChecksum).
+- 25.3: "rocksdb.compression_options" and "pebble.compression_stats" (settings in first-seen
+  order, e.g. "Snappy:c/u,NoCompression:n/n"); compressed blocks kept at <= 88% (12% rule).
+- 25.4 and later (the default): "pebble.compression_stats" as "None:n,Snappy:c/u", no
+  compression options; the 12% rule.
+Formats a release can write: 25.1 v5; 25.2 v5, v6; 25.3+ v5, v6, v7.
+
 Per version:
 - v5: columnar data and index blocks; row-format metaindex and properties (uncompressed);
   53-byte footer as in v1-v4.
@@ -140,40 +150,76 @@ def _bytewise_separator(a: bytes, b: bytes) -> bytes:
     return a
 
 
-class _Layout:
-    """Appends blocks with their 5-byte trailers, compressing as Pebble's Compressor does."""
+CRDB_RELEASES = ("25.1", "25.2", "25.3", "25.4")
+NEWEST_RELEASE = "25.4"  # and later: what Pebble master (f82e3ff) writes
+_FORMATS_BY_RELEASE = {"25.1": (5,), "25.2": (5, 6), "25.3": (5, 6, 7), "25.4": (5, 6, 7)}
+_ROCKSDB_COMPRESSION_OPTIONS = (
+    b"window_bits=-14; level=32767; strategy=0; max_dict_bytes=0; zstd_max_train_bytes=0; "
+    b"enabled=0; "
+)
 
-    def __init__(self, compression: str) -> None:
+
+def parse_crdb_release(release: str | None) -> str:
+    """"25.1" ... "25.4"; None or any later release (e.g. "26.1") means the newest layout."""
+    if release is None:
+        return NEWEST_RELEASE
+    try:
+        major, minor = (int(x) for x in str(release).strip().lstrip("v").split(".")[:2])
+    except ValueError:
+        raise ValueError(f"bad CockroachDB release {release!r} (expected e.g. 25.3)") from None
+    if (major, minor) < (25, 1):
+        raise ValueError(f"CockroachDB {release} does not write columnar SSTs (25.1 is the first)")
+    if (major, minor) >= (25, 4):
+        return NEWEST_RELEASE
+    return f"{major}.{minor}"
+
+
+class _Layout:
+    """Appends blocks with their 5-byte trailers, compressing as Pebble's compressor does in
+    the given release, and keeps the compression stats it records."""
+
+    def __init__(self, compression: str, release: str = NEWEST_RELEASE) -> None:
         self.out = bytearray()
         self.compression = compression
-        self.uncompressed_bytes = 0  # compression stats: bytes stored uncompressed
-        self.snappy_in = self.snappy_out = 0
+        self.release = release
+        self.seen: dict[str, list[int]] = {}  # setting -> [compressed, uncompressed], first-seen order
+
+    def _keep(self, packed: int, raw: int) -> bool:
+        if self.release in ("25.1", "25.2"):
+            return packed < raw - raw // 8
+        return packed * 100 <= raw * (100 - _MIN_REDUCTION_PERCENT)
+
+    def _count(self, setting: str, stored: int, raw: int) -> None:
+        entry = self.seen.setdefault(setting, [0, 0])
+        entry[0] += stored
+        entry[1] += raw
 
     def write(self, block: bytes, compress: bool) -> tuple[int, int]:
         indicator = 0
-        if compress:
-            if self.compression == "snappy":
-                packed = bytes(cramjam.snappy.compress_raw(block))
-                if len(packed) * 100 <= len(block) * (100 - _MIN_REDUCTION_PERCENT):
-                    self.snappy_in += len(block)
-                    self.snappy_out += len(packed)
-                    block, indicator = packed, 1
-                else:
-                    self.uncompressed_bytes += len(block)
-            else:
-                self.uncompressed_bytes += len(block)
+        raw = len(block)
+        if compress and self.compression == "snappy":
+            packed = bytes(cramjam.snappy.compress_raw(block))
+            if self._keep(len(packed), raw):
+                block, indicator = packed, 1
+        self._count("Snappy" if indicator else "None", len(block), raw)
         handle = (len(self.out), len(block))
         typed = block + bytes([indicator])
         self.out += typed + struct.pack("<I", masked_crc32c(typed))
         return handle
 
     def stats(self) -> str:
-        """The pebble.compression_stats property (block.CompressionStats.String)."""
+        """The pebble.compression_stats property of the release (block.CompressionStats)."""
+        if self.release in ("25.1", "25.2"):
+            return ""
+        if self.release == "25.3":  # every setting in first-seen order, "name:compressed/raw"
+            names = {"None": "NoCompression", "Snappy": "Snappy"}
+            return ",".join(f"{names[k]}:{c}/{u}" for k, (c, u) in self.seen.items())
         parts = []
-        if self.uncompressed_bytes:
-            parts.append(f"None:{self.uncompressed_bytes}")
-        if self.snappy_in:
-            parts.append(f"Snappy:{self.snappy_out}/{self.snappy_in}")
+        if "None" in self.seen:
+            parts.append(f"None:{self.seen['None'][1]}")
+        if "Snappy" in self.seen:
+            c, u = self.seen["Snappy"]
+            parts.append(f"Snappy:{c}/{u}")
         return ",".join(parts)
 
 
@@ -195,6 +241,7 @@ def write_columnar_sst(
     index_block_size: int = 256 << 10,
     comparer: str = COCKROACH_COMPARATOR,
     compression: str = "snappy",
+    crdb_release: str | None = None,
 ) -> bytes:
     """A Pebble columnar table of point SETs (seqnum 0) with CockroachDB's key schema.
 
@@ -205,8 +252,16 @@ def write_columnar_sst(
     "pebble,v6" or "pebble,v7" (or 5, 6, 7);
     `compression` "snappy" (kept per block only when it saves >= 12%) or "none". When the index
     outgrows `index_block_size` it is split into a two-level index, as Pebble does.
+    `crdb_release` ("25.1" ... ; default: the newest) picks the properties and compression
+    rule of the Pebble that CockroachDB release vendors; it must be able to write the format.
     """
     version = parse_table_format(table_format)
+    release = parse_crdb_release(crdb_release)
+    if version not in _FORMATS_BY_RELEASE[release]:
+        raise ValueError(
+            f"CockroachDB {release} does not write Pebble v{version} tables "
+            f"(it writes {', '.join(f'v{v}' for v in _FORMATS_BY_RELEASE[release])})"
+        )
     if comparer not in (COCKROACH_COMPARATOR, BYTEWISE_COMPARATOR):
         raise ValueError(f"unknown comparer {comparer!r}")
     crdb = comparer == COCKROACH_COMPARATOR
@@ -214,7 +269,7 @@ def write_columnar_sst(
         raise ValueError(f"unknown compression {compression!r}")
     if block_size < 1 or index_block_size < 1:
         raise ValueError("block_size and index_block_size must be positive")
-    out = _Layout(compression)
+    out = _Layout(compression, release)
     data_flush = _FlushGovernor(block_size)
     index_flush = _FlushGovernor(index_block_size)
     data = DataBlockEncoder(None if crdb else DefaultKeyWriter(len))
@@ -323,6 +378,8 @@ def write_columnar_sst(
     stats = out.stats()
     if stats:
         props["pebble.compression_stats"] = stats.encode()
+    if release != NEWEST_RELEASE:
+        props["rocksdb.compression_options"] = _ROCKSDB_COMPRESSION_OPTIONS
     ordered = [(k.encode(), props[k]) for k in sorted(props)]
     if version >= 7:
         kv = KeyValueBlockWriter()
