@@ -469,3 +469,20 @@ def test_release_min_reduction_rule(release, packed, kept):
     from engine.formats.colblk_write.table import _Layout
 
     assert _Layout("snappy", release)._keep(packed, 1000) is kept
+
+
+def test_property_names_are_those_of_pebbles_table(pebble_v7):
+    """Pebble's cr-schema table (written between the v7 columnar-properties change of 2025-05-15
+    and the compression-stats change of 2025-06-24, so with compression options and without
+    stats) holds the same property names as ours, less its value-block ones (backups disable
+    value blocks), plus our compression stats."""
+    _data, t = pebble_v7
+    ours = read_table(write_columnar_sst(_entries(2000), block_size=1024, index_block_size=512,
+                                         crdb_release="25.3"))
+    value_blocks = {b"pebble.num.value-blocks", b"pebble.num.values.in.value-blocks",
+                    b"pebble.value-blocks.size"}
+    assert ours["props"].keys() == (t["props"].keys() - value_blocks) | {b"pebble.compression_stats"}
+    for name in (b"obsolete-key", b"pebble.colblk.schema", b"rocksdb.comparator",
+                 b"rocksdb.compression", b"rocksdb.compression_options",
+                 b"rocksdb.property.collectors", b"rocksdb.block.based.table.index.type"):
+        assert ours["props"][name] == t["props"][name], name
