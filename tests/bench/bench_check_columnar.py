@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import shutil
 import sys
@@ -80,7 +79,8 @@ def build_chain(root: Path, tables: list[bytes], total_mib: int, incrementals: i
     start = None
     end = fx.utc(2026, 11, 1, 10)
     full = fx.subdir(end).strip("/")
-    w.put(f"{full}/ENCRYPTION-INFO", fx.encryption_info(kms={hashlib.sha256(b"cmk").digest(): fx.testkms_wrap("cmk", KEY)}))
+    wrapped = {hashlib.sha256(b"cmk").digest(): fx.testkms_wrap("cmk", KEY)}
+    w.put(f"{full}/ENCRYPTION-INFO", fx.encryption_info(kms=wrapped))
     n = 0
     data_paths: list[Path] = []
     for layer in range(incrementals + 1):

@@ -355,7 +355,8 @@ def test_pebbles_separators_are_ours(pebble_v7):
     _data, t = pebble_v7
     blocks = t["blocks"]
     for i, (sep, _h, _raw, rows) in enumerate(blocks):
-        want = _separator(rows[-1][0], blocks[i + 1][3][0][0]) if i + 1 < len(blocks) else _successor(rows[-1][0])
+        last = rows[-1][0]
+        want = _separator(last, blocks[i + 1][3][0][0]) if i + 1 < len(blocks) else _successor(last)
         assert sep == want, f"separator {i}"
 
 

@@ -2,8 +2,22 @@
 
 CockroachDB writes backup data SSTs and BACKUP_METADATA's filelist.sst / descriptorslist.sst in
 these formats since 25.1 (v5), 25.2 (v6) and 25.3 (v7); see /work/shared/spec/backup-format.md §6.
+`write_columnar_sst` takes the entries engine.formats.sst.write_sst takes; `crdb_release` picks
+the property set and compression rule of the Pebble a CockroachDB release vendors.
 """
 
-from engine.formats.colblk_write.table import TABLE_FORMATS, write_columnar_sst
+from engine.formats.colblk_write.table import (
+    CRDB_RELEASES,
+    TABLE_FORMATS,
+    parse_crdb_release,
+    parse_table_format,
+    write_columnar_sst,
+)
 
-__all__ = ["TABLE_FORMATS", "write_columnar_sst"]
+__all__ = [
+    "CRDB_RELEASES",
+    "TABLE_FORMATS",
+    "parse_crdb_release",
+    "parse_table_format",
+    "write_columnar_sst",
+]

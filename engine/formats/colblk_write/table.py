@@ -37,6 +37,7 @@ import struct
 from collections.abc import Iterable
 
 import cramjam
+import google_crc32c
 
 from engine.formats.colblk_write.blocks import (
     KEY_SCHEMA_NAME,
@@ -48,8 +49,6 @@ from engine.formats.colblk_write.blocks import (
     split_engine_key,
     uvarint,
 )
-import google_crc32c
-
 from engine.formats.mvcc import engine_compare
 
 COCKROACH_COMPARATOR = "cockroach_comparator"
