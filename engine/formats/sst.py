@@ -63,8 +63,8 @@ from engine.formats.sst_reader import (
     TRAILER_LEN as _TRAILER_LEN,
     Span,
     Table,
-    check_table,
 )
+from engine.formats.sst_check import check_table
 
 __all__ = [
     "BLOCK_TRAILER_LEN", "BYTEWISE_COMPARATOR", "CHECKSUM_CRC32C", "CHECKSUM_XXHASH64",

@@ -12,7 +12,6 @@ handle), sstable/valblk/valblk.go (value handles, value index block), sstable/bl
 
 from __future__ import annotations
 
-import operator
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import NamedTuple
 
 from engine.errors import FormatError
 from engine.formats.colblk.blocks import (
-    CRDB1_SCHEMA,
     DataBlock,
     decode_data_block,
     decode_index_block,
@@ -30,14 +28,6 @@ from engine.formats.colblk.blocks import (
 from engine.formats.colblk.columns import ColumnError
 from engine.formats.mvcc import engine_compare
 from engine.formats.sst_format import (
-    ATTR_BLOB_VALUES,
-    ATTR_POINT_KEYS,
-    ATTR_RANGE_DELS,
-    ATTR_RANGE_KEY_DELS,
-    ATTR_RANGE_KEY_SETS,
-    ATTR_RANGE_KEY_UNSETS,
-    ATTR_TWO_LEVEL_INDEX,
-    ATTR_VALUE_BLOCKS,
     BLOCK_TRAILER_LEN,
     Footer,
     block_checksum,
@@ -72,8 +62,8 @@ KIND_NAMES = {
     KIND_RANGE_KEY_DELETE: "RANGEKEYDEL", KIND_RANGE_KEY_UNSET: "RANGEKEYUNSET",
     KIND_RANGE_KEY_SET: "RANGEKEYSET", 23: "DELSIZED",
 }  # fmt: skip
-_POINT_SETS = frozenset((KIND_SET, KIND_SET_WITH_DELETE))
-_POINT_KINDS = frozenset((KIND_DELETE, KIND_SET, 2, 7, KIND_SET_WITH_DELETE, 23))
+POINT_SETS = frozenset((KIND_SET, KIND_SET_WITH_DELETE))
+POINT_KINDS = frozenset((KIND_DELETE, KIND_SET, 2, 7, KIND_SET_WITH_DELETE, 23))
 OBSOLETE_BIT = 0x40  # Pebble v4+ marks obsolete points in the trailer kind (format.go)
 TRAILER_LEN = 8
 _RESTART_MASK = 0x7FFFFFFF  # Pebble v3+ data blocks borrow the top bit of restart offsets
@@ -83,13 +73,13 @@ _VALUE_BLOCK_HANDLE = 0x80
 _VALUE_BLOB_HANDLE = 0x40
 
 
-def _bytewise(a: bytes, b: bytes) -> int:
+def bytewise_compare(a: bytes, b: bytes) -> int:
     return (a > b) - (a < b)
 
 
 COMPARERS: dict[str, Callable[[bytes, bytes], int]] = {
     COCKROACH_COMPARATOR: engine_compare,
-    BYTEWISE_COMPARATOR: _bytewise,
+    BYTEWISE_COMPARATOR: bytewise_compare,
 }
 
 CORRUPTION = (ValueError, IndexError, KeyError, struct.error, OverflowError)
@@ -370,14 +360,14 @@ class Table:
         """(user key, trailer without the obsolete bit, value) of every point SET (of every
         point key, DEL and MERGE too, with `all_kinds`), block by block.
         `on_block(separator, last user key, last trailer)` runs after each data block."""
-        allowed = _POINT_KINDS if all_kinds else _POINT_SETS
+        allowed = POINT_KINDS if all_kinds else POINT_SETS
         row = 0
         for sep, handle in self.data_handles():
             if self.columnar:
                 block = self.column_block(handle)
                 kinds = {t & ~OBSOLETE_BIT & 0xFF for t in block.trailers}
                 if not kinds <= allowed:
-                    raise self.fail(_kind_message(kinds - allowed))
+                    raise self.fail(kind_message(kinds - allowed))
                 keys = block.user_keys()
                 values = self.column_values(block, row)
                 trailers = [t & ~OBSOLETE_BIT for t in block.trailers]
@@ -386,35 +376,55 @@ class Table:
                 if on_block is not None:
                     on_block(sep, keys[-1], trailers[-1])
                 continue
-            last: tuple[bytes, int] | None = None
-            for ikey, value in self._row_points(handle, row, allowed):
-                row += 1
-                last = ikey
-                yield ikey[0], ikey[1], value
-            if on_block is not None and last is not None:
-                on_block(sep, *last)
+            keys, trailers, values = self.row_block(handle, row, allowed)
+            yield from zip(keys, trailers, values)
+            row += len(keys)
+            if on_block is not None and keys:
+                on_block(sep, keys[-1], trailers[-1])
 
-    def _row_points(
-        self, handle: tuple[int, int], first_row: int, allowed: frozenset[int]
-    ) -> Iterator[tuple[tuple[bytes, int], bytes]]:
+    def row_block(
+        self,
+        handle: tuple[int, int],
+        first_row: int,
+        allowed: frozenset[int] = POINT_SETS,
+        values_wanted: bool = True,
+    ) -> tuple[list[bytes], list[int], list[bytes]]:
+        """A row data block as columns: user keys, trailers (obsolete bit cleared), values
+        (v3+ SET values without their prefix byte, out-of-line ones resolved). Without
+        `values_wanted` in-place values keep their prefix byte (checking needs no copies)."""
         block = self.read_block(handle, "data")
         v3 = self.version >= 3
-        v4 = self.version >= 4
+        entries = list(iter_row_block(block, self.name, "data", v3))
+        if any(len(k) < TRAILER_LEN for k, _ in entries):
+            raise self.fail("data block holds a key shorter than its 8-byte trailer")
         unpack = struct.Struct("<Q").unpack_from
-        row = first_row
-        for ikey, value in iter_row_block(block, self.name, "data", v3):
-            if len(ikey) < TRAILER_LEN:
-                raise self.fail("data block holds a key shorter than its 8-byte trailer")
-            (trailer,) = unpack(ikey, len(ikey) - TRAILER_LEN)
-            if v4:
-                trailer &= ~OBSOLETE_BIT
-            kind = trailer & 0xFF
-            if kind not in allowed:
-                raise self.fail(_kind_message({kind}))
-            if v3 and kind == KIND_SET:
-                value = self.resolve_value(value, row)
-            row += 1
-            yield (ikey[:-TRAILER_LEN], trailer), value
+        keys = [k[:-TRAILER_LEN] for k, _ in entries]
+        trailers = [unpack(k, len(k) - TRAILER_LEN)[0] for k, _ in entries]
+        if self.version >= 4:
+            trailers = [t & ~OBSOLETE_BIT for t in trailers]
+        kinds = {t & 0xFF for t in trailers}
+        if not kinds <= allowed:
+            raise self.fail(kind_message(kinds - allowed))
+        values = [v for _, v in entries]
+        if v3:
+            if kinds == {KIND_SET}:
+                if not all(values):
+                    raise self.fail("a SET value lacks its value prefix byte")
+                plain = [v[0] & _VALUE_KIND_MASK == _VALUE_IN_PLACE for v in values]
+                if not values_wanted:
+                    for i in (i for i, ok in enumerate(plain) if not ok):
+                        self.resolve_value(values[i], first_row + i)
+                    return keys, trailers, values
+                values = [
+                    v[1:] if ok else self.resolve_value(v, first_row + i)
+                    for i, (v, ok) in enumerate(zip(values, plain))
+                ]
+            else:  # only SETs carry the prefix byte (rowblk_writer.go addPoint)
+                values = [
+                    self.resolve_value(v, first_row + i) if (t & 0xFF) == KIND_SET else v
+                    for i, (v, t) in enumerate(zip(values, trailers))
+                ]
+        return keys, trailers, values
 
     # --- range deletions and range keys ----------------------------------------------------
 
@@ -435,7 +445,8 @@ class Table:
                 kind = s.trailer & 0xFF
                 if kind not in kinds:
                     raise self.fail(f"{what} block holds a key of kind {kind}")
-                out.append(Span(KIND_NAMES[kind], s.start, s.end, s.trailer >> 8, s.suffix, s.value))
+                seq = s.trailer >> 8
+                out.append(Span(KIND_NAMES[kind], s.start, s.end, seq, s.suffix, s.value))
             return out
         for ikey, value in iter_row_block(block, self.name, what, False):
             if len(ikey) < TRAILER_LEN:
@@ -468,170 +479,6 @@ def _varstring(buf: bytes, pos: int) -> tuple[bytes, int]:
     return buf[pos : pos + n], pos + n
 
 
-def _kind_message(kinds: set[int]) -> str:
+def kind_message(kinds: set[int]) -> str:
     names = ", ".join(sorted(KIND_NAMES.get(k, f"#{k}") for k in kinds))
     return f"point key kind {names} is not supported (backups hold SETs)"
-
-
-# --- checking ------------------------------------------------------------------------------
-
-
-def check_table(table: Table) -> int:
-    """Entry count, after verifying every block checksum, key order (with the table's comparer),
-    index separators, keyspan blocks, value blocks, v7 footer attributes and entry counts."""
-    comparer = table.comparer_name or BYTEWISE_COMPARATOR
-    compare = COMPARERS.get(comparer)
-    if compare is None:
-        raise table.fail(f"cannot check key order: unknown comparer {comparer!r}")
-    if table.columnar:
-        count = _check_columnar(table, compare)
-    else:
-        count = _check_rows(table, compare)
-    checked = {META_PROPERTIES}
-    spans = table.spans()
-    checked |= {META_RANGE_DEL, META_RANGE_KEY}
-    _check_spans(table, spans, compare)
-    if table.value_index is not None:
-        for i in range(len(table.value_blocks())):
-            table.value_block(i)
-        checked.add(META_VALUE_INDEX)
-    for meta_name, handle in table.meta.items():
-        if meta_name not in checked:
-            table.read_block(handle, meta_name.decode("utf-8", "replace"))
-    expected = table.int_property(b"rocksdb.num.entries")
-    range_dels = table.int_property(b"rocksdb.num.range-deletions") or 0
-    if expected is not None and expected - range_dels != count:
-        raise table.fail(f"holds {count} point entries, its properties say {expected - range_dels}")
-    n_dels = sum(1 for s in spans if s.kind == "RANGEDEL")
-    if table.int_property(b"rocksdb.num.range-deletions") not in (None, n_dels):
-        raise table.fail(f"holds {n_dels} range deletions, its properties say {range_dels}")
-    if table.footer.attributes is not None:
-        _check_attributes(table)
-    return count
-
-
-def _check_rows(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
-    def check_separator(sep: bytes, last: bytes, trailer: int) -> None:
-        if len(sep) < TRAILER_LEN:
-            raise table.fail("index separator is shorter than its 8-byte trailer")
-        c = compare(last, sep[:-TRAILER_LEN])
-        sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
-        if c > 0 or (c == 0 and trailer < sep_trailer & ~OBSOLETE_BIT):
-            raise table.fail("index separator sorts before the last key of its data block")
-
-    prev: tuple[bytes, int] | None = None
-    count = 0
-    bytewise = compare is _bytewise
-    for key, trailer, _ in table.points(check_separator):
-        if prev is not None:
-            if bytewise:
-                c = (prev[0] > key) - (prev[0] < key)
-            else:
-                c = compare(prev[0], key)
-            if c > 0 or (c == 0 and prev[1] <= trailer):
-                raise table.fail(f"keys out of order at entry {count}")
-        prev = (key, trailer)
-        count += 1
-    return count
-
-
-def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
-    """Key order checked on the decoded columns: roach keys (or key prefixes) bytewise in bulk,
-    MVCC timestamps and trailers only where prefixes repeat; block boundaries and index
-    separators with the comparer on the first and last user keys."""
-    count = 0
-    prev_last: tuple[bytes, int] | None = None
-    prev_sep: bytes | None = None
-    # crdb1 under EngineKeyCompare: distinct roach keys order bytewise, so the prefix column
-    # alone decides; any other pairing compares materialized keys.
-    fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
-    for sep, handle in table.data_handles():
-        block = table.column_block(handle)
-        n = block.rows
-        kinds = {t & 0xFF for t in block.trailers}
-        if not kinds <= _POINT_SETS:
-            raise table.fail(_kind_message(kinds - _POINT_SETS))
-        prefixes = block.prefixes
-        distinct = list(map(operator.ne, prefixes, prefixes[1:]))
-        all_distinct = all(distinct)
-        full = (1 << n) - 1
-        if all_distinct:
-            expected_changed = full
-        else:
-            expected_changed = 1 | sum(1 << (i + 1) for i, d in enumerate(distinct) if d)
-        if (block.prefix_changed | 1) != expected_changed:
-            raise table.fail(
-                f"data block at offset {handle[0]}: prefix-changed bitmap disagrees with the keys"
-            )
-        keys: list[bytes] | None = None
-        if not all_distinct or not fast:
-            keys = block.user_keys()
-            for i in range(1, n):
-                c = compare(keys[i - 1], keys[i])
-                if c > 0 or (c == 0 and block.trailers[i - 1] <= block.trailers[i]):
-                    raise table.fail(f"keys out of order at entry {count + i}")
-                if c == 0 and not block.obsolete >> i & 1:
-                    raise table.fail(f"entry {count + i} repeats a user key without being obsolete")
-        else:
-            # crdb1, distinct roach keys: EngineKeyCompare is their bytewise order.
-            if not all(map(operator.lt, prefixes, prefixes[1:])):
-                i = next(i for i in range(1, n) if prefixes[i - 1] >= prefixes[i])
-                raise table.fail(f"keys out of order at entry {count + i}")
-        if block.external:
-            table.column_values(block, count)
-        first = keys[0] if keys else block.key_at(0)
-        last = keys[-1] if keys else block.key_at(n - 1)
-        if prev_last is not None:
-            c = compare(prev_last[0], first)
-            if c > 0 or (c == 0 and prev_last[1] <= block.trailers[0]):
-                raise table.fail(f"keys out of order at entry {count}")
-        if compare(sep, last) < 0:
-            raise table.fail("index separator sorts before the last key of its data block")
-        if prev_sep is not None and compare(prev_sep, first) > 0:
-            raise table.fail("index separator sorts after the first key of the next data block")
-        prev_last, prev_sep = (last, block.trailers[-1]), sep
-        count += n
-    return count
-
-
-def _check_spans(table: Table, spans: list[Span], compare: Callable[[bytes, bytes], int]) -> None:
-    prev: dict[str, Span] = {}
-    for s in spans:
-        if compare(s.start, s.end) > 0:  # Pebble writes empty spans (hamlet-sst's a-a)
-            raise table.fail(f"{s.kind} span has its start key after its end key")
-        group = "RANGEDEL" if s.kind == "RANGEDEL" else "RANGEKEY"
-        p = prev.get(group)
-        if p is not None:
-            c = compare(p.start, s.start)
-            if c > 0 or (c == 0 and compare(p.end, s.end) != 0):
-                raise table.fail(f"{s.kind} spans are out of order or not fragmented")
-        prev[group] = s
-
-
-def _check_attributes(table: Table) -> None:
-    """Pebble v7: the footer's attribute bits must equal what the properties say."""
-
-    def positive(name: str) -> bool:
-        return (table.int_property(name.encode()) or 0) > 0
-
-    want = 0
-    if positive("pebble.num.value-blocks") or positive("pebble.num.values.in.value-blocks"):
-        want |= ATTR_VALUE_BLOCKS
-    if positive("pebble.num.range-key-sets"):
-        want |= ATTR_RANGE_KEY_SETS
-    if positive("pebble.num.range-key-unsets"):
-        want |= ATTR_RANGE_KEY_UNSETS
-    if positive("pebble.num.range-key-dels"):
-        want |= ATTR_RANGE_KEY_DELS
-    if positive("rocksdb.num.range-deletions"):
-        want |= ATTR_RANGE_DELS
-    if table.two_level():
-        want |= ATTR_TWO_LEVEL_INDEX
-    if positive("pebble.num.values.in.blob-files"):
-        want |= ATTR_BLOB_VALUES
-    if positive("rocksdb.num.data.blocks"):
-        want |= ATTR_POINT_KEYS
-    if want != table.footer.attributes:
-        raise table.fail(
-            f"footer attributes 0x{table.footer.attributes:x} disagree with the properties (0x{want:x})"
-        )

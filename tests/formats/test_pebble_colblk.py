@@ -167,7 +167,8 @@ def test_key_value_block_matches_what_was_built(path: str) -> None:
         assert got == [(k.encode(), v.encode()) for k, v in want]
     else:  # metaindex values are block handles: offset, length varints
         assert [k for k, _ in got] == [k.encode() for k, _ in want]
-        assert [v for _, v in got] == [bytes([int(o), int(n)]) for _, on in want for o, n in [on.split()]]
+        handles = [on.split() for _, on in want]
+        assert [v for _, v in got] == [bytes([int(o), int(n)]) for o, n in handles]
 
 
 # --- sstable/colblk/testdata/prefix_bytes -----------------------------------------------------

@@ -21,7 +21,9 @@ TYPE_BOOL = 1
 TYPE_UINT = 2
 TYPE_BYTES = 3
 TYPE_PREFIX_BYTES = 4
-TYPE_NAMES = {TYPE_BOOL: "bool", TYPE_UINT: "uint", TYPE_BYTES: "bytes", TYPE_PREFIX_BYTES: "prefixbytes"}
+TYPE_NAMES = {
+    TYPE_BOOL: "bool", TYPE_UINT: "uint", TYPE_BYTES: "bytes", TYPE_PREFIX_BYTES: "prefixbytes"
+}
 
 _HEADER_BASE = 7  # version(1) + columns(2) + rows(4)
 _COLUMN_HEADER = 5  # type(1) + page start(4)
@@ -222,16 +224,15 @@ def decode_prefix_bytes(
     _expect_end(stop, end, what)
     blob = bytes(buf[data:stop])
     shared = blob[: offsets[0]]
-    keys: list[bytes] = []
-    append = keys.append
-    for b in range(n_bundles):
-        j = b * (size + 1)  # offset index of the bundle prefix's start
-        prefix = shared + blob[offsets[j] : offsets[j + 1]]
-        key = prefix
-        last = min(size, rows - b * size)
-        for k in range(j + 1, j + 1 + last):
-            lo, hi = offsets[k], offsets[k + 1]
-            if lo != hi:
-                key = prefix + blob[lo:hi]
-            append(key)
+    o = offsets
+    starts = [b * (size + 1) for b in range(n_bundles)]  # offset index of each bundle prefix
+    prefixes = [shared + blob[o[j] : o[j + 1]] for j in starts]
+    rows_at = [1 + (r >> shift) + r for r in range(rows)]  # offset index of each row suffix
+    suffixes = [blob[o[i] : o[i + 1]] for i in rows_at]
+    if not all(suffixes):
+        # An empty suffix repeats the previous row of its bundle (or is the bundle prefix).
+        for r, suffix in enumerate(suffixes):
+            if not suffix and r & (size - 1):
+                suffixes[r] = suffixes[r - 1]
+    keys = [prefixes[r >> shift] + suffix for r, suffix in enumerate(suffixes)]
     return keys

@@ -1,0 +1,240 @@
+"""check_sst's checks over a parsed Table (engine.formats.sst_reader): every block checksum,
+key order under the table's comparer, index separators, keyspan blocks, value blocks, entry
+counts and Pebble v7 footer attributes.
+
+Row tables are checked block by block as columns, columnar tables on their decoded columns:
+keys (or, for CockroachDB keys, their roach parts) compare bytewise in bulk, and the comparer
+runs only where that does not decide (equal prefixes: MVCC versions, duplicates) and at block
+boundaries. Pebble's DataBlockValidator (sstable/colblk/data_block.go at f82e3ff7) checks the
+same per-block rules: order, prefix-changed bits, shadowed keys marked obsolete.
+"""
+
+from __future__ import annotations
+
+import operator
+import struct
+from collections.abc import Callable
+
+from engine.formats.colblk.blocks import CRDB1_SCHEMA
+from engine.formats.mvcc import engine_compare
+from engine.formats.sst_format import (
+    ATTR_BLOB_VALUES,
+    ATTR_POINT_KEYS,
+    ATTR_RANGE_DELS,
+    ATTR_RANGE_KEY_DELS,
+    ATTR_RANGE_KEY_SETS,
+    ATTR_RANGE_KEY_UNSETS,
+    ATTR_TWO_LEVEL_INDEX,
+    ATTR_VALUE_BLOCKS,
+)
+from engine.formats.sst_reader import (
+    BYTEWISE_COMPARATOR,
+    COMPARERS,
+    META_PROPERTIES,
+    META_RANGE_DEL,
+    META_RANGE_KEY,
+    META_VALUE_INDEX,
+    OBSOLETE_BIT,
+    POINT_SETS,
+    TRAILER_LEN,
+    Span,
+    Table,
+    bytewise_compare,
+    kind_message,
+)
+
+
+def check_table(table: Table) -> int:
+    """Entry count, after verifying every block checksum, key order (with the table's comparer),
+    index separators, keyspan blocks, value blocks, v7 footer attributes and entry counts."""
+    comparer = table.comparer_name or BYTEWISE_COMPARATOR
+    compare = COMPARERS.get(comparer)
+    if compare is None:
+        raise table.fail(f"cannot check key order: unknown comparer {comparer!r}")
+    if table.columnar:
+        count = _check_columnar(table, compare)
+    else:
+        count = _check_rows(table, compare)
+    checked = {META_PROPERTIES}
+    spans = table.spans()
+    checked |= {META_RANGE_DEL, META_RANGE_KEY}
+    _check_spans(table, spans, compare)
+    if table.value_index is not None:
+        for i in range(len(table.value_blocks())):
+            table.value_block(i)
+        checked.add(META_VALUE_INDEX)
+    for meta_name, handle in table.meta.items():
+        if meta_name not in checked:
+            table.read_block(handle, meta_name.decode("utf-8", "replace"))
+    expected = table.int_property(b"rocksdb.num.entries")
+    range_dels = table.int_property(b"rocksdb.num.range-deletions") or 0
+    if expected is not None and expected - range_dels != count:
+        raise table.fail(f"holds {count} point entries, its properties say {expected - range_dels}")
+    n_dels = sum(1 for s in spans if s.kind == "RANGEDEL")
+    if table.int_property(b"rocksdb.num.range-deletions") not in (None, n_dels):
+        raise table.fail(f"holds {n_dels} range deletions, its properties say {range_dels}")
+    if table.footer.attributes is not None:
+        _check_attributes(table)
+    return count
+
+
+def _check_rows(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
+    """Key order block by block: user keys bytewise (or their roach parts, for the cockroach
+    comparer) in bulk, the comparer itself only where that does not already decide."""
+    prev: tuple[bytes, int] | None = None
+    count = 0
+    for sep, handle in table.data_handles():
+        keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
+        if not keys:
+            continue
+        _check_sorted(table, keys, trailers, compare, count)
+        if prev is not None:
+            c = compare(prev[0], keys[0])
+            if c > 0 or (c == 0 and prev[1] <= trailers[0]):
+                raise table.fail(f"keys out of order at entry {count}")
+        if len(sep) < TRAILER_LEN:
+            raise table.fail("index separator is shorter than its 8-byte trailer")
+        c = compare(keys[-1], sep[:-TRAILER_LEN])
+        sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
+        if c > 0 or (c == 0 and trailers[-1] < sep_trailer & ~OBSOLETE_BIT):
+            raise table.fail("index separator sorts before the last key of its data block")
+        prev = (keys[-1], trailers[-1])
+        count += len(keys)
+    return count
+
+
+def _roach_parts(keys: list[bytes]) -> list[bytes] | None:
+    """The roach key of each engine key, or None if one is malformed (EngineKeyCompare then
+    falls back to bytewise for it, so the caller compares pairwise)."""
+    try:
+        parts = [k[: len(k) - 1 - k[-1]] for k in keys]
+    except IndexError:  # an empty key
+        return None
+    if any(len(k) - 1 - k[-1] < 0 for k in keys):
+        return None
+    return parts
+
+
+def _check_sorted(
+    table: Table,
+    keys: list[bytes],
+    trailers: list[int],
+    compare: Callable[[bytes, bytes], int],
+    first_row: int,
+) -> None:
+    """Strictly increasing internal keys within one block."""
+    if compare is bytewise_compare:
+        order = keys
+    elif compare is engine_compare:
+        order = _roach_parts(keys)
+    else:
+        order = None
+    if order is not None and all(map(operator.lt, order, order[1:])):
+        return
+    for i in range(1, len(keys)):
+        c = compare(keys[i - 1], keys[i])
+        if c > 0 or (c == 0 and trailers[i - 1] <= trailers[i]):
+            raise table.fail(f"keys out of order at entry {first_row + i}")
+
+
+def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
+    """Key order checked on the decoded columns: roach keys (or key prefixes) bytewise in bulk,
+    MVCC timestamps and trailers only where prefixes repeat; block boundaries and index
+    separators with the comparer on the first and last user keys."""
+    count = 0
+    prev_last: tuple[bytes, int] | None = None
+    prev_sep: bytes | None = None
+    # crdb1 under EngineKeyCompare: distinct roach keys order bytewise, so the prefix column
+    # alone decides; any other pairing compares materialized keys.
+    fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
+    for sep, handle in table.data_handles():
+        block = table.column_block(handle)
+        n = block.rows
+        kinds = {t & 0xFF for t in block.trailers}
+        if not kinds <= POINT_SETS:
+            raise table.fail(kind_message(kinds - POINT_SETS))
+        prefixes = block.prefixes
+        distinct = list(map(operator.ne, prefixes, prefixes[1:]))
+        all_distinct = all(distinct)
+        full = (1 << n) - 1
+        if all_distinct:
+            expected_changed = full
+        else:
+            expected_changed = 1 | sum(1 << (i + 1) for i, d in enumerate(distinct) if d)
+        if (block.prefix_changed | 1) != expected_changed:
+            raise table.fail(
+                f"data block at offset {handle[0]}: prefix-changed bitmap disagrees with the keys"
+            )
+        keys: list[bytes] | None = None
+        if not all_distinct or not fast:
+            keys = block.user_keys()
+            for i in range(1, n):
+                c = compare(keys[i - 1], keys[i])
+                if c > 0 or (c == 0 and block.trailers[i - 1] <= block.trailers[i]):
+                    raise table.fail(f"keys out of order at entry {count + i}")
+                if c == 0 and not block.obsolete >> i & 1:
+                    raise table.fail(f"entry {count + i} repeats a user key without being obsolete")
+        else:
+            # crdb1, distinct roach keys: EngineKeyCompare is their bytewise order.
+            if not all(map(operator.lt, prefixes, prefixes[1:])):
+                i = next(i for i in range(1, n) if prefixes[i - 1] >= prefixes[i])
+                raise table.fail(f"keys out of order at entry {count + i}")
+        if block.external:
+            table.column_values(block, count)
+        first = keys[0] if keys else block.key_at(0)
+        last = keys[-1] if keys else block.key_at(n - 1)
+        if prev_last is not None:
+            c = compare(prev_last[0], first)
+            if c > 0 or (c == 0 and prev_last[1] <= block.trailers[0]):
+                raise table.fail(f"keys out of order at entry {count}")
+        if compare(sep, last) < 0:
+            raise table.fail("index separator sorts before the last key of its data block")
+        if prev_sep is not None and compare(prev_sep, first) > 0:
+            raise table.fail("index separator sorts after the first key of the next data block")
+        prev_last, prev_sep = (last, block.trailers[-1]), sep
+        count += n
+    return count
+
+
+def _check_spans(table: Table, spans: list[Span], compare: Callable[[bytes, bytes], int]) -> None:
+    prev: dict[str, Span] = {}
+    for s in spans:
+        if compare(s.start, s.end) > 0:  # Pebble writes empty spans (hamlet-sst's a-a)
+            raise table.fail(f"{s.kind} span has its start key after its end key")
+        group = "RANGEDEL" if s.kind == "RANGEDEL" else "RANGEKEY"
+        p = prev.get(group)
+        if p is not None:
+            c = compare(p.start, s.start)
+            if c > 0 or (c == 0 and compare(p.end, s.end) != 0):
+                raise table.fail(f"{s.kind} spans are out of order or not fragmented")
+        prev[group] = s
+
+
+def _check_attributes(table: Table) -> None:
+    """Pebble v7: the footer's attribute bits must equal what the properties say."""
+
+    def positive(name: str) -> bool:
+        return (table.int_property(name.encode()) or 0) > 0
+
+    want = 0
+    if positive("pebble.num.value-blocks") or positive("pebble.num.values.in.value-blocks"):
+        want |= ATTR_VALUE_BLOCKS
+    if positive("pebble.num.range-key-sets"):
+        want |= ATTR_RANGE_KEY_SETS
+    if positive("pebble.num.range-key-unsets"):
+        want |= ATTR_RANGE_KEY_UNSETS
+    if positive("pebble.num.range-key-dels"):
+        want |= ATTR_RANGE_KEY_DELS
+    if positive("rocksdb.num.range-deletions"):
+        want |= ATTR_RANGE_DELS
+    if table.two_level():
+        want |= ATTR_TWO_LEVEL_INDEX
+    if positive("pebble.num.values.in.blob-files"):
+        want |= ATTR_BLOB_VALUES
+    if positive("rocksdb.num.data.blocks"):
+        want |= ATTR_POINT_KEYS
+    if want != table.footer.attributes:
+        raise table.fail(
+            f"footer attributes 0x{table.footer.attributes:x} disagree with the properties "
+            f"(0x{want:x})"
+        )
