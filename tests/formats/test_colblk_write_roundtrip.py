@@ -95,3 +95,14 @@ def test_every_release_layout_reads_back(release, version):
     data = write_columnar_sst(ENTRIES, table_format=version, crdb_release=release, block_size=4096)
     assert list(sst.read_sst(data)) == ENTRIES
     assert sst.check_sst(data) == len(ENTRIES)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("version", [5, 6, 7])
+def test_random_tables_read_back(seed, version):
+    from tests.formats.test_colblk_write_tables import _random_entries
+
+    entries = _random_entries(seed, 2000)
+    data = write_columnar_sst(entries, table_format=version, block_size=4096, index_block_size=1024)
+    assert list(sst.read_sst(data)) == entries
+    assert sst.check_sst(data) == len(entries)
