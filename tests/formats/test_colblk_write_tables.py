@@ -287,6 +287,7 @@ def test_empty_table(version):
     t = read_table(write_columnar_sst([], table_format=f"pebble,v{version}"))
     assert t["blocks"] == []
     assert t["props"][b"rocksdb.num.entries"] == b"\x00"
+    assert t["props"][b"obsolete-key"] == b"\x00t"  # no live key in the table
     if version == 7:
         assert t["footer"]["attributes"] == 0
 

@@ -356,7 +356,9 @@ def write_columnar_sst(
         props["rocksdb.top-level.index.size"] = uvarint(len(top_block))
 
     props.update({
-        "obsolete-key": b"\x00",  # Pebble's own collector, index 0: no obsolete keys
+        # Pebble's own collector (index 0): its id, then 't' only when no key is live, i.e.
+        # for an empty table (block_property_obsolete.go FinishTable)
+        "obsolete-key": b"\x00" if n_entries else b"\x00t",
         "pebble.colblk.schema": (KEY_SCHEMA_NAME if crdb else BYTEWISE_KEY_SCHEMA).encode(),
         "rocksdb.block.based.table.index.type": struct.pack("<I", index_type),
         "rocksdb.comparator": comparer.encode(),
