@@ -7,7 +7,7 @@ same bytes, as ratios from one run (no absolute time is asserted anywhere).
 The chain: one full backup and --incrementals incrementals, KMS-encrypted (testkms 'cmk'), laid
 out as CockroachDB does (crdb_fixtures.Writer). Its data files hold at least --mib MiB of
 plaintext Pebble columnar SSTs written by engine.formats.colblk_write (CockroachDB key schema,
-snappy, 128 KiB blocks: what a 25.x backup holds); a few distinct tables are generated and each
+snappy, 32 KiB blocks, as a 25.x backup's data files); a few distinct tables are generated and each
 file is sealed separately, so no two files share ciphertext.
 
 Rows (best of --repeat):

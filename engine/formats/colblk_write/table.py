@@ -9,9 +9,10 @@ sstable/format.go (what each version adds), sstable/block/{compressor,physical,f
 
 The writer options are CockroachDB's MakeTransportSSTWriter / MakeBackupSSTWriter ones
 (pkg/storage/sst_writer.go): value blocks off, no block property collectors besides Pebble's own
-"obsolete-key", no bloom filter, 128 KiB blocks, merger "nullptr". (The ingestion writer that
-25.x uses for backup data files also adds a bloom filter and MVCC block properties; those are
-not written here.)
+"obsolete-key", no bloom filter, merger "nullptr"; those writers use 128 KiB blocks, the
+ingestion writer that 25.x uses for the uploaded data files uses DefaultPebbleOptions' 32 KiB
+(the default here, as for engine.formats.sst.write_sst). That ingestion writer also adds a
+bloom filter block and MVCC time-interval block properties: those are not written here.
 
 Per CockroachDB release (`crdb_release`), as the Pebble branch it vendors writes
 (crl-release-25.1 ... crl-release-25.4 in cockroachdb/pebble; master f82e3ff for newer):
@@ -236,7 +237,7 @@ def write_columnar_sst(
     entries: Iterable[tuple[bytes, bytes]],
     *,
     table_format: str | int = "pebble,v7",
-    block_size: int = 128 << 10,
+    block_size: int = 32 << 10,
     index_block_size: int = 256 << 10,
     comparer: str = COCKROACH_COMPARATOR,
     compression: str = "snappy",
