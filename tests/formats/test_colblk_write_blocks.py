@@ -555,3 +555,43 @@ def test_encoders_match_every_release_branch(branch):
             continue
         compared += len(run_file(path, handler, commit))
     assert compared >= 90
+
+
+# --- the ingestion writer's bloom filter ----------------------------------------------------------
+# Vectors from sstable/tablefilters/bloom/bloom_test.go at PEBBLE_COMMIT: TestHash (RocksDB's
+# util/hash_test.cc numbers) and TestSmallBloomFilter (RocksDB's FullBloomTest.FullSmall bitmap
+# of a 10-bits-per-key filter over "hello" and "world"). Read from the test source, not copied.
+
+
+def _go_string(text: str) -> bytes:
+    return ast.literal_eval("b'" + text + "'")
+
+
+def test_bloom_hash_matches_pebbles_vectors():
+    from engine.formats.colblk_write.ingest import bloom_hash
+
+    src = pebble_file("sstable/tablefilters/bloom/bloom_test.go")
+    body = src[src.index("func TestHash") :]
+    body = body[: body.index("\n}\n")]
+    cases = re.findall(r'\{"((?:[^"\\]|\\.)*)",\s*(\d+)\}', body)
+    assert len(cases) >= 40
+    for text, want in cases:
+        assert bloom_hash(_go_string(text)) == int(want), text
+
+
+def test_small_bloom_filter_matches_pebble():
+    from engine.formats.colblk_write.ingest import BloomFilterWriter
+
+    src = pebble_file("sstable/tablefilters/bloom/bloom_test.go")
+    body = src[src.index("func TestSmallBloomFilter") :]
+    want = body[body.index("want := `") + len("want := `") :]
+    want = want[: want.index("`")].strip("\n")
+    w = BloomFilterWriter(10)
+    w.add(b"hello")
+    w.add(b"world")
+    got = w.finish()
+    rows = []
+    for i in range(0, len(got), 8):  # bloom_test.go filterStr: MSB first, 8 bytes a line
+        rows.append("  ".join("".join("1" if b & (1 << (7 - j)) else "." for j in range(8))
+                              for b in got[i : i + 8]))
+    assert "\n".join(rows) == want

@@ -209,20 +209,67 @@ def read_table(data: bytes) -> dict:
     seps, offs, lens, bprops = read_columnar(top)
     two_level = struct.unpack("<I", props[b"rocksdb.block.based.table.index.type"])[0] == 2
     entries = []
-    for s, o, n in zip(seps, offs, lens):
+    for s, o, n, bp in zip(seps, offs, lens, bprops):
         if two_level:
             part, _ = read_block(data, (o, n))
-            entries.extend(zip(*read_columnar(part)[:3]))
+            entries.extend(zip(*read_columnar(part)))
         else:
-            entries.append((s, o, n))
+            entries.append((s, o, n, bp))
     blocks = []
-    for sep, o, n in entries:
+    for sep, o, n, _bp in entries:
         raw, _ = read_block(data, (o, n))
         blocks.append((sep, (o, n), raw, crdb_rows(raw)))
-    return {"footer": foot, "meta": meta, "props": props, "blocks": blocks, "two_level": two_level}
+    return {"footer": foot, "meta": meta, "props": props, "blocks": blocks, "two_level": two_level,
+            "block_props": [e[3] for e in entries], "partition_props": bprops if two_level else []}
+
+
+def decode_block_props(raw: bytes) -> dict[int, bytes]:
+    """sstable block properties: (collector id byte, uvarint length, value) repeated."""
+    out, pos = {}, 0
+    while pos < len(raw):
+        cid = raw[pos]
+        n, pos = _uvarint(raw, pos + 1)
+        out[cid] = raw[pos : pos + n]
+        pos += n
+    return out
+
+
+def decode_interval(raw: bytes) -> tuple[int, int] | None:
+    if not raw:
+        return None
+    lower, p = _uvarint(raw, 0)
+    span, p = _uvarint(raw, p)
+    assert p == len(raw)
+    return lower, lower + span
+
+
+def wall_times(rows) -> list[int]:
+    return [int.from_bytes(k[-9 - (4 if k[-1] == 13 else 0) : -1 - (4 if k[-1] == 13 else 0)], "big")
+            for k, *_ in rows if k[-1] in (9, 13)]
+
+
+def bloom_may_contain(filt: bytes, key: bytes) -> bool:
+    """Pebble's cache-line bloom probe (sstable/tablefilters/bloom/bits.go mayContain)."""
+    from engine.formats.colblk_write.ingest import bloom_hash
+
+    probes, lines = filt[-5], struct.unpack("<I", filt[-4:])[0]
+    h = bloom_hash(key)
+    delta = ((h >> 17) | (h << 15)) & 0xFFFFFFFF
+    base = (h % lines) * 64
+    for _ in range(probes):
+        if not filt[base + ((h >> 3) & 63)] & (1 << (h & 7)):
+            return False
+        h = (h + delta) & 0xFFFFFFFF
+    return True
 
 
 # --- our tables ----------------------------------------------------------------------------------
+
+
+def _enc_interval(lower: int, upper: int) -> bytes:
+    from engine.formats.colblk_write.blocks import uvarint
+
+    return uvarint(lower) + uvarint(upper - lower)
 
 
 def _entries(n: int, value_len: int = 40):
@@ -236,10 +283,12 @@ def _entries(n: int, value_len: int = 40):
 
 @pytest.mark.parametrize("version", [5, 6, 7])
 @pytest.mark.parametrize("compression", ["snappy", "none"])
-def test_our_tables_decode_to_the_entries(version, compression):
+@pytest.mark.parametrize("writer", ["ingestion", "transport"])
+def test_our_tables_decode_to_the_entries(version, compression, writer):
     entries = _entries(3000)
     data = write_columnar_sst(
-        entries, table_format=f"pebble,v{version}", compression=compression, block_size=8192
+        entries, table_format=f"pebble,v{version}", compression=compression, block_size=8192,
+        writer=writer,
     )
     t = read_table(data)
     assert t["footer"]["version"] == version and t["footer"]["checksum_type"] == 1
@@ -252,7 +301,28 @@ def test_our_tables_decode_to_the_entries(version, compression):
     assert props[b"rocksdb.num.entries"] == bytes([0xB8, 0x17])  # uvarint 3000
     assert _uvarint(props[b"rocksdb.num.data.blocks"], 0)[0] == len(t["blocks"]) > 10
     assert props[b"rocksdb.compression"] == (b"Snappy" if compression == "snappy" else b"NoCompression")
-    assert props[b"rocksdb.property.collectors"] == b"[obsolete-key]"
+    if writer == "transport":
+        assert props[b"rocksdb.property.collectors"] == b"[obsolete-key]"
+        assert props[b"obsolete-key"] == b"\x00" and set(t["meta"]) == {b"rocksdb.properties"}
+        assert props[b"rocksdb.filter.size"] == b"\x00" and b"rocksdb.filter.policy" not in props
+        assert all(bp == b"" for bp in t["block_props"])
+    else:
+        assert props[b"rocksdb.property.collectors"] == b"[MVCCTimeInterval,obsolete-key]"
+        assert props[b"obsolete-key"] == b"\x01"
+        walls = [w for *_, rows in t["blocks"] for w in wall_times(rows)]
+        assert props[b"MVCCTimeInterval"][:1] == b"\x00"
+        assert decode_interval(props[b"MVCCTimeInterval"][1:]) == (min(walls), max(walls) + 1)
+        for bp, (*_, rows) in zip(t["block_props"], t["blocks"]):
+            w = wall_times(rows)
+            assert decode_block_props(bp) == {0: _enc_interval(min(w), max(w) + 1)}
+        assert props[b"rocksdb.filter.policy"] == b"rocksdb.BuiltinBloomFilter"
+        fh = t["meta"][b"fullfilter.rocksdb.BuiltinBloomFilter"]
+        o, p = _uvarint(fh, 0)
+        filt, comp = read_block(data, (o, _uvarint(fh, p)[0]))
+        assert comp == 0 and _uvarint(props[b"rocksdb.filter.size"], 0)[0] == len(filt)
+        assert all(bloom_may_contain(filt, k[: len(k) - k[-1]]) for k, _v in entries)
+        misses = sum(bloom_may_contain(filt, b"absent%d\x00" % i) for i in range(2000))
+        assert misses < 100  # ~1% false positives at 10 bits per key
     data_size = _uvarint(props[b"rocksdb.data.size"], 0)[0]
     last = t["blocks"][-1][1]
     assert data_size == last[0] + last[1] + 5
@@ -277,17 +347,27 @@ def test_two_level_index_when_the_index_outgrows_its_block(version):
     assert t["two_level"]
     assert [(k, v) for *_, rows in t["blocks"] for k, _t, v, _e, _o in rows] == entries
     parts = _uvarint(t["props"][b"rocksdb.index.partitions"], 0)[0]
-    assert parts > 2
+    assert parts > 2 and len(t["partition_props"]) == parts
+    # each top-level entry carries its partition's MVCC interval; together they cover the table
+    ivs = [decode_interval(decode_block_props(p)[0]) for p in t["partition_props"]]
+    walls = [w for *_, rows in t["blocks"] for w in wall_times(rows)]
+    assert min(lo for lo, _ in ivs) == min(walls) and max(hi for _, hi in ivs) == max(walls) + 1
     if version == 7:
         assert t["footer"]["attributes"] == 0x80 | 0x20  # PointKeys, TwoLevelIndex
 
 
 @pytest.mark.parametrize("version", [5, 6, 7])
 def test_empty_table(version):
-    t = read_table(write_columnar_sst([], table_format=f"pebble,v{version}"))
+    t = read_table(write_columnar_sst([], table_format=f"pebble,v{version}", writer="transport"))
     assert t["blocks"] == []
     assert t["props"][b"rocksdb.num.entries"] == b"\x00"
     assert t["props"][b"obsolete-key"] == b"\x00t"  # no live key in the table
+    data = write_columnar_sst([], table_format=f"pebble,v{version}")  # ingestion
+    ti = read_table(data)
+    assert ti["props"][b"obsolete-key"] == b"\x01t" and ti["props"][b"MVCCTimeInterval"] == b"\x00"
+    fh = ti["meta"][b"fullfilter.rocksdb.BuiltinBloomFilter"]
+    o, p = _uvarint(fh, 0)
+    assert read_block(data, (o, _uvarint(fh, p)[0]))[0] == bytes(5)  # Pebble 25.x's empty filter
     if version == 7:
         assert t["footer"]["attributes"] == 0
 
@@ -486,7 +566,7 @@ def test_property_names_are_those_of_pebbles_table(pebble_v7):
     value blocks), plus our compression stats."""
     _data, t = pebble_v7
     ours = read_table(write_columnar_sst(_entries(2000), block_size=1024, index_block_size=512,
-                                         crdb_release="25.3"))
+                                         crdb_release="25.3", writer="transport"))
     value_blocks = {b"pebble.num.value-blocks", b"pebble.num.values.in.value-blocks",
                     b"pebble.value-blocks.size"}
     assert ours["props"].keys() == (t["props"].keys() - value_blocks) | {b"pebble.compression_stats"}

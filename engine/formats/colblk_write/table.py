@@ -7,12 +7,14 @@ sstable/format.go (what each version adds), sstable/block/{compressor,physical,f
 
     data blocks ‖ index block(s) ‖ properties ‖ metaindex ‖ footer
 
-The writer options are CockroachDB's MakeTransportSSTWriter / MakeBackupSSTWriter ones
-(pkg/storage/sst_writer.go): value blocks off, no block property collectors besides Pebble's own
-"obsolete-key", no bloom filter, merger "nullptr"; those writers use 128 KiB blocks, the
-ingestion writer that 25.x uses for the uploaded data files uses DefaultPebbleOptions' 32 KiB
-(the default here, as for engine.formats.sst.write_sst). That ingestion writer also adds a
-bloom filter block and MVCC time-interval block properties: those are not written here.
+Writer options follow CockroachDB's pkg/storage/sst_writer.go (`writer`):
+- "ingestion" (MakeIngestionSSTWriter, which writes the data files a backup uploads):
+  DefaultPebbleOptions' 32 KiB blocks and 256 KiB index blocks, a 10-bits-per-key bloom filter
+  over key prefixes ("fullfilter.rocksdb.BuiltinBloomFilter"), the "MVCCTimeInterval" block
+  property collector before Pebble's own "obsolete-key", value blocks off (backups disable
+  them), merger "nullptr". See ingest.py.
+- "transport" (MakeTransportSSTWriter / MakeBackupSSTWriter): no filter, no collector besides
+  "obsolete-key", 128 KiB blocks (pass block_size), merger "nullptr".
 
 Per CockroachDB release (`crdb_release`), as the Pebble branch it vendors writes
 (crl-release-25.1 ... crl-release-25.4 in cockroachdb/pebble; master f82e3ff for newer):
@@ -49,6 +51,15 @@ from engine.formats.colblk_write.blocks import (
     row_block,
     split_engine_key,
     uvarint,
+)
+from engine.formats.colblk_write.ingest import (
+    BLOOM_BLOCK_NAME,
+    BLOOM_FAMILY,
+    MVCC_INTERVAL_COLLECTOR,
+    BloomFilterWriter,
+    Interval,
+    encode_block_props,
+    mvcc_wall_time,
 )
 from engine.formats.mvcc import engine_compare
 
@@ -242,6 +253,7 @@ def write_columnar_sst(
     comparer: str = COCKROACH_COMPARATOR,
     compression: str = "snappy",
     crdb_release: str | None = None,
+    writer: str | None = None,
 ) -> bytes:
     """A Pebble columnar table of point SETs (seqnum 0) with CockroachDB's key schema.
 
@@ -254,6 +266,9 @@ def write_columnar_sst(
     outgrows `index_block_size` it is split into a two-level index, as Pebble does.
     `crdb_release` ("25.1" ... ; default: the newest) picks the properties and compression
     rule of the Pebble that CockroachDB release vendors; it must be able to write the format.
+    `writer` is the CockroachDB SST writer imitated: "ingestion" (MakeIngestionSSTWriter, which
+    writes a backup's data files: bloom filter, MVCCTimeInterval block properties; the default
+    with cockroach_comparator) or "transport" (MakeTransportSSTWriter: neither).
     """
     version = parse_table_format(table_format)
     release = parse_crdb_release(crdb_release)
@@ -265,6 +280,12 @@ def write_columnar_sst(
     if comparer not in (COCKROACH_COMPARATOR, BYTEWISE_COMPARATOR):
         raise ValueError(f"unknown comparer {comparer!r}")
     crdb = comparer == COCKROACH_COMPARATOR
+    writer = writer or ("ingestion" if crdb else "transport")
+    if writer not in ("ingestion", "transport"):
+        raise ValueError(f"unknown writer {writer!r} (use ingestion or transport)")
+    ingestion = writer == "ingestion"
+    if ingestion and not crdb:
+        raise ValueError("the ingestion writer's MVCC properties need cockroach_comparator keys")
     if compression not in ("snappy", "none"):
         raise ValueError(f"unknown compression {compression!r}")
     if block_size < 1 or index_block_size < 1:
@@ -275,25 +296,36 @@ def write_columnar_sst(
     data = DataBlockEncoder(None if crdb else DefaultKeyWriter(len))
     separator, successor = (_separator, _successor) if crdb else (_bytewise_separator, _bytewise_successor)
     index = IndexBlockWriter()
-    partitions: list[tuple[bytes, bytes, int]] = []  # (separator, block, data blocks)
+    partitions: list[tuple[bytes, bytes, int, bytes]] = []  # separator, block, blocks, props
     state = {"pending": 0, "index_size": 0}
+    # MVCCTimeInterval collector (id 0 when present): the current data block's, the current
+    # index partition's and the table's wall-time intervals; Pebble's obsolete-key collector
+    # comes after it and contributes nothing for live keys.
+    block_iv, index_iv, table_iv = Interval(), Interval(), Interval()
+    bloom = BloomFilterWriter() if ingestion else None
     n_entries = raw_key = raw_value = 0
     prev: bytes | None = None
 
     def finish_index(rows: int) -> None:
-        partitions.append((index.separators.get(rows - 1) if rows else b"", index.finish(rows), rows))
+        props = encode_block_props([(0, index_iv.encode())]) if ingestion else b""
+        index_iv.take()
+        sep = index.separators.get(rows - 1) if rows else b""
+        partitions.append((sep, index.finish(rows), rows, props))
         index.reset()
 
     def enqueue(block: bytes, separator: bytes) -> None:
         offset, length = out.write(block, compress=True)
-        row = index.add(separator, offset, length)
+        props = encode_block_props([(0, block_iv.encode())]) if ingestion else b""
+        table_iv.union(block_iv.lower, block_iv.upper)
+        row = index.add(separator, offset, length, props)
         size = index.size()
         if index_flush.should_flush_without_latest(size, state["index_size"], row):
-            finish_index(index.rows - 1)
-            index.add(separator, offset, length)
+            finish_index(index.rows - 1)  # the partition ends before this block
+            index.add(separator, offset, length, props)
             state["index_size"] = index.size()
         else:
             state["index_size"] = size
+        index_iv.union(*block_iv.take())
 
     def flush(rows: int, next_key: bytes | None) -> None:
         block, last_key, _ = data.finish(rows)
@@ -329,6 +361,11 @@ def write_columnar_sst(
             state["pending"] = data.size()
         else:
             state["pending"] = size
+        if ingestion:  # collectors and filter see the key after the flush decision
+            wall = mvcc_wall_time(key)
+            if wall is not None:
+                block_iv.add(wall)
+            bloom.add(key[:prefix_len])  # type: ignore[union-attr]
         n_entries += 1
         raw_key += len(key) + 8
         raw_value += len(value)
@@ -346,8 +383,8 @@ def write_columnar_sst(
     else:
         top = IndexBlockWriter()
         index_size = 0
-        for sep, block, _ in partitions:
-            top.add(sep, *out.write(block, compress=True))
+        for sep, block, _, part_props in partitions:
+            top.add(sep, *out.write(block, compress=True), part_props)
             index_size += len(block)
         top_block = top.finish()
         index_handle = out.write(top_block, compress=True)
@@ -356,24 +393,37 @@ def write_columnar_sst(
         props["rocksdb.index.partitions"] = uvarint(len(partitions))
         props["rocksdb.top-level.index.size"] = uvarint(len(top_block))
 
+    meta: list[tuple[bytes, bytes]] = []
+    filter_size = 0
+    if bloom is not None:  # written after the index, uncompressed (layout.WriteFilterBlock)
+        filter_block = bloom.finish()
+        meta.append((BLOOM_BLOCK_NAME.encode(), _handle(*out.write(filter_block, compress=False))))
+        filter_size = len(filter_block)
+        props["rocksdb.filter.policy"] = BLOOM_FAMILY.encode()
+        obsolete_id = 1
+        props[MVCC_INTERVAL_COLLECTOR] = b"\x00" + table_iv.encode()
+        collectors = f"[{MVCC_INTERVAL_COLLECTOR},obsolete-key]".encode()
+    else:
+        obsolete_id = 0
+        collectors = b"[obsolete-key]"
     props.update({
-        # Pebble's own collector (index 0): its id, then 't' only when no key is live, i.e.
-        # for an empty table (block_property_obsolete.go FinishTable)
-        "obsolete-key": b"\x00" if n_entries else b"\x00t",
+        # Pebble's own collector: its id, then 't' only when no key is live, i.e. for an
+        # empty table (block_property_obsolete.go FinishTable)
+        "obsolete-key": bytes([obsolete_id]) + (b"" if n_entries else b"t"),
         "pebble.colblk.schema": (KEY_SCHEMA_NAME if crdb else BYTEWISE_KEY_SCHEMA).encode(),
         "rocksdb.block.based.table.index.type": struct.pack("<I", index_type),
         "rocksdb.comparator": comparer.encode(),
         "rocksdb.compression": b"Snappy" if compression == "snappy" else b"NoCompression",
         "rocksdb.data.size": uvarint(data_size),
         "rocksdb.deleted.keys": uvarint(0),
-        "rocksdb.filter.size": uvarint(0),
+        "rocksdb.filter.size": uvarint(filter_size),
         "rocksdb.index.size": uvarint(index_size),
         "rocksdb.merge.operands": uvarint(0),
         "rocksdb.merge.operator": b"nullptr",
         "rocksdb.num.data.blocks": uvarint(n_blocks),
         "rocksdb.num.entries": uvarint(n_entries),
         "rocksdb.num.range-deletions": uvarint(0),
-        "rocksdb.property.collectors": b"[obsolete-key]",
+        "rocksdb.property.collectors": collectors,
         "rocksdb.raw.key.size": uvarint(raw_key),
         "rocksdb.raw.value.size": uvarint(raw_value),
     })
@@ -391,7 +441,7 @@ def write_columnar_sst(
     else:
         props_handle = out.write(row_block(ordered, _PROPERTIES_RESTART_INTERVAL), compress=False)
 
-    meta = [(b"rocksdb.properties", _handle(*props_handle))]
+    meta = sorted(meta + [(b"rocksdb.properties", _handle(*props_handle))])
     if version >= 6:
         kv = KeyValueBlockWriter()
         for k, v in meta:
