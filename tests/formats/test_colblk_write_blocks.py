@@ -567,10 +567,19 @@ def _go_string(text: str) -> bytes:
     return ast.literal_eval("b'" + text + "'")
 
 
-def test_bloom_hash_matches_pebbles_vectors():
+_BLOOM_TESTS = [(PEBBLE_COMMIT, "sstable/tablefilters/bloom/bloom_test.go")] + [
+    (commit, "bloom/bloom_test.go") for commit in (
+        "4e435b53e648f407db5a38678696817c86a9025f", "98f59c2f3f54ffca75b9c6ae9f2439799df54e38",
+        "733628513970842ee22fde0875531695c4b33693", "22899134eb7a517467e66b526f884299535d423f",
+    )  # crl-release-25.1 ... 25.4, where the package was still bloom/
+]
+
+
+@pytest.mark.parametrize("commit, path", _BLOOM_TESTS)
+def test_bloom_hash_matches_pebbles_vectors(commit, path):
     from engine.formats.colblk_write.ingest import bloom_hash
 
-    src = pebble_file("sstable/tablefilters/bloom/bloom_test.go")
+    src = pebble_file(path, commit)
     body = src[src.index("func TestHash") :]
     body = body[: body.index("\n}\n")]
     cases = re.findall(r'\{"((?:[^"\\]|\\.)*)",\s*(\d+)\}', body)
@@ -579,10 +588,11 @@ def test_bloom_hash_matches_pebbles_vectors():
         assert bloom_hash(_go_string(text)) == int(want), text
 
 
-def test_small_bloom_filter_matches_pebble():
+@pytest.mark.parametrize("commit, path", _BLOOM_TESTS)
+def test_small_bloom_filter_matches_pebble(commit, path):
     from engine.formats.colblk_write.ingest import BloomFilterWriter
 
-    src = pebble_file("sstable/tablefilters/bloom/bloom_test.go")
+    src = pebble_file(path, commit)
     body = src[src.index("func TestSmallBloomFilter") :]
     want = body[body.index("want := `") + len("want := `") :]
     want = want[: want.index("`")].strip("\n")

@@ -5,7 +5,7 @@ sstable/colblk_writer.go (RawColumnWriter: add-then-flush, separators, index par
 properties), sstable/layout.go (block order, metaindex), sstable/table.go (footer),
 sstable/format.go (what each version adds), sstable/block/{compressor,physical,flush_governor}.go.
 
-    data blocks ‖ index block(s) ‖ properties ‖ metaindex ‖ footer
+    data blocks ‖ index block(s) ‖ [bloom filter] ‖ properties ‖ metaindex ‖ footer
 
 Writer options follow CockroachDB's pkg/storage/sst_writer.go (`writer`):
 - "ingestion" (MakeIngestionSSTWriter, which writes the data files a backup uploads):
