@@ -605,3 +605,34 @@ def test_small_bloom_filter_matches_pebble(commit, path):
         rows.append("  ".join("".join("1" if b & (1 << (7 - j)) else "." for j in range(8))
                               for b in got[i : i + 8]))
     assert "\n".join(rows) == want
+
+
+# --- block flushing ---------------------------------------------------------------------------------
+# sstable/block/testdata/flush_governor with sstable/block/flush_governor_test.go (jemalloc size
+# classes: sstable/options.go JemallocSizeClasses).
+
+_JEMALLOC = (16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536, 81920, 98304, 114688,
+             131072, 163840, 196608, 229376, 262144, 327680)
+
+
+def test_flush_governor_matches_pebble_testdata():
+    from engine.formats.colblk_write.table import FlushGovernor
+
+    checked = 0
+    fg = None
+    for d in parse_datadriven(pebble_file("sstable/block/testdata/flush_governor")):
+        if d.cmd == "init":
+            classes = tuple(d.ints("size-classes")) or (_JEMALLOC if "jemalloc-size-classes" in d.args else ())
+            fg = FlushGovernor(
+                int(d.arg("target-block-size", "32768")),
+                int(d.arg("threshold", "90")),
+                int(d.arg("size-class-aware-threshold", "60")),
+                classes,
+            )
+            assert d.expected == (f"low watermark: {fg.low}\nhigh watermark: {fg.high}\n"
+                                  f"targetBoundary: {fg.boundary}")
+        elif d.cmd == "should-flush":
+            got = fg.should_flush(int(d.arg("size-before")), int(d.arg("size-after")))
+            assert d.expected == ("should flush" if got else "should not flush"), d.line
+        checked += 1
+    assert checked >= 15

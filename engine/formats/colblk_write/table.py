@@ -94,17 +94,56 @@ def parse_table_format(table_format: str | int) -> int:
     return version
 
 
-class _FlushGovernor:
-    """block.FlushGovernor without allocator size classes."""
+# CockroachDB's Options.AllocatorSizeClasses (pkg/storage/pebble.go DefaultPebbleOptions: jemalloc
+# size classes from 16 KiB to 128 KiB), which MakeWriterOptions hands to every SST writer.
+CRDB_SIZE_CLASSES = (
+    16384, 20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536, 81920, 98304, 114688, 131072,
+)
+_ALLOCATION_OVERHEAD = 384  # block.AllocationOverheadAllowance
+_SIZE_CLASS_AWARE_THRESHOLD = 60  # percent: base.SizeClassAwareBlockSizeThreshold
 
-    def __init__(self, target: int) -> None:
-        self.low = (target * _BLOCK_SIZE_THRESHOLD + 99) // 100
-        self.high = target
+
+class FlushGovernor:
+    """block.FlushGovernor: when a block is full. With allocator size classes (and a target
+    not at either end of them) blocks aim at the size class nearest the target."""
+
+    def __init__(
+        self,
+        target: int,
+        threshold: int = _BLOCK_SIZE_THRESHOLD,
+        size_class_threshold: int = _SIZE_CLASS_AWARE_THRESHOLD,
+        size_classes: tuple[int, ...] = (),
+    ) -> None:
+        self.low = (target * threshold + 99) // 100
+        self.high = self.boundary = target
+        if size_classes:
+            i = _closest_class(size_classes, target + _ALLOCATION_OVERHEAD)
+            if 0 < i < len(size_classes) - 1:
+                self.boundary = size_classes[i] - _ALLOCATION_OVERHEAD
+                self.high = size_classes[i + 1] - _ALLOCATION_OVERHEAD
+                self.low = min((target * size_class_threshold + 99) // 100, self.boundary)
+
+    def should_flush(self, before: int, after: int) -> bool:
+        if before >= after or before < self.low:
+            return False
+        if after > self.high:
+            return True
+        return after > self.boundary and before <= self.boundary and (
+            self.high - after > self.boundary - before
+        )
 
     def should_flush_without_latest(self, with_kv: int, without_kv: int, rows_without: int) -> bool:
-        if rows_without == 0 or without_kv < self.low or without_kv >= with_kv:
+        """shouldFlushWithoutLatestKV: finish the block before the row just added?"""
+        if rows_without == 0 or without_kv < self.low:
             return False
-        return with_kv > self.high
+        return self.should_flush(without_kv, with_kv)
+
+
+def _closest_class(classes: tuple[int, ...], target: int) -> int:
+    i = next((j for j, c in enumerate(classes) if c >= target), len(classes))
+    if i == len(classes) or (i > 0 and target - classes[i - 1] < classes[i] - target):
+        i -= 1
+    return i
 
 
 def _separator(a: bytes, b: bytes) -> bytes:
@@ -291,8 +330,8 @@ def write_columnar_sst(
     if block_size < 1 or index_block_size < 1:
         raise ValueError("block_size and index_block_size must be positive")
     out = _Layout(compression, release)
-    data_flush = _FlushGovernor(block_size)
-    index_flush = _FlushGovernor(index_block_size)
+    data_flush = FlushGovernor(block_size, size_classes=CRDB_SIZE_CLASSES)
+    index_flush = FlushGovernor(index_block_size, size_classes=CRDB_SIZE_CLASSES)
     data = DataBlockEncoder(None if crdb else DefaultKeyWriter(len))
     separator, successor = (_separator, _successor) if crdb else (_bytewise_separator, _bytewise_successor)
     index = IndexBlockWriter()
