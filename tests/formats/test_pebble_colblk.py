@@ -208,3 +208,42 @@ def test_block_header_rejects_a_bad_version_and_overlapping_pages() -> None:
     bad[13:17] = (10**6).to_bytes(4, "little")  # column 0 page start far past the block
     with pytest.raises(ColumnError, match="out of order or overlaps"):
         decode_header(bytes(bad), 5)
+
+
+# --- sstable/colblk/testdata/data_block/simple: the default key schema --------------------------
+# DefaultKeySchema(testkeys.Comparer, 16) (data_block_test.go): prefix prefixbytes ‖ suffix
+# bytes; each `write` line is key#seq,KIND:value, with "obsolete" as an optional suffix.
+
+POINT_KINDS = {"DEL": 0, "SET": 1, "MERGE": 2, "SINGLEDEL": 7, "SETWITHDEL": 18, "DELSIZED": 23}
+
+
+def default_schema_cases() -> list[tuple[bytes, list[tuple[bytes, int, bytes]]]]:
+    out, rows = [], []
+    for case in cases("sstable/colblk/testdata/data_block/simple"):
+        if case.command.startswith("init"):
+            rows = []
+        elif case.command == "write":
+            for line in case.input:
+                line = line.removesuffix("obsolete")
+                key, _, value = line.partition(":")
+                user, _, tail = key.rpartition("#")
+                seq, kind = tail.split(",")
+                rows.append((user.encode(), int(seq) << 8 | POINT_KINDS[kind], value.encode()))
+        elif case.command == "finish":
+            dump = case.output[case.output.index("data block header") :]
+            out.append((binfmt_bytes(dump), list(rows)))
+    return out
+
+
+def test_default_schema_cases_exist() -> None:
+    assert len(default_schema_cases()) >= 2
+
+
+@pytest.mark.parametrize("block,rows", default_schema_cases())
+def test_default_schema_data_block_decodes_to_the_rows_written(block: bytes, rows: list) -> None:
+    decoded = decode_data_block(block, "DefaultKeySchema(pebble.internal.testkeys,16)")
+    assert decoded.user_keys() == [k for k, _, _ in rows]
+    assert decoded.trailers == [t for _, t, _ in rows]
+    values = decoded.values.all()
+    got = [v[1:] if decoded.external >> i & 1 else v for i, v in enumerate(values)]
+    assert got == [v for _, _, v in rows]
