@@ -471,14 +471,14 @@ def write_columnar_sst(
         props["pebble.compression_stats"] = stats.encode()
     if release != NEWEST_RELEASE:
         props["rocksdb.compression_options"] = _ROCKSDB_COMPRESSION_OPTIONS
-    ordered = [(k.encode(), props[k]) for k in sorted(props)]
-    if version >= 7:
+    by_name = [(k.encode(), props[k]) for k in sorted(props)]
+    if version >= 7:  # columnar and compressed (layout.WritePropertiesBlock)
         kv = KeyValueBlockWriter()
-        for k, v in ordered:
+        for k, v in by_name:
             kv.add(k, v)
         props_handle = out.write(kv.finish(), compress=True)
-    else:
-        props_handle = out.write(row_block(ordered, _PROPERTIES_RESTART_INTERVAL), compress=False)
+    else:  # one restart point: prefix compression across the whole block
+        props_handle = out.write(row_block(by_name, _PROPERTIES_RESTART_INTERVAL), compress=False)
 
     meta = sorted(meta + [(b"rocksdb.properties", _handle(*props_handle))])
     if version >= 6:
