@@ -249,11 +249,11 @@ class RawBytesBuilder:
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix: the xor of the big-endian integers has its top set bit in
+    the first differing byte (done in C, not byte by byte in Python)."""
     n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
+    x = int.from_bytes(a[:n], "big") ^ int.from_bytes(b[:n], "big")
+    return n - ((x.bit_length() + 7) >> 3)
 
 
 class PrefixBytesBuilder:
