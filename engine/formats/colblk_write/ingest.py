@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import struct
 
+from engine.formats.colblk_write.blocks import uvarint as _uvarint
+
 BLOOM_FAMILY = "rocksdb.BuiltinBloomFilter"
 BLOOM_BLOCK_NAME = "fullfilter." + BLOOM_FAMILY
 BLOOM_BITS_PER_KEY = 10
@@ -119,11 +121,3 @@ def encode_block_props(props: list[tuple[int, bytes]]) -> bytes:
     uvarint length, the value."""
     return b"".join(bytes([cid]) + _uvarint(len(v)) + v for cid, v in props if v)
 
-
-def _uvarint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
