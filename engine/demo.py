@@ -51,7 +51,7 @@ from engine.formats.manifest import (
     table_descriptor,
 )
 from engine.formats.mvcc import TAG_BYTES, encode_mvcc_key, encode_value, table_row_key
-from engine.formats.releases import NEWEST_RELEASED, RELEASES, Release, release
+from engine.formats.releases import NEWEST_RELEASED, Release, release
 from engine.formats.sst_writers import can_write, write_table
 from engine.kms import KMSEnv, open_kms
 from engine.storage import ExternalStorage
@@ -89,24 +89,15 @@ def unique_int(when: datetime, node_id: int = 1) -> int:
 
 
 def demo_release(crdb_version: str | Release | None = None) -> Release:
-    """The release whose layout the demo writes: the one asked for, else the newest released one
-    whose SST table format rewrap can write (26.2 once columnar writing is wired). Asking for a
-    release whose table format cannot be written yet is a clear error, before anything is
-    written. A Release passed in is used as it is (tests combine a layout with a table format)."""
-    if crdb_version is not None:
-        chosen = crdb_version if isinstance(crdb_version, Release) else release(crdb_version)
-        if not can_write(chosen.table_format):
-            writable = ", ".join(v for v, r in RELEASES.items() if can_write(r.table_format))
-            raise FormatError(
-                f"--crdb-version {crdb_version}: CockroachDB {chosen.version} writes "
-                f"{chosen.table_format} tables, and writing {chosen.table_format} is not wired yet "
-                f"(writable today: {writable})"
-            )
-        return chosen
-    if can_write(NEWEST_RELEASED.table_format):
+    """The release whose layout the demo writes: the one asked for (a clear error listing the
+    choices for an unknown one), else the newest released one. A Release passed in is used as
+    it is (tests combine a layout with a table format)."""
+    if crdb_version is None:
         return NEWEST_RELEASED
-    released = [r for r in RELEASES.values() if r.released and can_write(r.table_format)]
-    return released[-1]
+    chosen = crdb_version if isinstance(crdb_version, Release) else release(crdb_version)
+    if not can_write(chosen.table_format):
+        raise FormatError(f"--crdb-version {crdb_version}: cannot write {chosen.table_format} tables")
+    return chosen
 
 
 def _descriptor_id(d) -> int:  # type: ignore[no-untyped-def]
@@ -157,7 +148,7 @@ class _DemoWriter:
                 key = table_row_key(table.id, 1, pk)
                 payload = self.rng.randbytes(table.row_bytes // 2).hex().encode()
                 entries.append((encode_mvcc_key(key, wall), encode_value(key, payload, TAG_BYTES)))
-            sst = write_table(entries, self.crdb.table_format)
+            sst = write_table(entries, self.crdb.table_format, release=self.crdb.version, writer="ingestion")
             name = f"data/{unique_int(end + timedelta(microseconds=10 * n))}.sst"
             self.put(f"{path}/{name}", encrypt(sst))
             files.append(
@@ -188,10 +179,12 @@ class _DemoWriter:
             filelist = encode_filelist(
                 [(f.span.key, f.path, f.SerializeToString(deterministic=True)) for f in manifest.files],
                 table_format=fmt,
+                release=self.crdb.version,
             )
             descs = encode_descriptorslist(
                 [(_descriptor_id(d), d.SerializeToString(deterministic=True)) for d in manifest.descriptors],
                 table_format=fmt,
+                release=self.crdb.version,
             )
             self.put(f"{path}/{FILELIST_SST}", encrypt_slim(filelist))
             self.put(f"{path}/{DESCRIPTORSLIST_SST}", encrypt_slim(descs))

@@ -44,7 +44,10 @@ def _file_key(span_key: bytes, path: str) -> bytes:
 
 
 def encode_filelist(
-    entries: Iterable[tuple[bytes, str, bytes]], *, table_format: str = "pebble,v2"
+    entries: Iterable[tuple[bytes, str, bytes]],
+    *,
+    table_format: str = "pebble,v2",
+    release: str | None = None,
 ) -> bytes:
     """filelist.sst from (span key, path, marshalled File) triples, in any order, as a table of
     `table_format` (engine/formats/releases.py says which release writes which)."""
@@ -52,7 +55,8 @@ def encode_filelist(
     for before, after in zip(rows, rows[1:]):
         if before[:2] == after[:2]:
             raise ValueError(f"filelist: duplicate entry for path {after[1]!r}")
-    return write_table([(encode_mvcc_key(_file_key(k, p)), f) for k, p, f in rows], table_format)
+    keyed = [(encode_mvcc_key(_file_key(k, p)), f) for k, p, f in rows]
+    return write_table(keyed, table_format, release=release, writer="transport")
 
 
 def decode_filelist(data: bytes, *, name: str = FILELIST_SST) -> list[tuple[bytes, str, bytes]]:
@@ -88,7 +92,10 @@ class DescriptorEntry(NamedTuple):
 
 
 def encode_descriptorslist(
-    entries: Iterable[DescriptorEntry | tuple[int, bytes]], *, table_format: str = "pebble,v2"
+    entries: Iterable[DescriptorEntry | tuple[int, bytes]],
+    *,
+    table_format: str = "pebble,v2",
+    release: str | None = None,
 ) -> bytes:
     """descriptorslist.sst from (id, descriptor[, wall_time, logical]) entries, in any order."""
     keyed = []
@@ -100,7 +107,7 @@ def encode_descriptorslist(
     for before, after in zip(keyed, keyed[1:]):
         if engine_compare(before[0], after[0]) == 0:
             raise ValueError("descriptorslist: duplicate descriptor id and time")
-    return write_table(keyed, table_format)
+    return write_table(keyed, table_format, release=release, writer="transport")
 
 
 def decode_descriptorslist(

@@ -76,9 +76,15 @@ def test_descriptor_key_without_prefix_fails() -> None:
 
 def test_lists_take_the_release_table_format() -> None:
     """filelist.sst / descriptorslist.sst are written in the table format of the release
-    (engine/formats/releases.py); an unwired one is a clear error, not a silently older table."""
-    v2 = encode_descriptorslist([(104, b"\x12\x00")], table_format="pebble,v2")
-    assert int.from_bytes(v2[-12:-8], "little") == 2 and decode_descriptorslist(v2)[0].id == 104
-    for fmt in ("pebble,v7", "pebble,v99"):
-        with pytest.raises(FormatError, match=f"writing {fmt} is not wired yet"):
-            encode_filelist([(b"a", "data/1.sst", b"")], table_format=fmt)
+    (engine/formats/releases.py), row or columnar; an unknown one is a clear error, not a
+    silently older table."""
+    from engine.formats.sst import table_format
+
+    for fmt in ("pebble,v2", "pebble,v4", "pebble,v5", "pebble,v6", "pebble,v7"):
+        descs = encode_descriptorslist([(104, b"\x12\x00")], table_format=fmt, release="25.3")
+        assert table_format(descs) == f"(Pebble,{fmt.split(',')[1]})", fmt
+        assert decode_descriptorslist(descs)[0].id == 104
+        files = encode_filelist([(b"a", "data/1.sst", b"")], table_format=fmt, release="25.3")
+        assert [p for _, p, _ in decode_filelist(files)] == ["data/1.sst"]
+    with pytest.raises(FormatError, match="cannot write SST table format 'pebble,v99'"):
+        encode_filelist([(b"a", "data/1.sst", b"")], table_format="pebble,v99")
