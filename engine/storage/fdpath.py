@@ -155,15 +155,21 @@ class Anchor:
                     except OSError as e:
                         if e.errno not in (errno.ELOOP, errno.ENOTDIR):
                             raise
+                links += 1  # a symlink followed, or a lookup retried: both count, so it ends
+                if links > MAX_SYMLINKS:
+                    raise LinkLoop()
                 try:
                     target = os.readlink(name, dir_fd=stack[-1])
                 except OSError as e:
-                    if e.errno == errno.EINVAL:  # not a symlink: a file where a directory was needed
-                        raise NotADirectoryError(errno.ENOTDIR, "not a directory", name) from None
-                    raise
-                links += 1
-                if links > MAX_SYMLINKS:
-                    raise LinkLoop()
+                    if e.errno != errno.EINVAL:
+                        raise
+                    # Not a symlink (any more): swapped back meanwhile (retry the component),
+                    # or a file where a directory was needed.
+                    st = os.lstat(name, dir_fd=stack[-1])
+                    if stat.S_ISDIR(st.st_mode) or (leaf is not None and not todo):
+                        todo.appendleft(name)
+                        continue
+                    raise NotADirectoryError(errno.ENOTDIR, "not a directory", name) from None
                 if target.startswith("/"):
                     rel = self.relative(target)
                     while len(stack) > 1:
