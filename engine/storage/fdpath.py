@@ -166,7 +166,8 @@ class Anchor:
                     # Not a symlink (any more): swapped back meanwhile (retry the component),
                     # or a file where a directory was needed.
                     st = os.lstat(name, dir_fd=stack[-1])
-                    if stat.S_ISDIR(st.st_mode) or (leaf is not None and not todo):
+                    changed = stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)
+                    if changed or (leaf is not None and not todo):
                         todo.appendleft(name)
                         continue
                     raise NotADirectoryError(errno.ENOTDIR, "not a directory", name) from None

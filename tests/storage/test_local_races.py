@@ -78,7 +78,9 @@ def test_swapping_a_directory_for_a_symlink_never_writes_outside_the_jail(tmp_pa
         exchange(link, backup)
     assert os.listdir(outside) == [], "a file was written outside the external-IO dir"
     assert written + len(refusals) == 3000 and written > 0
-    odd = [r for r in refusals if "outside the external IO directory" not in r]
+    # refused as a link out, or (a lookup retried past the symlink limit while swapping) as a loop
+    odd = [r for r in refusals if "outside the external IO directory" not in r
+           and "too many levels of symbolic links" not in r]
     assert not odd, odd[:3]
     # what was written is whole, in the real directory, and no temporary is left anywhere
     names = os.listdir(backup)
