@@ -148,6 +148,7 @@ class Anchor:
                             raise
                         try:
                             os.mkdir(name, self.dir_mode, dir_fd=stack[-1])
+                            fsync_dir(stack[-1])  # the new directory survives a crash too
                         except FileExistsError:
                             pass
                         todo.appendleft(name)  # open what is there now, whatever won the race

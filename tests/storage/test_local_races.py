@@ -144,13 +144,13 @@ def test_the_next_write_removes_stale_rewrap_temporaries_only(tmp_path: Path) ->
 
 
 KILLED_WRITER = r"""
-import sys
+import os, sys
 from engine.storage import open_storage
 s = open_storage(sys.argv[1])
 print("ready", flush=True)
 i = 0
 while True:
-    s.write_new(f"b{i % 50}/ENCRYPTION-INFO-{i}", b"w" * 65536)
+    s.write_new(f"b{i % 50}/ENCRYPTION-INFO-{os.getpid()}-{i}", b"w" * 65536)
     i += 1
 """
 
@@ -158,17 +158,17 @@ while True:
 def test_killed_writers_leave_no_litter(tmp_path: Path) -> None:
     """SIGKILL at arbitrary points of a stream of writes: only whole files, no temporaries."""
     root = tmp_path / "coll"
-    for _ in range(8):
+    for k in range(8):
         p = subprocess.Popen(
             [sys.executable, "-c", KILLED_WRITER, f"file://{root}"],
             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
         )
         assert p.stdout is not None and p.stdout.readline() == "ready\n"
         # let it write a little (a count of files, not a time), then kill it mid-stream
-        while len(all_files(root)) < 20:
-            time.sleep(0.01)
+        while len(all_files(root)) < 20 * (k + 1) and p.poll() is None:
+            time.sleep(0.005)
         p.send_signal(signal.SIGKILL)
-        p.wait()
+        assert p.wait() == -signal.SIGKILL  # killed, not ended on an error
         p.stdout.close()
     files = all_files(root)
     assert files and not [f for f in files if is_temp_name(f.name)]
