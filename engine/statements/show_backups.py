@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def run(ex: Executor, stmt: ast.ShowBackups) -> Result:
     coll = Collection(ex.open_storage(value(stmt.collections[0], "collection")))
     paths = coll.full_backups()
-    notices = []
+    notices = coll.storage.take_warnings()  # e.g. entries a local listing had to skip
     if not paths and next(iter(coll.storage.list()), None) is None:
         # CockroachDB answers an empty listing with no rows; say why, since it is usually a typo.
         notices.append(f"{coll.storage.display_uri}: nothing is stored there (check the path)")

@@ -7,6 +7,7 @@ scheme is used.
 from engine.storage.base import (
     AlreadyExists,
     ExternalStorage,
+    NotAFile,
     NotFound,
     StorageError,
     StorageSettings,
@@ -16,6 +17,7 @@ from engine.storage.registry import open_storage
 __all__ = [
     "AlreadyExists",
     "ExternalStorage",
+    "NotAFile",
     "NotFound",
     "StorageError",
     "StorageSettings",

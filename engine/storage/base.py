@@ -25,6 +25,11 @@ class NotFound(StorageError):
     """The object does not exist."""
 
 
+class NotAFile(StorageError):
+    """The name exists but is not a regular file (a directory, FIFO, device, socket): never read,
+    never waited on. Not a NotFound: the name is taken, so it must not be written over either."""
+
+
 class AlreadyExists(StorageError):
     """A create-only write found the object already there (someone else won the race)."""
 
@@ -117,6 +122,12 @@ class ExternalStorage(abc.ABC):
         except NotFound:
             return False
         return True
+
+    def take_warnings(self) -> list[str]:
+        """Warnings a person should see that did not stop an operation (e.g. a listing that
+        skipped an entry it cannot show), collected since the last call and shared with the
+        storage's children. Callers add them to a statement's notices."""
+        return []
 
     def close(self) -> None:
         """Release clients and connections."""

@@ -1,84 +1,257 @@
 """Local filesystem storage: `nodelocal://<node|self>/path` and `file:///abs/path`.
 
-nodelocal paths resolve under the external-IO dir like CockroachDB's --external-io-dir, and may
-not escape it (no `..`, no symlink pointing outside). `file://` is a rewrap extension for any
-absolute path. Create-only writes go through a temp file, fsync and link(2), which fails if the
-name exists, so a reader never sees a partial file and two writers never clobber each other.
+nodelocal:// paths resolve under the external-IO dir like CockroachDB's --external-io-dir and may
+not leave it: no `..`, and every lookup goes component by component through directory file
+descriptors with O_NOFOLLOW (engine/storage/fdpath.py), so a symlink is resolved below the
+external-IO dir or refused, and swapping a directory for a symlink mid-operation gains nothing.
+
+`file://` is a rewrap extension for any absolute path, on the user's own authority: reads follow
+symlinks wherever they lead; writes never follow a symlink that leaves the collection (the
+directory the URI named).
+
+Reads open with O_NONBLOCK and refuse anything that is not a regular file (a FIFO, a device, a
+directory) with NotAFile, reading at most the file's size. Listings never descend into a symlinked
+directory (like Go's filepath.Walk), list a symlink under its own name, skip names that are not
+UTF-8 with a warning, and hide rewrap's own temporaries. Create-only writes create an unnamed file
+(O_TMPFILE), fsync it and link it in (linkat fails if the name exists, symlink or not), then fsync
+the directory, so a reader never sees a partial file, two writers never clobber each other and a
+killed run leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import secrets
-from collections.abc import Iterator
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine.storage.base import (
     AlreadyExists,
     ExternalStorage,
+    NotAFile,
     NotFound,
     StorageError,
     collapse,
     join_key,
 )
+from engine.storage.fdpath import (
+    DIR_FLAGS,
+    READ_FLAGS,
+    Anchor,
+    Escape,
+    LinkLoop,
+    create_new,
+    is_temp_name,
+    kind_of,
+    open_leaf_nofollow,
+    read_fd,
+    remove_stale_temps,
+)
+
+
+class _Warnings:
+    """Warnings shared by a storage and its children, drained by take_warnings()."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.lock = threading.Lock()
+
+    def add(self, message: str) -> None:
+        with self.lock:
+            if message not in self.items:
+                self.items.append(message)
+
+    def take(self) -> list[str]:
+        with self.lock:
+            out, self.items = self.items, []
+        return out
+
+
+def split_key(key: str, where: str) -> list[str]:
+    """A '/'-separated key as path components; StorageError for '..' or a NUL byte."""
+    if "\0" in key:
+        raise StorageError(f"{where}: path {key!r} contains a NUL byte")
+    parts = [p for p in key.split("/") if p and p != "."]
+    if ".." in parts:
+        raise StorageError(f"{where}: path {key!r} may not contain '..'")
+    return parts
 
 
 class LocalStorage(ExternalStorage):
-    """A directory tree. `jail`, when set, is the directory no path may leave."""
+    """A directory tree. `jail`, when set, is the directory no path may leave (nodelocal://);
+    without one (file://), reads go where the path leads and writes stay below `write_root`
+    (default: `root`)."""
 
-    def __init__(self, root: Path, display_uri: str, *, jail: Path | None = None) -> None:
-        self.root = root
+    def __init__(
+        self,
+        root: Path,
+        display_uri: str,
+        *,
+        jail: Path | None = None,
+        write_root: Path | None = None,
+        create_jail: Callable[[Path], object] | None = None,
+    ) -> None:
+        self.root = Path(root)
         self.display_uri = display_uri
-        self.jail = jail.resolve() if jail is not None else None
+        self.jail = Path(os.path.realpath(jail)) if jail is not None else None
+        self._warnings = _Warnings()
+        if jail is not None:
+            self._anchor = Anchor(str(jail), create=create_jail)
+            self._write_display = "the external IO directory"
+            base = os.path.relpath(os.path.abspath(root), os.path.abspath(jail))
+        else:
+            top = Path(write_root) if write_root is not None else self.root
+            self._anchor = Anchor(str(top))
+            self._write_display = f"file://{os.path.abspath(top)}"
+            base = os.path.relpath(os.path.abspath(root), os.path.abspath(top))
+        if base == ".." or base.startswith("../"):
+            raise StorageError(f"{display_uri}: not below {self._write_display}")
+        self._base = split_key("" if base == "." else base, display_uri)
 
-    # -- paths -------------------------------------------------------------------------------
+    def _derive(self, key: str, parts: list[str]) -> LocalStorage:
+        out = object.__new__(LocalStorage)
+        out.__dict__.update(self.__dict__)
+        out.root = self.root.joinpath(*parts)
+        out.display_uri = self.display_uri.rstrip("/") + ("/" + key if key else "")
+        out._base = self._base + parts
+        return out
 
-    def _path(self, key: str) -> Path:
-        parts = [p for p in key.split("/") if p]
-        if any(p == ".." for p in parts):
-            raise StorageError(f"{self.display_uri}: path {key!r} may not contain '..'")
-        path = self.root.joinpath(*parts)
-        self._check_jail(path, key)
-        return path
-
-    def _check_jail(self, path: Path, key: str) -> None:
-        if self.jail is None:
-            return
-        real = Path(os.path.realpath(path))
-        if real != self.jail and self.jail not in real.parents:
-            raise StorageError(
-                f"{self.display_uri}: path {key!r} resolves outside the external IO directory"
-            )
+    # -- paths and errors --------------------------------------------------------------------
 
     def _where(self, key: str) -> str:
         return f"{self.display_uri.rstrip('/')}/{key.lstrip('/')}" if key else self.display_uri
+
+    def _parts(self, key: str) -> list[str]:
+        return split_key(key, self.display_uri)
+
+    @contextmanager
+    def _errors(self, key: str, verb: str) -> Iterator[None]:
+        where = self._where(key)
+        try:
+            yield
+        except Escape as e:
+            if self.jail is not None:
+                raise StorageError(
+                    f"{where}: path {key!r} resolves outside the external IO directory "
+                    f"(a symbolic link on the way points to {e.target})"
+                ) from None
+            raise StorageError(
+                f"{where}: refusing to {verb} through a symbolic link that leaves the collection "
+                f"(it points to {e.target}); file:// writes stay inside {self._write_display}"
+            ) from None
+        except LinkLoop:
+            raise StorageError(
+                f"{where}: cannot {verb}: too many levels of symbolic links (a symlink loop?)"
+            ) from None
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"{where}: no such file") from None
+        except IsADirectoryError:
+            raise NotAFile(f"{where}: is a directory, not a file") from None
+        except FileExistsError:
+            raise AlreadyExists(f"{where}: already exists") from None
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise StorageError(
+                    f"{where}: cannot {verb}: too many levels of symbolic links (a symlink loop?)"
+                ) from None
+            if e.errno == errno.EEXIST:
+                raise AlreadyExists(f"{where}: already exists") from None
+            raise StorageError(f"{where}: cannot {verb}: {e.strerror or e}") from None
+
+    def _open_file(self, key: str, parts: list[str]) -> tuple[int, os.stat_result]:
+        """An fd of the regular file `key` (caller closes) and its stat; NotAFile otherwise."""
+        if not parts:
+            raise NotAFile(f"{self._where(key)}: is a directory, not a file")
+        if self.jail is not None:
+            fd = self._anchor.walk(self._base + parts, open_leaf_nofollow(READ_FLAGS))
+        else:  # file:// reads: the user's own authority, symlinks followed by the kernel
+            fd = os.open(os.path.join(self.root, *parts), READ_FLAGS)
+        assert isinstance(fd, int)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise NotAFile(f"{self._where(key)}: is {kind_of(st.st_mode)}, not a file")
+        return fd, st
+
+    def _open_dir(self, parts: list[str]) -> int:
+        if self.jail is not None:
+            fd = self._anchor.walk(self._base + parts)
+        else:
+            fd = os.open(os.path.join(self.root, *parts), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        assert isinstance(fd, int)
+        return fd
 
     # -- interface ---------------------------------------------------------------------------
 
     def list(self, prefix: str = "", delimiter: str = "") -> Iterator[str]:
         # Walk from the deepest directory the prefix names, pruning directories that collapse.
         base_dir = prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
-        start = self._path(base_dir) if base_dir else self.root
-        if base_dir:
-            self._check_jail(start, base_dir)
+        parts = self._parts(base_dir)
+        try:
+            with self._errors(base_dir, "list"):
+                top = self._open_dir(parts)
+        except NotFound:
+            return
+        found = self._walk(top, base_dir, prefix, delimiter)
+        yield from sorted(found, key=lambda k: k.encode())
+
+    def _walk(self, top: int, base_dir: str, prefix: str, delimiter: str) -> set[str]:
+        """Depth-first over directory fds (at most one open per level), never through a symlink."""
         found: set[str] = set()
-        stack: list[tuple[Path, str]] = [(start, base_dir)]
-        while stack:
-            directory, rel = stack.pop()
-            try:
-                entries = list(os.scandir(directory))
-            except FileNotFoundError:
-                continue
-            except NotADirectoryError:
-                continue
-            except OSError as e:
-                raise StorageError(f"{self._where(rel)}: cannot list: {e.strerror}") from None
-            for entry in entries:
-                key = rel + entry.name
-                if entry.is_symlink() and not self._inside_jail(entry.path):
-                    continue  # never list (or later read) through a link out of the jail
-                if entry.is_dir():
+        stack: list[tuple[int, str, list[str]]] = []
+        try:
+            with self._errors(base_dir, "list"):
+                stack.append((top, base_dir, self._scan(top, base_dir, prefix, delimiter, found)))
+            while stack:
+                fd, rel, pending = stack[-1]
+                if not pending:
+                    os.close(fd)
+                    stack.pop()
+                    continue
+                name = pending.pop()
+                dir_key = rel + name + "/"
+                try:
+                    sub = os.open(name, DIR_FLAGS, dir_fd=fd)
+                except OSError as e:
+                    if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                        continue  # gone or swapped for a file/symlink meanwhile
+                    self._warn(f"{self._where(dir_key)}: skipped, cannot list: {e.strerror or e}")
+                    continue
+                try:
+                    entries = self._scan(sub, dir_key, prefix, delimiter, found)
+                except OSError as e:
+                    os.close(sub)
+                    self._warn(f"{self._where(dir_key)}: skipped, cannot list: {e.strerror or e}")
+                    continue
+                stack.append((sub, dir_key, entries))
+        finally:
+            for fd, _, _ in stack:
+                os.close(fd)
+        return found
+
+    def _scan(self, fd: int, rel: str, prefix: str, delimiter: str, found: set[str]) -> list[str]:
+        """Add the keys of directory `fd` to `found`; return the subdirectories to descend."""
+        descend = []
+        with os.scandir(fd) as it:
+            for entry in it:
+                name = entry.name
+                if is_temp_name(name):
+                    continue  # our own in-flight or stale temporaries are never objects
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+                    self._warn(f"{self._where(rel + shown)}: skipped, the name is not UTF-8")
+                    continue
+                key = rel + name
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue  # vanished
+                if is_dir:
                     dir_key = key + "/"
                     if dir_key.startswith(prefix):
                         if delimiter and dir_key.find(delimiter, len(prefix)) >= 0:
@@ -88,92 +261,61 @@ class LocalStorage(ExternalStorage):
                             continue
                     elif not prefix.startswith(dir_key):
                         continue
-                    stack.append((Path(entry.path), dir_key))
+                    descend.append(name)
                 elif key.startswith(prefix):
                     found.add(collapse(key, prefix, delimiter))
-        yield from sorted(found, key=lambda k: k.encode())
-
-    def _inside_jail(self, path: str) -> bool:
-        if self.jail is None:
-            return True
-        real = Path(os.path.realpath(path))
-        return real == self.jail or self.jail in real.parents
+        descend.sort(reverse=True)
+        return descend
 
     def read(self, key: str) -> bytes:
-        path = self._path(key)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise NotFound(f"{self._where(key)}: no such file") from None
-        except IsADirectoryError:
-            raise NotFound(f"{self._where(key)}: is a directory, not a file") from None
-        except OSError as e:
-            raise StorageError(f"{self._where(key)}: cannot read: {e.strerror}") from None
+        parts = self._parts(key)
+        with self._errors(key, "read"):
+            fd, st = self._open_file(key, parts)
+            try:
+                return read_fd(fd, 0, st.st_size)
+            finally:
+                os.close(fd)
 
     def read_range(self, key: str, offset: int, length: int) -> bytes:
-        path = self._path(key)
-        try:
-            with open(path, "rb") as f:
-                f.seek(offset)
-                return f.read(length)
-        except FileNotFoundError:
-            raise NotFound(f"{self._where(key)}: no such file") from None
-        except OSError as e:
-            raise StorageError(f"{self._where(key)}: cannot read: {e.strerror}") from None
+        parts = self._parts(key)
+        with self._errors(key, "read"):
+            fd, st = self._open_file(key, parts)
+            try:
+                return read_fd(fd, offset, max(0, min(length, st.st_size - offset)))
+            finally:
+                os.close(fd)
 
     def size(self, key: str) -> int:
-        path = self._path(key)
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            raise NotFound(f"{self._where(key)}: no such file") from None
-        except OSError as e:
-            raise StorageError(f"{self._where(key)}: cannot stat: {e.strerror}") from None
-        if not path.is_file():
-            raise NotFound(f"{self._where(key)}: not a file")
+        parts = self._parts(key)
+        with self._errors(key, "stat"):
+            fd, st = self._open_file(key, parts)
+            os.close(fd)
         return st.st_size
 
     def write_new(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        if not path.name:
+        parts = self._parts(key)
+        if not parts:
             raise StorageError(f"{self._where(key)}: empty file name")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._check_jail(path.parent, key)
-            tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with self._errors(key, "write"):
+            dir_fd = self._anchor.walk(self._base + parts[:-1], mkdirs=True)
+            assert isinstance(dir_fd, int)
             try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.link(tmp, path)  # atomic, fails with EEXIST instead of replacing
+                removed = remove_stale_temps(dir_fd)
+                if removed:
+                    self._warn(
+                        f"{self._where(join_key(*parts[:-1]))}: removed {len(removed)} stale "
+                        "temporary file(s) left by killed rewrap runs"
+                    )
+                create_new(dir_fd, parts[-1], data)
             finally:
-                tmp.unlink(missing_ok=True)
-            _fsync_dir(path.parent)
-        except FileExistsError:
-            raise AlreadyExists(f"{self._where(key)}: already exists") from None
-        except OSError as e:
-            if e.errno == errno.EEXIST:
-                raise AlreadyExists(f"{self._where(key)}: already exists") from None
-            raise StorageError(f"{self._where(key)}: cannot write: {e.strerror}") from None
+                os.close(dir_fd)
 
     def child(self, path: str) -> LocalStorage:
         key = join_key(path)
-        child_root = self._path(key) if key else self.root
-        uri = self.display_uri.rstrip("/") + ("/" + key if key else "")
-        return LocalStorage(child_root, uri, jail=self.jail)
+        return self._derive(key, self._parts(key))
 
+    def take_warnings(self) -> list[str]:
+        return self._warnings.take()
 
-def _fsync_dir(directory: Path) -> None:
-    """Make the new directory entry durable (a crash after return keeps the file)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    def _warn(self, message: str) -> None:
+        self._warnings.add(message)

@@ -29,6 +29,8 @@ def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalS
     shown = redact_uri(uri)
     if not uri:
         raise StorageError("empty storage URI")
+    if "\0" in uri:
+        raise StorageError(f"{shown!r}: a storage URI may not contain a NUL byte")
     parsed = parse_uri(uri)
     scheme = parsed.scheme
     if not scheme or "://" not in uri:
@@ -79,9 +81,12 @@ def _open_nodelocal(uri: str, shown: str, settings: StorageSettings) -> External
         raise StorageError(f"host component of nodelocal URI must be a node ID: {host}")
     if parts.query:
         raise StorageError(f"{shown}: nodelocal URIs take no query parameters")
+    from engine.paths import ensure_private_dir
+
     jail = Path(settings.external_io_dir)
-    rel = unquote(parts.path).strip("/")
-    root_storage = LocalStorage(jail, f"nodelocal://{host}", jail=jail)
+    rel = _local_path(unquote(parts.path), shown)
+    # Created (0700, parents too) on the first write if missing, e.g. the default <data>/extern.
+    root_storage = LocalStorage(jail, f"nodelocal://{host}", jail=jail, create_jail=ensure_private_dir)
     return root_storage.child(join_key(rel)) if rel else root_storage
 
 
@@ -93,7 +98,13 @@ def _open_file(uri: str, shown: str) -> ExternalStorage:
         raise StorageError(f"{shown}: file:// URIs must name an absolute local path (file:///path)")
     if parts.query:
         raise StorageError(f"{shown}: file:// URIs take no query parameters")
-    path = unquote(parts.path)
+    path = _local_path(unquote(parts.path), shown)
     if not path.startswith("/"):
         raise StorageError(f"{shown}: file:// URIs must name an absolute path")
     return LocalStorage(Path(path), f"file://{path.rstrip('/') or '/'}")
+
+
+def _local_path(path: str, shown: str) -> str:
+    if "\0" in path:
+        raise StorageError(f"{shown}: the path contains a NUL byte (%00)")
+    return path
