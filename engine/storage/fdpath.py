@@ -82,12 +82,14 @@ class Anchor:
     """A directory that lookups may not leave. Its own path is trusted (opened normally)."""
 
     def __init__(
-        self, path: str, *, dir_mode: int = 0o777, create: Callable[[Path], object] | None = None
+        self, path: str, *, dir_mode: int = 0o755, create: Callable[[Path], object] | None = None
     ) -> None:
+        """`dir_mode` for directories made on the way: 0755 like CockroachDB's nodelocal
+        (pkg/blobs/local_storage.go WriteFile: os.MkdirAll(dir, 0755)), never world-writable."""
         self.path = os.path.abspath(path)
         self.real = os.path.realpath(path)
         self.dir_mode = dir_mode
-        self._create = create or (lambda p: os.makedirs(p, exist_ok=True))
+        self._create = create or (lambda p: os.makedirs(p, mode=dir_mode, exist_ok=True))
 
     def open(self, *, create: bool) -> int:
         """The anchor directory (its own path followed normally: it is the trusted part)."""
