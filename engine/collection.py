@@ -212,8 +212,10 @@ class Collection:
             text = content.decode("utf-8").strip()
         except UnicodeDecodeError:
             text = ""
-        if not text or "\x00" in text:
+        if not text:
             raise CollectionError(f"{where}: malformed LATEST file")
+        if "\x00" in text:
+            raise CollectionError(f"{where}: malformed LATEST file: it holds a NUL byte")
         return normalize_subdir(text)
 
     def resolve(self, subdir: str) -> str:

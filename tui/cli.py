@@ -373,7 +373,7 @@ def run_batch(
     executor = Executor(
         dry_run=dry_run, concurrency=concurrency, journal=AuditJournal(audit_journal_path())
     )
-    sink = with_warnings(batch_progress(fmt, err, forced=progress), fmt, err)
+    sink = batch_progress(fmt, err, forced=progress)
     from syntax import ast
 
     cancel = CancelToken()
@@ -432,21 +432,6 @@ def warn(err: TextIO, fmt: str, message: str, backup: str = "") -> None:
         one_line = " ".join(redact_text(message).splitlines())
         err.write(f"WARNING: {where}{one_line}\n")
     err.flush()
-
-
-def with_warnings(sink: ProgressSink, fmt: str, err: TextIO) -> ProgressSink:
-    """`sink`, plus Notice events written as warnings when `sink` drops them (batch mode
-    without --progress and with stderr not a terminal): warnings are never lost."""
-    from engine.rewrap.events import Notice, ignore
-
-    if sink is not ignore:
-        return sink  # LineProgress and JSONProgress write Notice events themselves
-
-    def warnings_only(event: Event) -> None:
-        if isinstance(event, Notice):
-            warn(err, fmt, event.message, event.backup)
-
-    return warnings_only
 
 
 def interrupted(err: TextIO) -> int:

@@ -14,11 +14,11 @@ syntax.uri.contains_secret, the one redaction's own test, before it touches the 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from engine.paths import write_private
 from syntax.uri import contains_secret, parse_uri, redact_uri
 
 FILE_NAME = "collections.json"
@@ -108,14 +108,5 @@ class CollectionStore:
         self._write([i for i in self.load() if i.uri != stored_uri])
 
     def _write(self, items: list[Remembered]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = json.dumps([{"uri": i.uri, "secrets": list(i.secrets)} for i in items], indent=1)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, data.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+        write_private(self.path, data.encode())  # 0600, atomic and durable

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from engine.paths import open_private
 from syntax.uri import redact_text
 
 MAX_ENTRIES = 5000
@@ -37,10 +38,8 @@ class History:
         text = redact_statement(statement.strip())
         if not text:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_private(self.path)  # 0600 in a 0700 dir whatever the umask, never a symlink
         try:
-            os.fchmod(fd, 0o600)
             os.write(fd, (json.dumps(text) + "\n").encode())
         finally:
             os.close(fd)

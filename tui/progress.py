@@ -39,7 +39,8 @@ def _isatty(stream: TextIO) -> bool:
 
 
 class LineProgress:
-    """One line per plan, per finished backup, per warning, and a summary."""
+    """One line per plan, per finished backup, and a summary (warnings are printed once, from
+    the statement's result)."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -62,8 +63,6 @@ class LineProgress:
                 Status.CANCELLED: "cancelled",
             }[event.status]
             self.write(f"[{self.done}/{self.total}] {event.backup}: {detail} ({event.elapsed:.2f}s)")
-        elif isinstance(event, Notice):
-            self.write(f"WARNING: {event.backup}: {event.message}")
         elif isinstance(event, Finished):
             counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
             tail = " (cancelled)" if event.cancelled else ""
@@ -81,5 +80,7 @@ class JSONProgress:
         self.out = out
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, Notice):
+            return  # a warning is printed once, from the statement's result (tui.cli.warn)
         self.out.write(json.dumps(event.to_dict()) + "\n")
         self.out.flush()

@@ -17,7 +17,6 @@ from engine.rewrap.events import (
     BackupStarted,
     Event,
     Finished,
-    Notice,
     PlanReady,
     Status,
     StepStarted,
@@ -55,8 +54,6 @@ class ShellProgress:
                     detail = f"failed: {event.error}" if event.status is Status.FAILED else "cancelled"
                     self._line(f"{event.backup}: {detail}")
                 self.current, self.note = event.backup, event.status.value
-            elif isinstance(event, Notice):
-                self._line(f"WARNING: {event.backup}: {event.message}")
             elif isinstance(event, Finished):
                 self._clear()
                 return
