@@ -298,12 +298,18 @@ class FullBackup:
         assert self.manifest_name is not None
         return BackupLayer(self.path, True, self.manifest_name, self.storage)
 
-    def incrementals(self) -> list[BackupLayer]:
+    def incrementals(self, location: ExternalStorage | None = None) -> list[BackupLayer]:
         """Incremental layers in chain order (lexical = chronological by end time).
 
         Looks in the 22.1+ location `incrementals/<subdir>/` and the older one inside the full
-        backup's directory; like CockroachDB, finding both is an error.
+        backup's directory; like CockroachDB, finding both is an error. With `location` (the
+        statement's `incremental_location`), only `<location>/<subdir>/...` is looked at, as
+        CockroachDB's ResolveIncrementalsBackupLocation does for a user-chosen location.
         """
+        if location is not None:
+            prefix = f"{self.path}/" if self.path else ""
+            self.collection.list_calls += 1
+            return self._find_layers(list(location.list(prefix, DATA_DELIMITER)), prefix, location)
         coll = self.collection
         new_prefix = f"{INCREMENTALS_DIR}/{self.path}/"
         new = self._find_layers(coll._list(new_prefix, DATA_DELIMITER), new_prefix)
@@ -320,7 +326,10 @@ class FullBackup:
             )
         return new or old
 
-    def _find_layers(self, keys: list[str], prefix: str) -> list[BackupLayer]:
+    def _find_layers(
+        self, keys: list[str], prefix: str, storage: ExternalStorage | None = None
+    ) -> list[BackupLayer]:
+        root = self.collection.storage if storage is None else storage
         best: dict[str, str] = {}
         for key in keys:
             m = _INCREMENTAL_RE.match(key[len(prefix) :])
@@ -333,7 +342,7 @@ class FullBackup:
         for sub in sorted(best, key=lambda s: s.encode()):
             path = prefix + sub
             layers.append(
-                BackupLayer(path, False, best[sub], self.collection.storage.child(path))
+                BackupLayer(path, False, best[sub], root.child(path))
             )
         return layers
 
@@ -360,9 +369,9 @@ class FullBackup:
             layers.append(layer)
         return layers
 
-    def chain(self) -> list[BackupLayer]:
+    def chain(self, incremental_location: ExternalStorage | None = None) -> list[BackupLayer]:
         """The full backup followed by its incrementals, oldest first."""
-        return [self.layer(), *self.incrementals()]
+        return [self.layer(), *self.incrementals(incremental_location)]
 
 
 def open_collection_target(

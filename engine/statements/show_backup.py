@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from syntax import ast
 
-from engine.collection import open_collection_target
-from engine.encryption import read_encryption_files, unlocked_key
+from engine.collection import FullBackup, open_collection_target
+from engine.encryption import EncryptionFiles, read_encryption_files, unlocked_key
 from engine.errors import RewrapError, UnsupportedError
 from engine.execute import Result, value
 from engine.formats.manifest import hlc_to_datetime, is_incremental
@@ -34,6 +34,7 @@ from engine.reader import LayerContents, check_layer_files, read_contents
 
 if TYPE_CHECKING:
     from engine.execute import Executor
+    from engine.storage import ExternalStorage
 
 # backupShowerHeaders(showSchemas=false, opts): the base columns, then file_bytes with
 # check_files; debug_ids puts database_id / parent_schema_id / object_id after the three names.
@@ -82,10 +83,6 @@ def _unsupported(stmt: ast.ShowBackup) -> list[str]:
         "VALIDATE": stmt.details == "VALIDATE",
         "PRIVILEGES": opts.privileges,
     }
-    # The location options are wired by the collection work (helper "slim"); kept apart so that
-    # change replaces only these two lines.
-    given["INCREMENTAL_LOCATION"] = opts.incremental_location is not None
-    given["ENCRYPTION_INFO_DIR"] = opts.encryption_info_dir is not None
     return [name for name, on in given.items() if on]
 
 
@@ -99,8 +96,8 @@ def run(ex: Executor, stmt: ast.ShowBackup) -> Result:
     _, backup = open_collection_target(
         ex.open_storage, value(stmt.collections[0], "collection"), value(stmt.subdir, "subdirectory")
     )
-    chain = backup.chain()
-    files = read_encryption_files(backup.storage, backup.top_level_files)
+    chain = backup.chain(_incremental_location(ex, opts))
+    files = _encryption_files(ex, opts, backup)
     notices = files.warnings()
     kms = [value(v, "KMS") for v in opts.kms] if opts.kms else None
     passphrase = (
@@ -134,6 +131,28 @@ def run(ex: Executor, stmt: ast.ShowBackup) -> Result:
         object_rows(contents, file_sizes, skip_size=opts.skip_size, debug_ids=opts.debug_ids),
         notices,
     )
+
+
+def _incremental_location(ex: Executor, opts: ast.ShowBackupOptions) -> ExternalStorage | None:
+    """`incremental_location = '<uri>'`: the chain's incrementals live in `<uri>/<subdir>/...`
+    instead of the collection's `incrementals/` (CockroachDB's user-chosen incremental location;
+    with several URIs, a locality-aware layout, the first is the default locality's)."""
+    if not opts.incremental_location:
+        return None
+    return ex.open_storage(value(opts.incremental_location[0], "incremental_location"))
+
+
+def _encryption_files(ex: Executor, opts: ast.ShowBackupOptions, backup: FullBackup) -> EncryptionFiles:
+    """The ENCRYPTION-INFO files: the full backup's, or those of `encryption_info_dir = '<uri>'`
+    (the directory holding them, as show.go reads them from that store instead)."""
+    if opts.encryption_info_dir is None:
+        return read_encryption_files(backup.storage, backup.top_level_files)
+    storage = ex.open_storage(value(opts.encryption_info_dir, "encryption_info_dir"))
+    names = [k for k in storage.list("", "/") if not k.endswith("/")]
+    files = read_encryption_files(storage, names)
+    if not files.files:
+        raise RewrapError(f"encryption_info_dir {storage.display_uri}: no ENCRYPTION-INFO file there")
+    return files
 
 
 def object_columns(*, check_files: bool = False, debug_ids: bool = False) -> list[str]:
