@@ -6,9 +6,14 @@ Facts and where they come from (looked up 2026-12-01; see also spec backup-forma
 * SST table format of data files and of BACKUP_METADATA's filelist.sst / descriptorslist.sst:
   Pebble v2 up to 23.2 (`MakeBackupSSTWriter`, pkg/storage/sst_writer.go), v4 for 24.x
   (ingestion writer, value blocks off for backups, PR #118340), columnar v5 from 25.1
-  (`storage.columnar_blocks.enabled` default true, PR #132935), v6 from 25.2 and v7 from 25.3
-  (Pebble format.go ties each format to a CockroachDB release), columnar always from 25.4
-  (setting removed, PR #149371).
+  (`storage.columnar_blocks.enabled` default true, PR #132935), columnar always from 25.4
+  (setting removed, PR #149371). Pebble's format.go lets a 25.2 store write v6 and a 25.3 store
+  v7, but backups are not store files: the newest `MakeIngestionWriterOptions` found
+  (pkg/storage/sst_writer.go, the version that still reads the setting) picks
+  `TableFormatPebblev4`, or `TableFormatPebblev5` when columnar blocks are enabled, and nothing
+  newer; so every release up to 26.x is listed with v5. Whether a release after the setting's
+  removal moved backups to v6 or v7 is UNCONFIRMED (rewrap reads and checks v6 and v7 anyway, and
+  `engine.formats.sst_writers` writes them).
 * Manifest files: BACKUP_MANIFEST always up to 26.2; BACKUP_METADATA (the slim manifest, with
   filelist.sst and descriptorslist.sst) beside it whenever
   `backup.write_metadata_with_external_ssts.enabled` is on, whose default is true
@@ -60,12 +65,12 @@ RELEASES: dict[str, Release] = {
         Release("24.2", "pebble,v4", _BOTH, False, False),
         Release("24.3", "pebble,v4", _BOTH, False, False),
         Release("25.1", "pebble,v5", _BOTH, False, False),
-        Release("25.2", "pebble,v6", _BOTH, True, False),
-        Release("25.3", "pebble,v7", _BOTH, True, False),
-        Release("25.4", "pebble,v7", _BOTH, True, True),
-        Release("26.1", "pebble,v7", _BOTH, True, True),
-        Release("26.2", "pebble,v7", _BOTH, True, True),
-        Release("26.3", "pebble,v7", (BACKUP_METADATA,), True, True, released=False),
+        Release("25.2", "pebble,v5", _BOTH, True, False),
+        Release("25.3", "pebble,v5", _BOTH, True, False),
+        Release("25.4", "pebble,v5", _BOTH, True, True),
+        Release("26.1", "pebble,v5", _BOTH, True, True),
+        Release("26.2", "pebble,v5", _BOTH, True, True),
+        Release("26.3", "pebble,v5", (BACKUP_METADATA,), True, True, released=False),
     )
 }
 
