@@ -54,6 +54,7 @@ def test_encrypts_with_rsa_oaep_256_not_sha1_oaep(fake_vault: FakeVault) -> None
     data_key = os.urandom(32)
     with open_kms(uri(name, version), env=fake_vault.kms_env()) as kms:
         wrapped = kms.encrypt(data_key)
+    assert len(wrapped) == 256 and data_key not in wrapped  # one RSA-2048 block
     sdk = CryptographyClient(f"{fake_vault.url}/keys/{name}/{version}", StaticTestCredential(),
                              verify_challenge_resource=False, connection_verify=fake_vault.ca)
     assert sdk.decrypt(EncryptionAlgorithm.rsa_oaep_256, wrapped).plaintext == data_key
