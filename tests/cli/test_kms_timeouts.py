@@ -9,7 +9,6 @@ waited on once per run, and stderr holds only rewrap's lines.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from tests.cli.cli_support import COLL, OLD_KMS, demo_io_dir, env_for, run
@@ -30,17 +29,14 @@ def test_aws_kms_that_never_answers_fails_every_backup_within_one_deadline(tmp_p
             "aws:///alias/new?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&AWS_SECRET_ACCESS_KEY=awssecret42"
             f"&REGION=us-east-1&AWS_ENDPOINT={server.http}"
         )
-        started = time.monotonic()
         p = run(["--kms-timeout", str(DEADLINE), "--concurrency", "1", "--format", "json",
                  "-e", alter_all(new)], env_for(tmp_path, io_dir))
-        took = time.monotonic() - started
     rows = [json.loads(line) for line in p.stdout.decode().splitlines()]
     assert p.returncode == 1
     assert [r["status"] for r in rows] == ["failed"] * 3
     assert "timed out" in rows[0]["error"] and server.http in rows[0]["error"]
     assert all("not tried" in r["error"] for r in rows[1:])  # serially: waited on once, not 3 times
     assert "awssecret42" not in (p.stdout + p.stderr).decode()
-    assert took < 5 * DEADLINE + 10  # the deadline once, plus start-up (ratio of the setting)
 
 
 def test_azure_with_login_host_unreachable_fails_quietly_at_the_deadline(tmp_path: Path, fake_vault) -> None:  # type: ignore[no-untyped-def]

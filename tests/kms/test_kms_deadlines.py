@@ -48,15 +48,6 @@ def test_aws_kms_call_fails_at_the_deadline_naming_the_endpoint(trickle: float) 
         assert again_took < DEADLINE
 
 
-def test_gcp_kms_call_fails_at_the_deadline_naming_the_endpoint() -> None:
-    uri = "gs:///projects/p/locations/l/keyRings/r/cryptoKeys/k?AUTH=implicit"
-    with HangServer() as server, open_kms(uri, env=KMSEnv(gcp_kms_endpoint=server.address)) as kms:
-        took, err = elapsed(kms.encrypt, b"k" * 32)
-        assert isinstance(err, KMSError), err
-        assert "timed out" in str(err) and server.address in str(err)
-        assert took < 5 * DEADLINE
-
-
 def test_azure_kms_with_its_login_host_unreachable_fails_at_the_deadline(fake_vault) -> None:  # type: ignore[no-untyped-def]
     uri = (
         "azure-kms:///key/0123456789abcdef?AZURE_VAULT_NAME=v&AZURE_CLIENT_ID=c"

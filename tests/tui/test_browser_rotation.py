@@ -15,6 +15,15 @@ from tui.collections_store import CollectionStore, strip_secrets
 NEW_KMS = "testkms:///rotated-key"
 
 
+async def until(pilot, ready, what: str, *, tries: int = 200) -> None:
+    """Pause until `ready()` is true; FAIL naming `what` if it never is (no fall-through)."""
+    for _ in range(tries):
+        if ready():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"{what}: not within {tries} pauses")
+
+
 async def open_demo(pilot, app, msgs):
     """Wait for the demo collection's listing; return the browser with its first full selected."""
     await wait_for(pilot, msgs, "BackupsListed")
@@ -78,18 +87,13 @@ async def test_guided_rotation_adds_a_key_that_opens_the_backup(make_app) -> Non
         latest = coll.children[0]
         browser.move_cursor(latest)
         await pilot.press("k")
-        for _ in range(100):
-            if type(app.screen).__name__ == "RotationModal":
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal",
+                    "the rotation dialog opens")
         modal = app.screen
         assert modal.query_one("#rotation-old").text == f"'{DEMO_KMS}'"
         await pilot.press(*f"'{NEW_KMS}'")
         await pilot.press("f6")
-        for _ in range(100):
-            if modal.planned:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: modal.planned, "the dry run finishes")
         status = str(modal.query_one("#rotation-status").render())
         statement = str(modal.query_one("#rotation-statement").render())
         assert modal.planned, status
@@ -147,10 +151,7 @@ async def test_remembered_collection_asks_for_its_secret(make_app, tui_env) -> N
     app = make_app()
     msgs: list = []
     async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
-        for _ in range(100):
-            if type(app.screen).__name__ == "SecretPrompt":
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: type(app.screen).__name__ == "SecretPrompt", "the secret prompt opens")
         assert type(app.screen).__name__ == "SecretPrompt"
         await pilot.press(*"typed", "enter")
         (added,) = await wait_for(pilot, msgs, "CollectionAdded")
@@ -177,18 +178,14 @@ async def test_rotation_fields_tab_moves_on_and_ctrl_space_completes(make_app) -
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         browser = app.query_one("#browser")
-        for _ in range(200):
-            if browser.root.children and len(browser.root.children[0].children) >= 3:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: browser.root.children and len(browser.root.children[0].children) >= 3,
+                    "the demo's full backups are listed")
         browser.focus()
         browser.move_cursor(browser.root.children[0].children[0])
         await pilot.pause(0.1)
         await pilot.press("k")
-        for _ in range(100):
-            if type(app.screen).__name__ == "RotationModal":
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal",
+                    "the rotation dialog opens")
         assert app.focused is not None and app.focused.id == "rotation-new"
         await pilot.press("ctrl+@")
         await pilot.pause(0.2)
@@ -205,18 +202,14 @@ async def test_add_key_dialog_never_paints_a_typed_secret(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         browser = app.query_one("#browser")
-        for _ in range(200):
-            if browser.root.children and len(browser.root.children[0].children) >= 3:
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: browser.root.children and len(browser.root.children[0].children) >= 3,
+                    "the demo's full backups are listed")
         browser.focus()
         browser.move_cursor(browser.root.children[0].children[0])
         await pilot.pause(0.1)
         await pilot.press("k")
-        for _ in range(100):
-            if type(app.screen).__name__ == "RotationModal":
-                break
-            await pilot.pause(0.05)
+        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal",
+                    "the rotation dialog opens")
         field = app.screen.query_one("#rotation-new")
         typed = "aws:///k?REGION=r&AWS_SECRET_ACCESS_KEY=Bare,Sec9 , 's3://u:Pw''d9@h/p?aws_session_token=Tok''en9'"
         field.load_text(typed)

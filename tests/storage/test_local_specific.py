@@ -1,4 +1,6 @@
-"""Local storage: nodelocal:// under the external-IO dir, file://, listing, create-only writes."""
+"""What only local storage has: nodelocal:// host rules and the external-IO jail, no temporary
+file left behind, racing PROCESSES, directory scans that never enter a collapsed directory, file://
+paths and scheme errors. The shared contract is tests/storage/test_conformance.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.storage import AlreadyExists, NotFound, StorageError, StorageSettings, open_storage
+from engine.storage import AlreadyExists, StorageError, StorageSettings, open_storage
 
 
 @pytest.fixture()
@@ -83,45 +85,6 @@ def test_racing_processes_have_exactly_one_winner(io_dir: Path) -> None:
     assert sum(wins) == 1
     content = (io_dir / "race" / "ENCRYPTION-INFO-2").read_text()
     assert content == f"writer {wins.index(True)}"
-
-
-def test_missing_files_are_not_found(io_dir: Path) -> None:
-    s = nodelocal(io_dir)
-    for op in (lambda: s.read("nope"), lambda: s.size("nope"), lambda: s.read_range("nope", 0, 1)):
-        with pytest.raises(NotFound, match="nodelocal://self/coll/nope"):
-            op()
-    assert not s.exists("nope")
-
-
-def test_listing_is_lexical_and_collapses_at_the_delimiter(io_dir: Path) -> None:
-    s = nodelocal(io_dir)
-    keys = [
-        "2023/11/09-174726.48/BACKUP_MANIFEST",
-        "2023/11/09-174726.48/data/1.sst",
-        "2023/11/09-174726.48/data/2.sst",
-        "a-b",
-        "a/c",
-        "metadata/latest/LATEST-13ab",
-    ]
-    for k in keys:
-        s.write_new(k, b"x")
-    assert list(s.list()) == sorted(keys)
-    assert list(s.list("", "data/")) == [
-        "2023/11/09-174726.48/BACKUP_MANIFEST",
-        "2023/11/09-174726.48/data/",
-        "a-b",
-        "a/c",
-        "metadata/",
-    ]
-    assert list(s.list("2023/11/09-174726.48/", "/")) == [
-        "2023/11/09-174726.48/BACKUP_MANIFEST",
-        "2023/11/09-174726.48/data/",
-    ]
-    assert list(s.list("metadata/latest/LATEST-")) == ["metadata/latest/LATEST-13ab"]
-    assert list(s.list("nothing/here/")) == []
-    child = s.child("2023/11/09-174726.48")
-    assert list(child.list("", "/")) == ["BACKUP_MANIFEST", "data/"]
-    assert child.display_uri == "nodelocal://self/coll/2023/11/09-174726.48"
 
 
 def test_listing_never_enters_collapsed_directories(

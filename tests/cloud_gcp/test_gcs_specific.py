@@ -1,18 +1,17 @@
-"""gs:// storage against fake-gcs-server: CockroachDB's URI rules, listing, ranges, create-only."""
+"""What only gs:// has, against fake-gcs-server: CockroachDB's URI and AUTH rules, lazy SDK import,
+the redacted display URI, and a stopped server's error text. The shared contract (listing, ranges,
+create-only, missing objects) is tests/storage/test_conformance.py."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from typing import Any
 
 import pytest
 
-from engine.storage import AlreadyExists, NotFound, StorageError, StorageSettings, open_storage
-from engine.storage.gcs import open_storage as open_gcs
+from engine.storage import NotFound, StorageError, StorageSettings, open_storage
 
 from gcp_support import q
 
@@ -93,79 +92,6 @@ def test_roundtrip_ranges_and_display(gcs_server: Any, bucket: str) -> None:
     assert gcs_server.client().bucket(bucket).blob("coll/2026/11/24-000000.00/BACKUP_MANIFEST").download_as_bytes() == body
 
 
-def test_missing_objects_are_notfound_naming_the_object(gcs_server: Any, bucket: str) -> None:
-    s = open_storage(f"gs://{bucket}/c?BEARER_TOKEN={TOKEN}", settings(gcs_server))
-    for call in (lambda: s.read("x/ENCRYPTION-INFO"), lambda: s.size("x/ENCRYPTION-INFO"),
-                 lambda: s.read_range("x/ENCRYPTION-INFO", 0, 4)):
-        with pytest.raises(NotFound) as info:
-            call()
-        assert f"gs://{bucket}/c/x/ENCRYPTION-INFO" in str(info.value)
-        assert TOKEN not in str(info.value)
-    assert not s.exists("x/ENCRYPTION-INFO")
-    gone = open_storage(f"gs://no-such-bucket-zz/c?BEARER_TOKEN={TOKEN}", settings(gcs_server))
-    with pytest.raises(StorageError) as info:
-        list(gone.list())
-    assert "gs://no-such-bucket-zz/c/" in str(info.value) and TOKEN not in str(info.value)
-
-
-def test_create_only_and_race_has_one_winner(gcs_server: Any, bucket: str) -> None:
-    s = open_storage(f"gs://{bucket}?BEARER_TOKEN={TOKEN}", settings(gcs_server))
-    s.write_new("b/ENCRYPTION-INFO-2", b"first")
-    with pytest.raises(AlreadyExists) as info:
-        s.write_new("b/ENCRYPTION-INFO-2", b"second")
-    assert str(info.value) == f"gs://{bucket}/b/ENCRYPTION-INFO-2: already exists"
-    assert s.read("b/ENCRYPTION-INFO-2") == b"first"
-
-    results: list[str] = []
-    barrier = threading.Barrier(8)
-
-    def racer(i: int) -> None:
-        barrier.wait()
-        try:
-            s.write_new("b/ENCRYPTION-INFO-3", f"writer {i}".encode())
-            results.append(f"won {i}")
-        except AlreadyExists:
-            results.append("lost")
-
-    threads = [threading.Thread(target=racer, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    winners = [r for r in results if r.startswith("won")]
-    assert len(winners) == 1 and results.count("lost") == 7
-    assert s.read("b/ENCRYPTION-INFO-3") == f"writer {winners[0].split()[1]}".encode()
-
-
-def test_listing_is_lexical_paginated_and_collapses(gcs_server: Any, bucket: str) -> None:
-    client_bucket = gcs_server.client().bucket(bucket)
-    names = ["c/a", "c/b/1", "c/b/2", "c/b0", "c/b-x", "c/z/y/x", "c/ENCRYPTION-INFO-10",
-             "c/ENCRYPTION-INFO-2", "other/x"]
-    for n in names:
-        client_bucket.blob(n).upload_from_string(b"x")
-    s = open_gcs(f"gs://{bucket}/c?BEARER_TOKEN={TOKEN}", settings(gcs_server), page_size=2)
-    flat = list(s.list())
-    assert flat == sorted((n[2:] for n in names if n.startswith("c/")), key=str.encode)
-    assert s.list_pages >= 4  # 8 objects, 2 per page: pagination really happened
-    assert list(s.list("", "/")) == ["ENCRYPTION-INFO-10", "ENCRYPTION-INFO-2", "a", "b-x", "b/", "b0", "z/"]
-    assert list(s.list("b", "/")) == ["b-x", "b/", "b0"]
-    assert list(s.list("ENCRYPTION-INFO")) == ["ENCRYPTION-INFO-10", "ENCRYPTION-INFO-2"]
-    assert list(s.child("b").list()) == ["1", "2"]
-
-
-def test_delimiter_listing_never_walks_data(gcs_server: Any, bucket: str) -> None:
-    """A backup directory with 600 data files: the '/'-delimited listing is one page."""
-    client_bucket = gcs_server.client().bucket(bucket)
-    for i in range(600):
-        client_bucket.blob(f"full/data/{i:06d}.sst").upload_from_string(b"")
-    for n in ("full/BACKUP_MANIFEST", "full/ENCRYPTION-INFO"):
-        client_bucket.blob(n).upload_from_string(b"m")
-    s = open_gcs(f"gs://{bucket}/full?BEARER_TOKEN={TOKEN}", settings(gcs_server), page_size=100)
-    assert list(s.list("", "/")) == ["BACKUP_MANIFEST", "ENCRYPTION-INFO", "data/"]
-    assert s.list_pages == 1
-    assert len(list(s.list("data/"))) == 600 and s.list_pages == 1 + 6
-
-
 def test_stopped_server_fails_fast_without_secrets() -> None:
     import socket
 
@@ -173,8 +99,7 @@ def test_stopped_server_fails_fast_without_secrets() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     s = open_storage(f"gs://bkt/p?BEARER_TOKEN={TOKEN}", StorageSettings(gcs_endpoint=f"http://127.0.0.1:{port}"))
-    start = time.monotonic()
     with pytest.raises(StorageError) as info:
         s.read("ENCRYPTION-INFO")
-    assert time.monotonic() - start < 15
+    assert not isinstance(info.value, NotFound)
     assert "gs://bkt/p/ENCRYPTION-INFO" in str(info.value) and TOKEN not in str(info.value)

@@ -1,4 +1,6 @@
-"""gs:/// and gcp-kms:/// KMS against the fake Cloud KMS gRPC server, with known answers from the SDK."""
+"""What only gs:/// and gcp-kms:/// KMS have, against the fake Cloud KMS gRPC server: agreement with
+the SDK, key versions, crc32c integrity checks, Go-gRPC-style error texts, credentials, lazy SDK
+import. The shared KMS contract is tests/kms/test_kms_conformance.py."""
 
 from __future__ import annotations
 
@@ -100,19 +102,16 @@ def test_bad_service_account_json(cloudkms_server: Any) -> None:
     assert info.value.cause.startswith("error getting credentials from CREDENTIALS: ")
 
 
-def test_unreachable_endpoint_fails_fast() -> None:
+def test_unreachable_endpoint_is_unavailable() -> None:
     import socket
-    import time
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    start = time.monotonic()
     with open_kms(f"gs:///projects/p/locations/l/keyRings/r/cryptoKeys/k?BEARER_TOKEN={TOKEN}",
                   env=KMSEnv(gcp_kms_endpoint=f"127.0.0.1:{port}")) as kms:
         with pytest.raises(KMSError) as info:
             kms.decrypt(b"c" * 40)
-    assert time.monotonic() - start < 15
     assert "Unavailable" in info.value.cause and TOKEN not in str(info.value)
 
 

@@ -1,5 +1,7 @@
-"""azure-kms:// against the fake Key Vault over HTTPS with challenge auth: RSA-OAEP-256 encrypt /
-decrypt (azure_kms.go), checked against wrapping done by hand with `cryptography`."""
+"""What only azure-kms:// has, against the fake Key Vault over HTTPS with challenge auth: RSA-OAEP-256
+(azure_kms.go) checked against wrapping done by hand with `cryptography`, the encrypt-only RBAC
+fallback, throttling retries, error texts, lazy SDK import and the test-only static credential.
+The shared KMS contract is tests/kms/test_kms_conformance.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -36,16 +37,6 @@ def public_key(vault: FakeVault, name: str, version: str) -> rsa.RSAPublicKey:
     return rsa.RSAPublicNumbers(e, n).public_key()
 
 
-def test_round_trip_and_ids(fake_vault: FakeVault) -> None:
-    name, version = fake_vault.create_key("old")
-    data_key = os.urandom(32)
-    with open_kms(uri(name, version), env=fake_vault.kms_env()) as kms:
-        assert kms.master_key_id == name and kms.key_ids == (name,)  # version not in the id
-        wrapped = kms.encrypt(data_key)
-        assert len(wrapped) == 256 and data_key not in wrapped
-        assert kms.decrypt(wrapped) == data_key
-
-
 def test_decrypts_what_rsa_oaep_256_wraps_by_hand(fake_vault: FakeVault) -> None:
     name, version = fake_vault.create_key("kat")
     data_key = bytes(range(32))
@@ -63,6 +54,7 @@ def test_encrypts_with_rsa_oaep_256_not_sha1_oaep(fake_vault: FakeVault) -> None
     data_key = os.urandom(32)
     with open_kms(uri(name, version), env=fake_vault.kms_env()) as kms:
         wrapped = kms.encrypt(data_key)
+    assert len(wrapped) == 256 and data_key not in wrapped  # one RSA-2048 block
     sdk = CryptographyClient(f"{fake_vault.url}/keys/{name}/{version}", StaticTestCredential(),
                              verify_challenge_resource=False, connection_verify=fake_vault.ca)
     assert sdk.decrypt(EncryptionAlgorithm.rsa_oaep_256, wrapped).plaintext == data_key
@@ -113,17 +105,15 @@ def test_unknown_key_is_not_found(fake_vault: FakeVault) -> None:
     assert "not found" in str(info.value)
 
 
-def test_unreachable_vault_fails_fast() -> None:
+def test_unreachable_vault_says_cannot_reach() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = KMSEnv(azure_vault_url=f"https://127.0.0.1:{port}", azure_credential="static")
-    start = time.monotonic()
     with open_kms(uri("k", "v"), env=env) as kms:
         with pytest.raises(KMSError) as info:
             kms.decrypt(b"\x00" * 256)
     assert f"cannot reach https://127.0.0.1:{port}" in str(info.value)
-    assert time.monotonic() - start < 10
 
 
 def test_opening_imports_no_sdk_until_a_call() -> None:
