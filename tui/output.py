@@ -18,7 +18,7 @@ def cell_text(v: Any) -> str:
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0").rstrip(".")
     if isinstance(v, bytes):
-        return v.hex()
+        return "\\x" + v.hex()  # as `cockroach sql` prints BYTES
     return str(v)
 
 
