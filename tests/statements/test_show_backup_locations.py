@@ -77,7 +77,7 @@ def test_encryption_info_dir_reads_the_key_files_there(moved: tuple[Path, str], 
 def test_bytes_columns_print_as_cockroach_sql_does(moved: tuple[Path, str]) -> None:
     """BYTES (start_key / end_key) print as `\\x<hex>`, as `cockroach sql` prints them."""
     io, latest = moved
-    p = rewrap(io, f"SHOW BACKUP RANGES '{latest}' IN 'nodelocal://self/coll' WITH KMS = '{KMS}'")
+    p = rewrap(io, f"SHOW BACKUP RANGES FROM '{latest}' IN 'nodelocal://self/coll' WITH KMS = '{KMS}'")
     assert p.returncode == 0, p.stderr
     first = p.stdout.splitlines()[1].split("\t")
     assert first[2].startswith("\\x") and bytes.fromhex(first[2][2:])
