@@ -283,7 +283,7 @@ HIDDEN = "'*****'"
 SECRET_OPTIONS: frozenset[str] = frozenset({"encryption_passphrase"})
 
 _OPENERS = ("'", '"', "e'", "E'", "/*")
-_URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"]*")
+_URI_IN_TEXT = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"]*")  # lookbehind: linear on long words
 _BARE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\";]*")
 _EMBEDDED_END = re.compile(r"[\s'\"]")
 
