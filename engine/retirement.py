@@ -421,3 +421,71 @@ def check_retirement(
         concurrency=concurrency,
         statement=statement,
     )
+
+
+def _md_cell(text: object) -> str:
+    return str("" if text is None else text).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: RetirementReport) -> str:
+    """The retirement report for people: verdict, keys by fingerprint, then one section per
+    backup (what was proven, when). URIs are redacted already; no data key is ever held here."""
+    d = report.to_dict()
+    verdict = ("**The old key can be retired**: every backup opens with a remaining key."
+               if report.retirable else f"**The old key cannot be retired.** {report.error()}")
+    lines = [
+        "# KMS key retirement report",
+        "",
+        verdict,
+        "",
+        f"- rewrap {d['rewrap_version']}, checked {report.started_at} in {report.elapsed:.2f} s, "
+        f"concurrency {report.concurrency}, {report.kms_calls} KMS decrypt calls",
+        f"- statement: `{report.statement}`" if report.statement else "",
+        f"- key to retire: `{report.old.uri}` (fingerprint {report.old.fingerprint})",
+        *[f"- remaining key: `{k.uri}` (fingerprint {k.fingerprint})" for k in report.remaining],
+        *[f"- collection: `{c}`" for c in report.collections],
+        "",
+        "Safe means: a remaining key unwrapped, through its KMS, the ENCRYPTION-INFO entry "
+        "CockroachDB itself would use, and the data key decrypted the full backup's manifest and "
+        "every incremental's manifest.",
+        "",
+        "| collection | backup | incrementals | verdict | opened by | KMS calls | "
+        + " | ".join(f"{k.role} {k.fingerprint}" for k in [report.old, *report.remaining]) + " |",
+        "|" + "---|" * (6 + 1 + len(report.remaining)),
+    ]
+    for p in report.proofs:
+        cells = [p.cells.get(k.fingerprint, "") for k in [report.old, *report.remaining]]
+        lines.append("| " + " | ".join(_md_cell(x) for x in (
+            p.collection, p.backup, p.incrementals, p.verdict, p.opened_by, p.kms_calls, *cells)) + " |")
+    lines += ["", "## Backups", ""]
+    for p in report.proofs:
+        lines += [f"### {p.collection}{p.backup}: {p.verdict}", "",
+                  f"- checked {p.checked_at}; {p.kms_calls} KMS calls; {p.incrementals} incrementals",
+                  f"- {p.detail}"]
+        for name, fps in p.keys.items():
+            lines.append(f"- {name}: keys {', '.join(fps) or '(none)'}")
+        if p.manifests_proven:
+            lines.append(f"- manifests decrypted: {', '.join(p.manifests_proven)}")
+        lines.append("")
+    return redact_text("\n".join(line for line in lines if line is not None)) + "\n"
+
+
+def write_report(report: RetirementReport, base: str) -> tuple[str, str]:
+    """Write `<base>.md` and `<base>.json` (a .md/.json suffix on `base` is dropped), each whole
+    or not at all (written aside, then renamed). Returns the two paths."""
+    import json
+    import os
+
+    for suffix in (".md", ".json"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    paths = (base + ".md", base + ".json")
+    texts = (to_markdown(report), redact_text(json.dumps(report.to_dict(), indent=2)) + "\n")
+    for path, text in zip(paths, texts):
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    return paths
