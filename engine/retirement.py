@@ -324,7 +324,10 @@ class _Checker:
                 trouble = True
                 reasons.append(
                     f"'{r.info.uri}' ({fp}): the data key unwrapped from {pick.name} (the entry "
-                    f"CockroachDB uses) does not decrypt the chain: {e}"
+                    f"CockroachDB uses, and it tries no other) does not decrypt the chain: {e}. "
+                    f"CockroachDB would fail with this key: if {pick.name} wraps another backup's "
+                    "key, move it out of the backup directory (rewrap never deletes); if a "
+                    "manifest is damaged, restore it from a copy"
                 )
                 continue
             proof.cells[fp] = PROVEN
