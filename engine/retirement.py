@@ -249,14 +249,14 @@ class _Checker:
         self.remaining = remaining
         self.cancel = cancel
 
-    def prove(self, shown: str, backup: FullBackup) -> BackupProof:
-        proof = BackupProof(shown, backup.subdir, 0, UNREADABLE, None, 0, "",
+    def prove(self, shown: str, coll: Collection, subdir: str) -> BackupProof:
+        proof = BackupProof(shown, subdir, 0, UNREADABLE, None, 0, "",
                             checked_at=datetime.now(UTC).isoformat())
         if self.cancel is not None and self.cancel.cancelled:
             proof.detail = "not checked: cancelled"
             return proof
         try:
-            self._prove(proof, backup)
+            self._prove(proof, coll.full_backup(subdir))
         except RewrapError as e:  # storage trouble listing the chain, reading a file
             proof.verdict = UNREADABLE
             proof.detail = f"could not be checked: {redact_text(str(e))}"
@@ -403,7 +403,8 @@ def check_retirement(
             remaining.append(_Remaining(info, None, f"could not be opened: {e}"))
     checker = _Checker(old, remaining, cancel)
     try:
-        jobs = [(shown, coll.full_backup(sub)) for shown, coll, subdirs in colls for sub in subdirs]
+        # full_backup() lists the directory: done in the workers, not up front
+        jobs = [(shown, coll, sub) for shown, coll, subdirs in colls for sub in subdirs]
         if concurrency <= 1 or len(jobs) <= 1:
             proofs = [checker.prove(*j) for j in jobs]
         else:
