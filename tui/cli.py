@@ -429,6 +429,9 @@ def run_batch(
             if result.error is not None:
                 print(f"ERROR: {redact_text(result.error)}", file=err)
                 return EXIT_FAILED
+            if isinstance(stmt, ast.ShowKMSRetirement) and result.report is not None and fmt != "json":
+                print(f"NOTICE: '{result.report.old.uri}' can be retired: every backup opens with a "
+                      "remaining key", file=err)
             if not result.ok:
                 failed = [r for r in result.rows if r[1] == "failed"]
                 for row in failed:

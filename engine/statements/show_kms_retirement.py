@@ -39,6 +39,17 @@ def run(ex: Executor, stmt: ast.ShowKMSRetirement, *, cancel: object = None) -> 
             f"'{report.old.uri}'; run ALTER BACKUP SCHEDULE <id> SET WITH kms = "
             f"'{report.remaining[0].uri}' on the cluster"
         )
+    by_coll: dict[str, int] = {}
+    for p in report.proofs:
+        if p.verdict == "needs ALTER":
+            by_coll[p.collection] = by_coll.get(p.collection, 0) + 1
+    for coll, n in by_coll.items():
+        if n > 1:
+            notices.append(
+                f"{n} backups of {coll} need a remaining key; add it to all of them at once: "
+                f"ALTER BACKUP ALL IN '{coll}' ADD NEW_KMS = '{report.remaining[0].uri}' "
+                f"WITH OLD_KMS = '{report.old.uri}' (fill in the redacted secrets)"
+            )
     return Result(
         COLUMNS,
         [p.row() for p in report.proofs],

@@ -3,6 +3,8 @@ backups with 3 incrementals each, testkms:///demo-key), and the rewrap test help
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import shutil
 import sys
 from pathlib import Path
@@ -39,3 +41,13 @@ def kms_calls() -> list[tuple[str, str, str]]:
 
     rs.CALLS.clear()
     return rs.CALLS
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run `async def` tests (the console screen's) with asyncio.run."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**args))
+    return True
