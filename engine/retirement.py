@@ -293,6 +293,7 @@ class _Checker:
             proof.detail = f"no ENCRYPTION-INFO file holds a key: {files.describe_problems()}"
             return
         reasons: list[str] = []
+        tried: set[tuple[str, str]] = set()  # (ENCRYPTION-INFO file, key id) decrypted already
         trouble = False  # a KMS or manifest failure (not merely an absent key)
         for r in self.remaining:
             fp = r.info.fingerprint
@@ -306,6 +307,9 @@ class _Checker:
                 continue
             proof.cells[fp] = PRESENT
             wrapped = next(w for f, w in match_all(r.kms, files) if f.name == pick.name)
+            if (pick.name, r.kms.master_key_id) in tried:  # the same key named twice: one call
+                continue
+            tried.add((pick.name, r.kms.master_key_id))
             proof.kms_calls += 1
             try:
                 plain = r.kms.decrypt(wrapped)

@@ -208,3 +208,14 @@ def test_table_output_rows_then_error(io_dir: Path) -> None:
     assert p.returncode == 1
     assert [w for w in p.stdout.splitlines()[0].split() if w != "|"][:4] == ["collection", "backup", "incrementals", "verdict"]
     assert p.stderr.rstrip().splitlines()[-1].startswith(f"ERROR: '{OLD}' cannot be retired: 3 of 3")
+
+
+def test_the_same_key_named_twice_costs_one_call(io_dir: Path, kms_calls: list) -> None:
+    """A refusing KMS and then the same key id again: one decrypt of that entry, not two."""
+    rs.run_sql(io_dir, rs.alter_sql("'countkms:///a'", target="ALL"))
+    kms_calls.clear()
+    result = rs.run_sql(io_dir, retire_sql("('refusekms:///a', 'countkms:///a?x=1')"))
+    assert not result.ok and [r[3] for r in result.rows] == ["unreadable"] * 3
+    assert [r[5] for r in result.rows] == [1, 1, 1]
+    assert all("key is disabled" in r[6] for r in result.rows)
+    assert len(kms_calls) == 3
