@@ -520,7 +520,8 @@ class RewrapApp(App[int]):
                     if not result.ok:
                         failed += 1
                     self.post_message(StatementExecuted(
-                        show_text(text), result.columns, result.rows, result.notices, result.ok))
+                        show_text(text), result.columns, result.rows,
+                        [*result.notices, *([f"ERROR: {result.error}"] if result.error else [])], result.ok))
             except (SQLSyntaxError, RewrapError) as e:
                 failed += 1
                 self.post_message(StatementFailed(show_text(text), safe_error(e)))
