@@ -61,3 +61,22 @@ async def test_matrix_before_and_after_rotation(io_dir: Path, coll_dir: Path, tm
     assert json.loads(first.read_text())["retirable"] is False
     assert json.loads(second.read_text())["retirable"] is True
     assert len(list((tmp_path / "reports").glob("*.md"))) == 2
+
+
+async def test_palette_opens_the_retirement_screen_for_the_selected_collection(io_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REWRAP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REWRAP_EXTERNAL_IO_DIR", str(io_dir))
+    from tui.app import RewrapApp
+    from tui.collections_store import CollectionStore
+    from tui.history import History
+
+    app = RewrapApp(collections=[rs.COLL_URI], demo=False, cursor_blink=False,
+                    store=CollectionStore(tmp_path / "c.json"), history=History(tmp_path / "h"),
+                    executor_factory=lambda dry: Executor(StorageSettings(external_io_dir=io_dir), dry_run=dry))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause(0.3)
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Retire key" in commands
+        app.action_retire_key()
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, RetirementScreen)
