@@ -14,6 +14,10 @@ GetEncryptionFromBaseStore takes the first file whose map holds the key id
 models this (EncryptionFiles.crdb_pick / find_all); this module reuses it. Incrementals keep no
 ENCRYPTION-INFO of their own: their manifests are sealed with the full backup's data key.
 
+A backup schedule still on the old key is fixed on the cluster with `ALTER BACKUP SCHEDULE <id>
+SET WITH kms = '<new uri>'` (synopsis `ALTER BACKUP SCHEDULE schedule_id SET WITH option`,
+cockroachlabs.com/docs/stable/alter-backup-schedule; `kms` is a BACKUP option).
+
 Cost: one KMS decrypt per (ENCRYPTION-INFO file, key) at most, made once for the whole chain;
 backups are checked `concurrency` at a time; the old key's KMS is never called.
 """
