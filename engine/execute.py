@@ -36,6 +36,10 @@ class Result:
     rows: list[tuple[Any, ...]]
     notices: list[str] = field(default_factory=list)
     ok: bool = True
+    error: str | None = None
+    """When set (with ok False), the statement's own error, printed after the rows."""
+    report: Any = None
+    """A statement's structured findings (SHOW KMS RETIREMENT's RetirementReport), for reports."""
 
 
 class Executor:
@@ -90,6 +94,10 @@ class Executor:
             from engine.statements import show_backup_keys
 
             return show_backup_keys.run(self, statement)
+        if isinstance(statement, ast.ShowKMSRetirement):
+            from engine.statements import show_kms_retirement
+
+            return show_kms_retirement.run(self, statement, cancel=cancel)
         if isinstance(statement, ast.AlterBackup):
             from engine.rewrap.events import ignore
             from engine.statements import alter_backup

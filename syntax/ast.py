@@ -98,6 +98,17 @@ class ShowBackupKeys:
 
 
 @dataclass(frozen=True)
+class ShowKMSRetirement:
+    """SHOW KMS RETIREMENT <old kms> IN <collection> [, ...] WITH KMS = <remaining> (rewrap
+    extension): proves, backup by backup, whether the old key can be disabled."""
+
+    old_kms: Value
+    collections: tuple[Value, ...]
+    kms: tuple[Value, ...]
+    span: Span = field(default=(0, 0), compare=False)
+
+
+@dataclass(frozen=True)
 class ClusterStatement:
     """BACKUP / RESTORE: parsed so they highlight and explain that they need a cluster.
 
@@ -109,4 +120,6 @@ class ClusterStatement:
     span: Span = field(default=(0, 0), compare=False)
 
 
-Statement = Union[AlterBackup, ShowBackups, ShowBackup, ShowBackupKeys, ClusterStatement]
+Statement = Union[
+    AlterBackup, ShowBackups, ShowBackup, ShowBackupKeys, ShowKMSRetirement, ClusterStatement
+]

@@ -41,7 +41,7 @@ LATEST_DETAIL = "the most recent full backup (the collection's LATEST file)"
 
 KEYWORD_DETAILS = {
     "ALTER": "ALTER BACKUP: add a KMS key to a backup's encryption",
-    "SHOW": "SHOW BACKUPS / SHOW BACKUP",
+    "SHOW": "SHOW BACKUPS / SHOW BACKUP / SHOW KMS RETIREMENT",
     "BACKUP": "backup statement (BACKUP itself needs a CockroachDB cluster)",
     "RESTORE": "RESTORE (needs a CockroachDB cluster)",
     "ALL": "every full backup in the collection (rewrap extension)",
@@ -50,6 +50,7 @@ KEYWORD_DETAILS = {
     "NEW_KMS": "KMS URI(s) to add",
     "OLD_KMS": "a KMS URI the backup is already encrypted with",
     "KEYS": "SHOW BACKUP KEYS: the backup's ENCRYPTION-INFO entries (rewrap extension)",
+    "RETIREMENT": "SHOW KMS RETIREMENT '<old kms>' IN <collection> WITH KMS = <remaining>: can the old key be disabled? (rewrap extension)",
     "BACKUPS": "SHOW BACKUPS IN <collection>: list the full backups",
     "KMS": "KMS URI(s) that can decrypt the backup",
     "ENCRYPTION_PASSPHRASE": "passphrase of a passphrase-encrypted backup",

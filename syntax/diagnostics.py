@@ -19,11 +19,14 @@ from syntax.errors import SQLSyntaxError
 from syntax.parser import parse_tokens
 from syntax.slots import (
     BACKUP,
+    KMS,
     KMS_ROLES,
     OLD_KMS,
+    RETIRED_KMS,
     STORAGE_ROLES,
     SUBDIR,
     Slot,
+    Walk,
     bare_word,
     statements,
     walk,
@@ -105,6 +108,7 @@ def _statement(
             out.append(Diagnostic(tok.start, tok.end, "error",
                                   f"{label} option specified multiple times", "duplicate-option"))
         seen.add(key)
+    _retired_remaining(w, out)
     for start, end in w.adds[:-1]:
         out.append(Diagnostic(
             start, end, "warning",
@@ -112,6 +116,21 @@ def _statement(
             "pair, not all of them): this one is ignored",
             "ignored-add",
         ))
+
+
+def _retired_remaining(w: Walk, out: list[Diagnostic]) -> None:
+    """SHOW KMS RETIREMENT: the key to retire cannot prove itself retirable, so listing it among
+    the remaining keys is an error (the engine also compares key ids, which needs the KMS rules)."""
+    old = [s for s in w.slots if s.role == RETIRED_KMS]
+    if not old or (got := _slot_value(old[0].token)) is None:
+        return
+    for slot in w.slots:
+        if slot.role == KMS and slot.clause == "KMS" and (v := _slot_value(slot.token)) and v[0] == got[0]:
+            out.append(Diagnostic(
+                slot.token.start, slot.token.end, "error",
+                "the key to retire is listed among the remaining keys: WITH KMS names the keys "
+                "that stay", "retired-key-remaining",
+            ))
 
 
 def _slot_value(tok: Token) -> tuple[str, Sequence[int]] | None:

@@ -16,6 +16,7 @@ from syntax.ast import (
     ShowBackupKeys,
     ShowBackupOptions,
     ShowBackups,
+    ShowKMSRetirement,
     Statement,
     Value,
 )
@@ -137,6 +138,13 @@ class _Formatter:
             text += f" WITH OPTIONS (kms = {self.values(s.kms)})"
         return text
 
+    def retirement(self, s: ShowKMSRetirement) -> str:
+        colls = ", ".join(self.value(c, uri=True) for c in s.collections)
+        return (
+            f"SHOW KMS RETIREMENT {self.value(s.old_kms, uri=True)} IN {colls}"
+            f" WITH KMS = {self.values(s.kms)}"
+        )
+
     def cluster(self, s: ClusterStatement) -> str:
         """The statement as written, with secrets redacted (redact_text, the one redaction) and,
         for `hide_uris`, every URI literal as '*****' too."""
@@ -169,6 +177,8 @@ def format_statement(stmt: Statement, *, redact: bool = False, hide_uris: bool =
         return f.show_backup(stmt)
     if isinstance(stmt, ShowBackupKeys):
         return f.show_keys(stmt)
+    if isinstance(stmt, ShowKMSRetirement):
+        return f.retirement(stmt)
     if isinstance(stmt, ClusterStatement):
         return f.cluster(stmt)
     raise TypeError(f"not a statement: {type(stmt).__name__}")

@@ -55,7 +55,8 @@ PYGMENTS_TYPES: dict[TokenKind, _TokenType] = {
 
 
 class RewrapLexer(Lexer):
-    """rewrap's SQL dialect: ALTER BACKUP, SHOW BACKUP(S), SHOW BACKUP KEYS, BACKUP, RESTORE."""
+    """rewrap's SQL dialect: ALTER BACKUP, SHOW BACKUP(S), SHOW BACKUP KEYS, SHOW KMS
+    RETIREMENT, BACKUP, RESTORE."""
 
     name = "rewrap-sql"
     aliases = ["rewrap-sql", "rewrap"]

@@ -16,6 +16,7 @@ from syntax.ast import (
     ShowBackupKeys,
     ShowBackupOptions,
     ShowBackups,
+    ShowKMSRetirement,
     Statement,
     Value,
 )
@@ -35,7 +36,7 @@ from syntax.tokens import (
 __all__ = ["parse", "split_statements", "SQLSyntaxError"]
 
 STATEMENTS_HINT = (
-    "rewrap runs ALTER BACKUP, SHOW BACKUPS, SHOW BACKUP and SHOW BACKUP KEYS "
+    "rewrap runs ALTER BACKUP, SHOW BACKUPS, SHOW BACKUP, SHOW BACKUP KEYS and SHOW KMS RETIREMENT "
     "(BACKUP and RESTORE parse but need a CockroachDB cluster)"
 )
 
@@ -230,6 +231,8 @@ class _StatementParser:
             stmt: Statement = self.alter_backup()
         elif first == "show" and self.word(1) in ("backup", "backups"):
             stmt = self.show()
+        elif first == "show" and self.word(1) == "kms":
+            stmt = self.show_kms_retirement()
         elif first == "backup":
             stmt = self.backup()
         elif first == "restore":
@@ -321,6 +324,28 @@ class _StatementParser:
             if paren:
                 self.expect_punct(")")
         return ShowBackupKeys(subdir, collection, kms, span=self.span())
+
+    def show_kms_retirement(self) -> ShowKMSRetirement:
+        """SHOW KMS RETIREMENT <old> IN <c> [, <c> ...] | IN (<c>, ...) WITH [OPTIONS (] KMS = ... [)]."""
+        self.expect("show")
+        self.expect("kms")
+        self.expect("retirement")
+        old = self.value()
+        self.expect("in")
+        collections = list(self.value_list())
+        while self.is_punct(","):
+            self.i += 1
+            collections.append(self.value())
+        self.expect("with")
+        paren = self.accept("options") is not None
+        if paren:
+            self.expect_punct("(")
+        self.expect("kms")
+        self.expect_punct("=")
+        kms = self.value_list()
+        if paren:
+            self.expect_punct(")")
+        return ShowKMSRetirement(old, tuple(collections), kms, span=self.span())
 
     def show_options(self) -> ShowBackupOptions:
         """opt_with_show_backup_options; a repeated option is an error, as in CockroachDB."""

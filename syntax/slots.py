@@ -21,7 +21,8 @@ from syntax.tokens import RESERVED, Token, TokenKind, significant, tokenize
 TARGET, SUBDIR, BACKUP, COLLECTION, KMS, OLD_KMS, STORAGE, PASSPHRASE = (
     "target", "subdir", "backup", "collection", "kms", "old_kms", "storage", "passphrase",
 )
-KMS_ROLES = frozenset({KMS, OLD_KMS})
+RETIRED_KMS = "retired_kms"  # SHOW KMS RETIREMENT's key to retire
+KMS_ROLES = frozenset({KMS, OLD_KMS, RETIRED_KMS})
 STORAGE_ROLES = frozenset({BACKUP, COLLECTION, STORAGE})
 
 STATEMENT_STARTS = ("alter", "show", "backup", "restore")
@@ -217,10 +218,13 @@ class _Walker:
             self.kw("backup")
             self.alter_backup()
         elif first == "show":
-            if self.kw("backup", "backups") == "backups":
+            word = self.kw("backup", "backups", "kms")
+            if word == "backups":
                 self.kw("in")
                 self.value_list(COLLECTION, "IN")
                 self.done()
+            elif word == "kms":
+                self.kms_retirement()
             else:
                 self.show_backup()
         # BACKUP / RESTORE: nothing more to offer.
@@ -287,6 +291,26 @@ class _Walker:
         self.kw("in")
         self.value_list(COLLECTION, "IN")
         self.show_options()
+        self.done()
+
+    def kms_retirement(self) -> None:
+        self.kw("retirement")
+        self.value(RETIRED_KMS, "RETIREMENT")
+        self.kw("in")
+        self.value_list(COLLECTION, "IN")
+        while self.opt_punct(","):
+            self.value(COLLECTION, "IN")
+        self.kw("with")
+        paren = self.opt("options")
+        if paren:
+            self.punct("(")
+        at = self.i
+        self.kw("kms")
+        self.result.options.append(("kms", self.toks[at]))
+        self.punct("=")
+        self.value_list(KMS, "KMS")
+        if paren:
+            self.punct(")")
         self.done()
 
     def show_options(self) -> None:

@@ -74,7 +74,7 @@ KEYWORDS: frozenset[str] = RESERVED | frozenset(
     skip_missing_views skip_missing_udfs skip_localities_check virtual_cluster_name
     virtual_cluster tenant tenant_name schema_only verify_backup_table_data
     unsafe_restore_incompatible_version experimental deferred copy remove_regions connection
-    schedule""".split()
+    schedule retirement""".split()
 )
 
 MAX_PLACEHOLDER = 65536  # pkg/sql/scanner: "placeholder index must be between 1 and 65536"

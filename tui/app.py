@@ -520,7 +520,8 @@ class RewrapApp(App[int]):
                     if not result.ok:
                         failed += 1
                     self.post_message(StatementExecuted(
-                        show_text(text), result.columns, result.rows, result.notices, result.ok))
+                        show_text(text), result.columns, result.rows,
+                        [*result.notices, *([f"ERROR: {result.error}"] if result.error else [])], result.ok))
             except (SQLSyntaxError, RewrapError) as e:
                 failed += 1
                 self.post_message(StatementFailed(show_text(text), safe_error(e)))
@@ -610,6 +611,14 @@ class RewrapApp(App[int]):
     def action_node(self, action: str) -> None:
         self.query_one(CollectionBrowser).action_node(action)
 
+    def action_retire_key(self) -> None:
+        """The key-retirement check (tui/screens/retirement.py) for the selected collection."""
+        from tui.screens.retirement import RetirementScreen
+
+        node = getattr(self.query_one(CollectionBrowser).cursor_node, "data", None)
+        self.push_screen(RetirementScreen(lambda sql: self.executor_factory(False).run(parse(sql)[0]),
+                                          collection=getattr(node, "collection", "")))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         editor = self.query_one(SQLEditor)
@@ -623,6 +632,8 @@ class RewrapApp(App[int]):
                             lambda: self.action_node("show"))
         yield SystemCommand("Add key", "guided key rotation for the selected backup or collection",
                             lambda: self.action_node("add_key"))
+        yield SystemCommand("Retire key", "can an old KMS key be disabled? a proof per backup (SHOW KMS "
+                            "RETIREMENT)", self.action_retire_key)
         yield SystemCommand("Copy cell", "copy the selected result cell", results.action_copy_cell)
         yield SystemCommand("Copy row", "copy the selected result row", results.action_copy_row)
         yield SystemCommand("Cancel", "cancel the running statement", self.action_cancel_run)

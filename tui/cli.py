@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how result rows are written to stdout: aligned table (default), tsv, csv, or JSON lines",
     )
     p.add_argument(
+        "--report",
+        metavar="FILE",
+        help="SHOW KMS RETIREMENT: also write the retirement report as FILE.md and FILE.json "
+        "(every backup, its keys by fingerprint, what was proven and when; no secrets)",
+    )
+    p.add_argument(
         "--progress",
         action="store_true",
         help="write ALTER BACKUP progress lines to stderr even when it is not a terminal "
@@ -340,6 +346,7 @@ def _main(argv: list[str] | None = None) -> int:
         dry_run=args.dry_run,
         concurrency=args.concurrency,
         progress=args.progress,
+        report=args.report,
     )
 
 
@@ -352,9 +359,11 @@ def run_batch(
     dry_run: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: bool = False,
+    report: str | None = None,
 ) -> int:
     """Parse and run every statement; stop at the first failure. `progress` forces progress
-    output on `err` even when it is not a terminal; warnings are always written."""
+    output on `err` even when it is not a terminal; warnings are always written. `report`:
+    where SHOW KMS RETIREMENT writes its report (FILE.md + FILE.json), verdict good or bad."""
     from engine.errors import RewrapError
     from engine.execute import Executor
     from engine.paths import audit_journal_path
@@ -407,6 +416,22 @@ def run_batch(
                 raise OutputError(e) from None
             if cancel.cancelled:
                 return interrupted(err)
+            if report and isinstance(stmt, ast.ShowKMSRetirement) and result.report is not None:
+                from engine.retirement import write_report
+
+                try:
+                    md, js = write_report(result.report, report)
+                except OSError as e:
+                    print(f"ERROR: cannot write the report {redact_text(report)}: {e.strerror or e}", file=err)
+                    return EXIT_FAILED
+                if fmt != "json":
+                    print(f"NOTICE: retirement report written to {md} and {js}", file=err)
+            if result.error is not None:
+                print(f"ERROR: {redact_text(result.error)}", file=err)
+                return EXIT_FAILED
+            if isinstance(stmt, ast.ShowKMSRetirement) and result.report is not None and fmt != "json":
+                print(f"NOTICE: '{result.report.old.uri}' can be retired: every backup opens with a "
+                      "remaining key", file=err)
             if not result.ok:
                 failed = [r for r in result.rows if r[1] == "failed"]
                 for row in failed:

@@ -56,6 +56,7 @@ Alt+Enter runs at once):
   SHOW BACKUP [FROM] <subdir|LATEST> IN '<collection>' WITH KMS = '<uri>';
   SHOW BACKUP KEYS FROM <subdir|LATEST> IN '<collection>' [WITH KMS = '<uri>'];
   ALTER BACKUP <subdir|LATEST|ALL> IN '<collection>' ADD NEW_KMS = '<uri>' WITH OLD_KMS = '<uri>';
+  SHOW KMS RETIREMENT '<old uri>' IN '<collection>' [, ...] WITH KMS = '<remaining uri>';
 Keys: Tab completes (subdirectories are listed in the background), Ctrl+R searches history,
 Right arrow takes a suggestion from history, Ctrl+C clears the input or cancels a running
 statement, Ctrl+D or \\q quits.
@@ -185,6 +186,8 @@ def kms_uris(stmt: ast.Statement) -> list[str]:
         values += stmt.options.kms or ()
     elif isinstance(stmt, ast.ShowBackupKeys):
         values += stmt.kms or ()
+    elif isinstance(stmt, ast.ShowKMSRetirement):
+        values += [stmt.old_kms, *stmt.kms]
     return [v for v in values if isinstance(v, str)]
 
 
@@ -330,6 +333,11 @@ class Shell:
         if cancelled:
             self.err.write("ALTER BACKUP cancelled: backups marked 'cancelled' were not changed\n")
             return False
+        if result.error is not None:
+            self.err.write(f"ERROR: {redact_text(result.error)}\n")
+            return False
+        if result.report is not None and result.ok:  # SHOW KMS RETIREMENT: say it plainly
+            self.err.write(f"'{result.report.old.uri}' can be retired: every backup opens with a remaining key\n")
         if not result.ok:
             failed = [r for r in result.rows if r[1] == "failed"]
             self.err.write(f"ERROR: {len(failed)} of {len(result.rows)} backups failed\n")
