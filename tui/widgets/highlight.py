@@ -89,6 +89,7 @@ class LineHighlighter:
         self._seg: list[int] = []  # the first row of the segment each row belongs to
         self._done = 0  # rows [0, _done) are computed; _done starts a segment
         self._open_from: int | None = None  # rows [_open_from, _done): an unclosed group so far
+        self.rows_computed = 0  # how many rows were (re)computed: tests bound the work per key
 
     def _line(self, line: str) -> tuple[list[Span], bool, list[int]]:
         hit = self._cache.get(line)
@@ -136,6 +137,7 @@ class LineHighlighter:
         return [(r, c) for r in range(len(lines)) for c in self._semis[r]]
 
     def _put(self, row: int, first: int, spans: list[Span], semis: list[int]) -> None:
+        self.rows_computed += 1
         if row < len(self._rows):
             self._rows[row], self._semis[row], self._seg[row] = spans, semis, first
         else:
@@ -149,27 +151,29 @@ class LineHighlighter:
         if upto <= self._done:
             return
         limit = upto + self.WINDOW
-        if self._open_from is not None:  # asked past a provisional group: read it further
-            first = self._open_from
-            limit = max(limit, first + 2 * (self._done - first))
-            self._done, self._open_from = first, None
-        row = self._done
-        while row < upto:
-            spans, opens, semis = self._line(lines[row])
-            if not opens:
-                self._put(row, row, spans, semis)
-                row += 1
-                continue
-            out: dict[int, list[Span]] = {}
-            cuts: dict[int, list[int]] = {}
-            nxt, closed = self._group(lines, row, out, cuts, limit)
-            for r in range(row, nxt):
-                self._put(r, row, out.get(r, []), cuts.get(r, []))
-            if not closed:
-                self._done, self._open_from = nxt, row
-                return
-            row = nxt
-        self._done = row
+        while upto > self._done:
+            if self._open_from is not None:  # asked past a provisional group: read it further
+                first = self._open_from
+                limit = max(limit, first + 2 * (self._done - first) + self.WINDOW)
+                self._done, self._open_from = first, None
+            row = self._done
+            while row < upto:
+                spans, opens, semis = self._line(lines[row])
+                if not opens:
+                    self._put(row, row, spans, semis)
+                    row += 1
+                    continue
+                out: dict[int, list[Span]] = {}
+                cuts: dict[int, list[int]] = {}
+                nxt, closed = self._group(lines, row, out, cuts, limit)
+                for r in range(row, nxt):
+                    self._put(r, row, out.get(r, []), cuts.get(r, []))
+                if not closed:
+                    self._open_from = row
+                    row = nxt
+                    break
+                row = nxt
+            self._done = row
 
     def _group(self, lines: Sequence[str], first: int, out: dict[int, list[Span]],
                cuts: dict[int, list[int]], limit: int) -> tuple[int, bool]:
@@ -185,8 +189,8 @@ class LineHighlighter:
             tokens = tokenize(text, split_uris=True)
             if last == n or not _opens(tokens):
                 break
-            if last >= limit:
-                break
+            if last >= limit and _row_of_text(text, tokens[-1].start) > 0:
+                break  # rows before the open token are final; it and what follows wait
             size *= 2
         closed = last == n or not _opens(tokens)
         # Keep tokens up to the end of the construct's last line; later lines go back to the cache.
@@ -217,8 +221,12 @@ class LineHighlighter:
                     (_byte_col(line, s), None if e is None else _byte_col(line, e), name)
                 )
         if not closed:
-            return last, False
+            return first + _row_of(starts, tokens[-1].start), False
         return first + close + 1, True
+
+
+def _row_of_text(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset)
 
 
 def _row_of(starts: list[int], offset: int) -> int:
