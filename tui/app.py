@@ -289,6 +289,7 @@ class RewrapApp(App[int]):
         self.running = False
         self.secrets: dict[str, dict[str, str]] = {}
         self._pending_subdirs: set[str] = set()
+        self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -398,6 +399,7 @@ class RewrapApp(App[int]):
                 return
             # List it first; engine.demo (the demo's writer, ~0.1 s to import) only for its key.
             self.call_from_thread(self.add_collection, f"nodelocal://self/{DEMO_DIR_NAME}", remember=False)
+            self._first_listing.wait(2)  # not competing with the listing for the GIL
             from engine.demo import DEFAULT_DEMO_KMS
 
             self.session.remember_kms(DEFAULT_DEMO_KMS)
@@ -441,7 +443,7 @@ class RewrapApp(App[int]):
         self.query_one(DetailsPanel).show(message)
 
     def on_backups_listed(self, message: BackupsListed) -> None:
-        pass  # the browser fills itself; tests watch this message
+        self._first_listing.set()  # the browser fills itself; tests watch this message
 
     def on_node_action(self, message: NodeAction) -> None:
         node = message.node
