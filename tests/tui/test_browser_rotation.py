@@ -78,8 +78,8 @@ async def test_guided_rotation_adds_a_key_that_opens_the_backup(make_app) -> Non
         latest = coll.children[0]
         browser.move_cursor(latest)
         await pilot.press("k")
-        for _ in range(100):
-            if type(app.screen).__name__ == "RotationModal":
+        for _ in range(100):  # pushed, and composed (its fields mount a moment later)
+            if type(app.screen).__name__ == "RotationModal" and app.screen.query("#rotation-old"):
                 break
             await pilot.pause(0.05)
         modal = app.screen
