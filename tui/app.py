@@ -9,9 +9,10 @@ detail and statement runs in a thread worker.
 from __future__ import annotations
 
 import argparse
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -21,11 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from engine.collection import Collection, FullBackup
-from engine.encryption import read_encryption_files
 from engine.errors import RewrapError
-from engine.formats.encryption_info import fingerprint, key_id_hash
-from engine.storage import StorageSettings, open_storage
 from engine.rewrap.events import CancelToken, Event
 from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
 from syntax.uri import contains_secret, redact_text, redact_uri
@@ -48,15 +45,15 @@ from tui.messages import (
     StatementFailed,
     StatementsSubmitted,
 )
-from tui.screens.help_screen import HelpScreen
-from tui.screens.rotation_modal import RotationModal
-from tui.screens.secret_prompt import AddCollectionPrompt, SecretPrompt
 from tui.widgets.browser import CollectionBrowser
 from tui.widgets.completion import CompletionDropdown
 from tui.widgets.details import DetailsPanel
 from tui.widgets.editor import SQLEditor
 from tui.widgets.progress import ProgressPane
 from tui.widgets.results import ResultsPane
+
+if TYPE_CHECKING:  # the engine's listing and crypto modules load in workers, after the first frame
+    from engine.collection import Collection, FullBackup
 
 MAX_SIZED_FILES = 5000
 
@@ -67,6 +64,12 @@ class Session:
 
     kms_uris: list[str] = field(default_factory=list)
     subdir_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Cleared while a KMS URI is on its way (the demo's key, remembered just after its tree is
+    # shown); `unlockers` waits for it so details never miss a key the session is about to know.
+    kms_settled: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.kms_settled.set()
 
     def remember_kms(self, uri: str) -> None:
         if uri not in self.kms_uris:
@@ -91,6 +94,9 @@ class Session:
     # -- listings --------------------------------------------------------------------------
 
     def collection(self, uri: str) -> Collection:
+        from engine.collection import Collection
+        from engine.storage import StorageSettings, open_storage
+
         return Collection(open_storage(uri, StorageSettings.from_env()))
 
     def list_children(self, node: NodeRef) -> list[NodeRef]:
@@ -121,8 +127,11 @@ class Session:
 
     def unlockers(self, backup: FullBackup) -> tuple[list[tuple[str, str, str]], list[str], str]:
         """(file, fingerprint, note) rows, the session KMS URIs that unlock it, and its mode."""
+        from engine.encryption import read_encryption_files
+        from engine.formats.encryption_info import fingerprint, key_id_hash
         from engine.kms import parse_kms_uri
 
+        self.kms_settled.wait(10)
         files = read_encryption_files(backup.storage, backup.top_level_files)
         rows = []
         present: set[bytes] = set()
@@ -280,6 +289,7 @@ class RewrapApp(App[int]):
         self.running = False
         self.secrets: dict[str, dict[str, str]] = {}
         self._pending_subdirs: set[str] = set()
+        self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -322,7 +332,8 @@ class RewrapApp(App[int]):
         if remembered:
             self.call_after_refresh(self._restore, remembered)
         elif not self.initial and self.demo:
-            self._open_demo()
+            self.session.kms_settled.clear()
+            self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
 
     # -- collections -------------------------------------------------------------------------
 
@@ -364,6 +375,8 @@ class RewrapApp(App[int]):
                     self.add_collection(item.with_secrets(self.secrets[item.uri]), remember=False)
                     next_item()
 
+            from tui.screens.secret_prompt import SecretPrompt
+
             self.push_screen(SecretPrompt(item.uri, name), answered)
 
         next_item()
@@ -374,16 +387,24 @@ class RewrapApp(App[int]):
 
     @work(thread=True, group="demo")
     def _open_demo(self) -> None:
-        from engine.demo import DEFAULT_DEMO_KMS
-        from tui.cli import DEMO_DIR_NAME, ensure_demo_collection
+        from tui.cli import DEMO_DIR_NAME, demo_collection_dir, ensure_demo_collection
 
         try:
-            ensure_demo_collection()
-        except RewrapError as e:
-            self.call_from_thread(self.notify, f"demo collection: {e}", severity="error")
-            return
-        self.session.remember_kms(DEFAULT_DEMO_KMS)
-        self.call_from_thread(self.add_collection, f"nodelocal://self/{DEMO_DIR_NAME}", remember=False)
+            try:
+                path = demo_collection_dir()
+                if not (path / "metadata").exists() and not (path / "LATEST").exists():
+                    ensure_demo_collection()  # first use: engine.demo writes it
+            except RewrapError as e:
+                self.call_from_thread(self.notify, f"demo collection: {e}", severity="error")
+                return
+            # List it first; engine.demo (the demo's writer, ~0.1 s to import) only for its key.
+            self.call_from_thread(self.add_collection, f"nodelocal://self/{DEMO_DIR_NAME}", remember=False)
+            self._first_listing.wait(2)  # not competing with the listing for the GIL
+            from engine.demo import DEFAULT_DEMO_KMS
+
+            self.session.remember_kms(DEFAULT_DEMO_KMS)
+        finally:
+            self.session.kms_settled.set()
 
     def subdirs(self, uri: str) -> Sequence[str]:
         """Completion's provider: cached listings, never blocking; a miss lists in a worker."""
@@ -422,7 +443,7 @@ class RewrapApp(App[int]):
         self.query_one(DetailsPanel).show(message)
 
     def on_backups_listed(self, message: BackupsListed) -> None:
-        pass  # the browser fills itself; tests watch this message
+        self._first_listing.set()  # the browser fills itself; tests watch this message
 
     def on_node_action(self, message: NodeAction) -> None:
         node = message.node
@@ -469,6 +490,8 @@ class RewrapApp(App[int]):
         self.call_from_thread(self.open_rotation_modal, target, unlocking)
 
     def open_rotation_modal(self, node: NodeRef, old_kms: Sequence[str]) -> None:
+        from tui.screens.rotation_modal import RotationModal
+
         modal = RotationModal(
             node,
             old_kms=old_kms,
@@ -596,6 +619,8 @@ class RewrapApp(App[int]):
         pass
 
     def action_help(self) -> None:
+        from tui.screens.help_screen import HelpScreen  # markdown_it: only when asked for
+
         self.push_screen(HelpScreen())
 
     def action_focus(self, widget_id: str) -> None:
@@ -605,6 +630,8 @@ class RewrapApp(App[int]):
         def added(uri: str | None) -> None:
             if uri:
                 self.add_collection(uri, remember=True)
+
+        from tui.screens.secret_prompt import AddCollectionPrompt
 
         self.push_screen(AddCollectionPrompt(), added)
 

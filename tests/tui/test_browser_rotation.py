@@ -87,8 +87,9 @@ async def test_guided_rotation_adds_a_key_that_opens_the_backup(make_app) -> Non
         latest = coll.children[0]
         browser.move_cursor(latest)
         await pilot.press("k")
-        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal",
-                    "the rotation dialog opens")
+        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal"
+                    and bool(app.screen.query("#rotation-old")),
+                    "the rotation dialog opens with its fields")
         modal = app.screen
         assert modal.query_one("#rotation-old").text == f"'{DEMO_KMS}'"
         await pilot.press(*f"'{NEW_KMS}'")

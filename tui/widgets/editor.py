@@ -5,6 +5,10 @@ Typed text stays exactly as typed: no auto-closing quotes or brackets (TextArea 
 `language=None`), and the dropdown only takes keys while it is open. The highlight hook
 (`_build_highlight_map`, private in Textual 8.2) is covered by a snapshot test.
 
+Colours are computed lazily: `_highlights` is a `LazyHighlights` map that asks the highlighter for
+a row's spans when the painter first reads it (only visible rows are painted), and an edit only
+forgets the rows from its first changed one on (`edit`, `_undo_batch`, `_redo_batch` note it).
+
 `context` lets the rotation modal reuse the editor for a value list: completion and diagnostics
 see `context + text`, so the same grammar answers and offsets are shifted back.
 """
@@ -20,7 +24,7 @@ from textual import events
 from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import TextArea
-from textual.widgets.text_area import Location, TextAreaTheme
+from textual.widgets.text_area import Edit, EditResult, Location, TextAreaTheme
 
 from syntax import Diagnostic, TokenKind, complete, diagnose, split_statements, tokenize
 from tui.messages import (
@@ -30,7 +34,7 @@ from tui.messages import (
     StatementsSubmitted,
 )
 from tui.widgets.completion import CompletionDropdown
-from tui.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter
+from tui.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span
 
 THEME_NAME = "rewrap"
 DIAGNOSE_DELAY = 0.12
@@ -62,6 +66,27 @@ def statements_to_run(text: str, cursor: int, selection: tuple[int, int] | None 
             return [text[s:e]]
     s, e = spans[-1]
     return [text[s:e]]
+
+
+class LazyHighlights(dict[int, list[Span]]):
+    """TextArea's `_highlights`, filled a row at a time as the painter reads it
+    (`_render_line` does `highlights[row]` for each visible row only)."""
+
+    def __init__(self, compute: Callable[[int], list[Span]], lines: Callable[[], list[str]]) -> None:
+        super().__init__()
+        self._compute = compute
+        self._lines = lines
+        self.texts: dict[int, str] = {}  # each computed row's text then
+
+    def __missing__(self, row: int) -> list[Span]:
+        spans = self[row] = self._compute(row)
+        lines = self._lines()
+        if row < len(lines):
+            self.texts[row] = lines[row]
+        return spans
+
+    def __bool__(self) -> bool:  # `if highlights and theme:` must paint rows not yet computed
+        return True
 
 
 class SQLEditor(TextArea):
@@ -99,6 +124,9 @@ class SQLEditor(TextArea):
         self.runnable = runnable
         self.diagnostics: list[Diagnostic] = []
         self._highlighter = LineHighlighter()
+        self._dirty_row: int | None = None  # first row changed since the last highlight pass
+        self._marks: dict[int, list[Span]] = {}  # diagnostics' underlines, per row
+        self._painted_lines = -1  # the document's line count when rendered lines were kept
         self._diag_timer: Timer | None = None
         self._diag_cache: dict[str, list[Diagnostic]] = {}
         self._history_index: int | None = None
@@ -110,21 +138,71 @@ class SQLEditor(TextArea):
     # -- colours ---------------------------------------------------------------------------
 
     def _build_highlight_map(self) -> None:  # Textual 8.2 private hook (see module docstring)
-        self._line_cache.clear()
-        highlights = self._highlights
-        highlights.clear()
+        row, self._dirty_row = self._dirty_row, None
+        # No edit noted (a new document, or a path we do not know): everything is new.
+        self._highlighter.invalidate(self.document.lines, 0 if row is None else row)
+        self._refresh_marks(keep_unchanged=row is not None)
+
+    def _refresh_marks(self, keep_unchanged: bool = False) -> None:
+        """Recompute the diagnostics' underlines and forget the rows painted so far; with
+        `keep_unchanged`, a painted row whose text and colours are the same keeps its rendered
+        line (TextArea re-renders every visible line after each edit otherwise)."""
+        old = self._highlights
+        if not isinstance(old, LazyHighlights):
+            old = {}
+        old_texts = getattr(old, "texts", {})
+        old_rows = dict(old)
+        self._highlights = LazyHighlights(self._row_highlights, lambda: self.document.lines)
+        self._marks = {}
         lines = self.document.lines
-        # The span lists are the highlighter's cached ones: shared, never mutated (see _mark).
-        highlights.update(self._highlighter.spans(lines))
         shift = len(self.context)
         for d in self.diagnostics:
             self._mark(lines, d.start - shift, d.end - shift, f"rewrap.diag.{d.severity}")
+        if not keep_unchanged or not old_rows or len(old_rows) > 4 * max(1, self.size.height) + 8 \
+                or len(lines) != self._painted_lines:
+            self._painted_lines = len(lines)
+            self._line_cache.clear()
+            return
+        keep = {r for r, spans in old_rows.items()
+                if r < len(lines) and old_texts.get(r) == lines[r] and self._highlights[r] == spans}
+        # Textual 8.2's line-cache key starts (size, scroll_x, row, ...) (TextArea.render_line).
+        stale = [k for k in self._line_cache.keys()
+                 if not (isinstance(k, tuple) and len(k) > 2 and k[2] in keep)]
+        for k in stale:
+            self._line_cache.discard(k)
+        lines = self.document.lines
+        shift = len(self.context)
+        for d in self.diagnostics:
+            self._mark(lines, d.start - shift, d.end - shift, f"rewrap.diag.{d.severity}")
+
+    def _row_highlights(self, row: int) -> list[Span]:
+        # The span lists are the highlighter's cached ones: shared, never mutated.
+        spans = self._highlighter.row_spans(self.document.lines, row)
+        marks = self._marks.get(row)
+        return [*spans, *marks] if marks else spans
+
+    def _note_dirty(self, row: int) -> None:
+        self._dirty_row = row if self._dirty_row is None else min(row, self._dirty_row)
+
+    def edit(self, edit: Edit) -> EditResult:
+        self._note_dirty(edit.top[0])
+        return super().edit(edit)
+
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        if edits:
+            self._note_dirty(min(e.top[0] for e in edits))
+        super()._undo_batch(edits)
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        if edits:
+            self._note_dirty(min(e.top[0] for e in edits))
+        super()._redo_batch(edits)
 
     def get_line(self, line_index: int) -> Text:
         """The line as painted: every character of a secret value drawn as "•" (the document
         keeps the real text; only the terminal never receives it)."""
         line = super().get_line(line_index)
-        spans = [h for h in self._highlights.get(line_index, ()) if h[2] == SECRET_STYLE]
+        spans = [h for h in self._highlights[line_index] if h[2] == SECRET_STYLE]
         if not spans:
             return line
         raw = line.plain.encode()
@@ -153,7 +231,7 @@ class SQLEditor(TextArea):
             s = c0 if r == r0 else 0
             e = c1 if r == r1 else len(line)
             span = (len(line[:s].encode()), len(line[:max(e, s + 1)].encode()), name)
-            self._highlights[r] = [*self._highlights[r], span]  # copy: cached lists are shared
+            self._marks.setdefault(r, []).append(span)
 
     def _loc(self, index: int) -> Location:
         return self.document.get_location_from_index(index)
@@ -194,7 +272,7 @@ class SQLEditor(TextArea):
         for line in self.document.lines:
             starts.append(pos)
             pos += len(line) + 1
-        cuts = [starts[r] + c + 1 for r, c in self._highlighter.semicolons]
+        cuts = [starts[r] + c + 1 for r, c in self._highlighter.all_semicolons(self.document.lines)]
         bounds = [0, *cuts, len(self.text)]
         return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
@@ -215,7 +293,7 @@ class SQLEditor(TextArea):
         if text != self._full_text():
             return  # stale: a newer run is coming
         self.diagnostics = self._own(found)
-        self._build_highlight_map()
+        self._refresh_marks(keep_unchanged=True)  # same text: the highlighter keeps its rows
         self.refresh()
         self.post_message(DiagnosticsUpdated(len(self.diagnostics), self.diagnostic_message(), self.id))
 

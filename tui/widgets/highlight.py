@@ -5,7 +5,7 @@ theme's `syntax_styles[name]` (textual/widgets/_text_area.py, `_render_line`). W
 from `syntax.tokenize(..., split_uris=True)` instead of tree-sitter, so there is no second grammar.
 
 Tokenizing a 2,000-line buffer on every keystroke costs about a second, so lines are tokenized
-one at a time and cached by their text; the tokenizer restarts cleanly at any token boundary and
+one at a time, cached by their text, and only as far as the painter asks (LineHighlighter); the tokenizer restarts cleanly at any token boundary and
 only strings, quoted identifiers and block comments can cross a line end, so a line whose last
 token is such an unterminated construct is tokenized together with the lines that follow it
 (a growing window) until the construct closes.
@@ -68,11 +68,28 @@ def _byte_col(line: str, col: int) -> int:
 
 
 class LineHighlighter:
-    """Turns a document's lines into TextArea highlight spans, reusing per-line work."""
+    """Turns a document's lines into TextArea highlight spans, reusing per-line work.
+
+    Incremental use (the editor): `invalidate(lines, row)` after an edit whose first changed row
+    is `row` keeps every segment (a line, or a group of lines an open construct ties together)
+    that ends before it; `row_spans(lines, row)` computes segments from the first unknown one up
+    to `row` only. So a keystroke re-tokenizes the line it changed and the painter asks only for
+    the visible rows: the work per key is bounded by the viewport, not the buffer. A construct
+    left open (a quote just typed) is read no further than `WINDOW` rows past the row asked for;
+    rows after it are provisional and recomputed, with a doubled window, when asked for.
+    """
+
+    WINDOW = 64
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[list[Span], bool, list[int]]] = {}
-        self.semicolons: list[tuple[int, int]] = []  # (row, column) of each `;` token, last run
+        self.semicolons: list[tuple[int, int]] = []  # (row, column) of each `;` token, last spans()
+        self._rows: list[list[Span]] = []  # spans per row; valid for rows < _done
+        self._semis: list[list[int]] = []  # `;` columns per row
+        self._seg: list[int] = []  # the first row of the segment each row belongs to
+        self._done = 0  # rows [0, _done) are computed; _done starts a segment
+        self._open_from: int | None = None  # rows [_open_from, _done): an unclosed group so far
+        self.rows_computed = 0  # how many rows were (re)computed: tests bound the work per key
 
     def _line(self, line: str) -> tuple[list[Span], bool, list[int]]:
         hit = self._cache.get(line)
@@ -90,25 +107,80 @@ class LineHighlighter:
             self._cache[line] = hit
         return hit
 
-    def spans(self, lines: Sequence[str]) -> dict[int, list[Span]]:
-        out: dict[int, list[Span]] = {}
-        self.semicolons = []
-        n = len(lines)
-        row = 0
-        while row < n:
-            spans, opens, semis = self._line(lines[row])
-            if not opens:
-                if spans:
-                    out[row] = spans
-                self.semicolons.extend((row, c) for c in semis)
-                row += 1
-                continue
-            row = self._group(lines, row, out)
-        return out
+    # -- whole document (tests, one-off callers) -------------------------------------------
 
-    def _group(self, lines: Sequence[str], first: int, out: dict[int, list[Span]]) -> int:
-        """Tokenize lines[first:] in a doubling window until the open construct closes; fill
-        `out` for the rows it covers and return the next row to do line by line."""
+    def spans(self, lines: Sequence[str]) -> dict[int, list[Span]]:
+        self.invalidate(lines, 0)
+        self._advance(lines, len(lines))
+        self.semicolons = self.all_semicolons(lines)
+        return {r: self._rows[r] for r in range(len(lines)) if self._rows[r]}
+
+    # -- incremental (the editor) ----------------------------------------------------------
+
+    def invalidate(self, lines: Sequence[str], row: int) -> None:
+        """The text changed from `row` on: forget the segments that reach it."""
+        keep = self._seg[row] if row < self._done else self._done
+        if self._open_from is not None:
+            keep = min(keep, self._open_from)
+            self._open_from = None
+        self._done = min(keep, len(lines))
+
+    def row_spans(self, lines: Sequence[str], row: int) -> list[Span]:
+        if row >= len(lines):
+            return []
+        self._advance(lines, row + 1)
+        return self._rows[row]
+
+    def all_semicolons(self, lines: Sequence[str]) -> list[tuple[int, int]]:
+        """Every `;` token's (row, column): the diagnostics' statement cuts (after a pause)."""
+        self._advance(lines, len(lines))
+        return [(r, c) for r in range(len(lines)) for c in self._semis[r]]
+
+    def _put(self, row: int, first: int, spans: list[Span], semis: list[int]) -> None:
+        self.rows_computed += 1
+        if row < len(self._rows):
+            self._rows[row], self._semis[row], self._seg[row] = spans, semis, first
+        else:
+            self._rows.append(spans)
+            self._semis.append(semis)
+            self._seg.append(first)
+
+    def _advance(self, lines: Sequence[str], upto: int) -> None:
+        n = len(lines)
+        upto = min(upto, n)
+        if upto <= self._done:
+            return
+        limit = upto + self.WINDOW
+        while upto > self._done:
+            if self._open_from is not None:  # asked past a provisional group: read it further
+                first = self._open_from
+                limit = max(limit, first + 2 * (self._done - first) + self.WINDOW)
+                self._done, self._open_from = first, None
+            row = self._done
+            while row < upto:
+                spans, opens, semis = self._line(lines[row])
+                if not opens:
+                    self._put(row, row, spans, semis)
+                    row += 1
+                    continue
+                out: dict[int, list[Span]] = {}
+                cuts: dict[int, list[int]] = {}
+                nxt, closed = self._group(lines, row, out, cuts, limit)
+                for r in range(row, nxt):
+                    self._put(r, row, out.get(r, []), cuts.get(r, []))
+                if not closed:
+                    self._open_from = row
+                    row = nxt
+                    break
+                row = nxt
+            self._done = row
+
+    def _group(self, lines: Sequence[str], first: int, out: dict[int, list[Span]],
+               cuts: dict[int, list[int]], limit: int) -> tuple[int, bool]:
+        """Tokenize lines[first:] in a doubling window until the open construct closes (or the
+        window reaches `limit`); fill `out` and `cuts` for the rows it covers and return the next
+        row to do line by line, and whether the construct closed (else rows up to it are
+        provisional)."""
         n = len(lines)
         size = 2
         while True:
@@ -117,7 +189,10 @@ class LineHighlighter:
             tokens = tokenize(text, split_uris=True)
             if last == n or not _opens(tokens):
                 break
+            if last >= limit and _row_of_text(text, tokens[-1].start) > 0:
+                break  # rows before the open token are final; it and what follows wait
             size *= 2
+        closed = last == n or not _opens(tokens)
         # Keep tokens up to the end of the construct's last line; later lines go back to the cache.
         starts = [0]
         for line in lines[first:last]:
@@ -134,7 +209,7 @@ class LineHighlighter:
             r1 = _row_of(starts, max(t.start, t.end - 1))
             close = max(close, r1)
             if t.kind is TokenKind.PUNCTUATION and t.text == ";":
-                self.semicolons.append((first + r0, t.start - starts[r0]))
+                cuts.setdefault(first + r0, []).append(t.start - starts[r0])
             name = NAMES.get(t.kind)
             if not name:
                 continue
@@ -145,7 +220,13 @@ class LineHighlighter:
                 out.setdefault(first + r, []).append(
                     (_byte_col(line, s), None if e is None else _byte_col(line, e), name)
                 )
-        return first + close + 1
+        if not closed:
+            return first + _row_of(starts, tokens[-1].start), False
+        return first + close + 1, True
+
+
+def _row_of_text(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset)
 
 
 def _row_of(starts: list[int], offset: int) -> int:
