@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -83,10 +84,16 @@ def old_blob(coll_dir: Path) -> bytes:
     return info.encrypted_data_keys[key_id_hash("old-key")]
 
 
+CPU: dict[str, float] = {}  # executable -> CPU seconds (user + system) of its last run
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[cmd[0]] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return wall
@@ -135,11 +142,12 @@ def run(work: Path, port: int, args: argparse.Namespace) -> None:
     rows = []
     for conc in args.concurrency:
         n = args.backups if conc > 1 else min(args.backups, args.serial_backups)
-        ours, peers, bases = [], [], []
+        ours, peers, bases, cpu = [], [], [], {}
         for r in range(args.repeats):
             before = calls(port)
             peers.append(timed([sys.executable, "-c", PEER, f"http://127.0.0.1:{port}", str(n), str(conc), blob], env))
             assert calls(port) - before == 3 * n, (calls(port) - before, n)
+            cpu["peer"] = CPU[sys.executable]
             for exe, times in ((rewrap, ours), (args.baseline, bases)):
                 if exe is None:
                     continue
@@ -149,12 +157,15 @@ def run(work: Path, port: int, args: argparse.Namespace) -> None:
                 sql = (f"ALTER BACKUP ALL IN 'file://{coll_dir}' ADD NEW_KMS = '{kms_uri('new-key', port)}' "
                        f"WITH OLD_KMS = '{kms_uri('old-key', port)}'")
                 times.append(timed([exe, "--concurrency", str(conc), "-e", sql], env))
+                cpu[exe] = CPU[exe]
                 assert calls(port) - before == 3 * n, (exe, calls(port) - before, n)
                 added = list(coll_dir.glob("*/*/*/ENCRYPTION-INFO-3"))
                 assert len(added) == n, len(added)
                 shutil.rmtree(coll_dir)
         base = statistics.median(bases) if bases else float("nan")
         rows.append((conc, n, statistics.median(ours), statistics.median(peers), 3 * n * latency / conc, base))
+        print(f"concurrency {conc}: CPU s (last run) rewrap {cpu[rewrap]:.2f}, peer {cpu['peer']:.2f}"
+              + (f", baseline {cpu[args.baseline]:.2f}" if args.baseline else ""), flush=True)
     print(f"\nALTER BACKUP ALL via boto3, local KMS stand-in with {args.latency_ms:g} ms per call "
           f"(median of {args.repeats}; processes timed start to exit)")
     print(f"{'concurrency':>11} {'backups':>8} {'calls':>6} {'rewrap s':>9} {'boto3 peer s':>13} "
