@@ -123,17 +123,21 @@ class Collection:
         hold only BACKUP_METADATA and have no index entry are left out, as CockroachDB leaves them
         out, and kept in `self.unlisted_slim` for a notice.
         """
-        found: set[str] = set()
+        # dicts, not sets: the listing is sorted, so keeping its order makes the final sort a
+        # linear pass. Keys are valid Unicode, whose code point order is UTF-8 byte order.
+        found: dict[str, None] = {}
         slim: set[str] = set()
         for key in self._list("", DATA_DELIMITER):
+            if key.endswith("/data/"):
+                continue  # most keys: a backup's data/ collapsed by the delimiter
             m = _FULL_BACKUP_RE.match(key)
             if m:
-                found.add("/" + m.group(1))
+                found["/" + m.group(1)] = None
             elif m := _SLIM_FULL_RE.match(key):
                 slim.add("/" + m.group(1))
-        found.update(self.indexed_full_backups())
-        self.unlisted_slim = sorted(slim - found, key=str.encode)
-        return sorted(found, key=str.encode)
+        found.update(dict.fromkeys(self.indexed_full_backups()))
+        self.unlisted_slim = sorted(slim - found.keys())
+        return sorted(found)
 
     def every_full_backup(self) -> list[str]:
         """What ALTER ... ALL must cover: the listed full backups and also the slim-only

@@ -22,7 +22,7 @@ the data key; kms:Decrypt with KeyId = the master key id and the CiphertextBlob;
 context, no GenerateDataKey. The client uses REGION, AWS_ENDPOINT (also for STS), static keys
 (AUTH specified) or the default chain (implicit), then the ASSUME_ROLE chain: each delegate's
 credentials assume the next role, the last role is the one used. boto3 is imported on the first
-call only; botocore's "standard" retry mode retries throttling, 5xx and connection errors.
+call, or by `prepare()` before a pool starts; botocore's "standard" retry mode retries throttling, 5xx and connection errors.
 """
 
 from __future__ import annotations
@@ -101,7 +101,13 @@ class AwsKMS(KMS):
         self._lock = threading.Lock()
         self._client: Any = None
 
+    def _build_client(self) -> Any:  # type: ignore[override]
+        return self._kms()
+
     def _kms(self) -> Any:
+        client = self._client  # built once, then shared lock-free (boto3 clients are thread-safe)
+        if client is not None:
+            return client
         with self._lock:
             if self._client is None:
                 try:

@@ -164,7 +164,13 @@ class AzureKMS(KMS):
         cloud = azure_cloud(self.parsed.params.get(ENVIRONMENT))
         return "https://" + (cloud.login_host if cloud is not None else "login.microsoftonline.com")
 
+    def _build_client(self) -> Any:  # type: ignore[override]
+        return self._crypto()
+
     def _crypto(self) -> Any:
+        client = self._client  # built once, then shared lock-free
+        if client is not None:
+            return client
         with self._lock:
             if self._client is None:
                 from engine.sdklog import quiet_sdk_logging

@@ -192,6 +192,23 @@ class KMS(abc.ABC):
         except Exception as e:  # noqa: BLE001 - SDK errors, mapped by the provider
             raise KMSError(self.scrub(f"{op}: {describe(e)}"), self.redacted_uri) from None
 
+    def prepare(self) -> None:
+        """Build the SDK client now, before a pool of workers starts calling (they would all
+        wait for the first one to import the SDK and build it). Never raises: a client that
+        cannot be built fails the first real call with its own error, as before."""
+        build = self._build_client
+        if build is None:
+            return
+        from engine.deadline import call_with_deadline
+
+        try:
+            call_with_deadline(build, limits().kms_timeout, what="KMS client")
+        except Exception:  # noqa: BLE001 - reported by the first call that needs the client
+            pass
+
+    _build_client: Callable[[], object] | None = None
+    """Providers with a lazily built client set this to the method that builds (and caches) it."""
+
     @abc.abstractmethod
     def encrypt(self, plaintext: bytes) -> bytes:
         """Wrap a data key under this master key."""

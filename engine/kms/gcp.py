@@ -193,7 +193,13 @@ class GoogleCloudKMS(KMS):
         except CredentialsError as e:
             raise KMSError(str(e), self.redacted_uri) from None
 
+    def _build_client(self) -> Any:  # type: ignore[override]
+        return self._connect()
+
     def _connect(self) -> Any:
+        client = self._client  # built once, then shared lock-free
+        if client is not None:
+            return client
         with self._lock:
             if self._client is not None:
                 return self._client

@@ -24,6 +24,7 @@ from engine.rewrap.events import (
     CancelToken,
     Event,
     Finished,
+    Notice,
     PlanReady,
     ProgressSink,
     Status,
@@ -78,6 +79,8 @@ def run_rewrap(
     new = open_new_kms(new_kms, env=env)
     old: list[KMSCandidate] = open_candidates(old_kms, env=env)
     started = time.monotonic()
+    if journal is not None:
+        journal.begin_batch()
     try:
         emit(
             PlanReady(
@@ -88,6 +91,11 @@ def run_rewrap(
                 concurrency=concurrency,
             )
         )
+        if backups:
+            # Clients first (one per URI, shared by every worker): otherwise all workers wait on
+            # the first one's SDK import and client build.
+            for kms in [*new, *(c.kms for c in old if c.kms is not None)]:
+                kms.prepare()
         request = RewrapRequest(new, old, dry_run=dry_run, statement=statement)
         one: Callable[[FullBackup], BackupFinished] = lambda b: rewrap_backup(  # noqa: E731
             b, request, emit=emit, cancel=cancel, journal=journal
@@ -101,6 +109,13 @@ def run_rewrap(
         for k in new:
             k.close()
         close_candidates(old)
+        if journal is not None:
+            # The records are durable before the statement returns (one fsync for the batch).
+            failed = journal.end_batch()
+            if failed is not None:
+                count, err = failed
+                emit(Notice("audit journal", f"{journal.path}: {count} record(s) may not be on "
+                            f"disk: {err.strerror or err}"))
     counts = Counter(o.status.value for o in outcomes)
     emit(Finished(counts=dict(counts), elapsed=time.monotonic() - started, cancelled=cancel.cancelled))
     return outcomes
