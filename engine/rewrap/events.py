@@ -129,6 +129,11 @@ class CheckProgress(Event):
     file: str = ""
     elapsed: float = 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["eta"] = self.eta
+        return d
+
     @property
     def eta(self) -> float | None:
         """Seconds left at the rate so far, or None before there is a rate."""
