@@ -65,13 +65,20 @@ print(json.dumps({"before_kib": before, "peak_kib": after, "hwm_kib": hwm["VmHWM
 
 
 def make_table(file_bytes: int, row_bytes: int, seed: int, fmt: str) -> bytes:
-    """An SST of about `file_bytes`: /Table/<id>/1/<pk> MVCC rows of about `row_bytes` (key +
-    value), values half random and half repetitive so snappy keeps some blocks."""
+    """An SST of about `file_bytes` (snappy shrinks the rows: one small trial table sets the
+    row count)."""
+    trial = _table(1 << 20, row_bytes, seed, fmt)
+    return _table(int(file_bytes * (1 << 20) / len(trial)), row_bytes, seed, fmt)
+
+
+def _table(raw_bytes: int, row_bytes: int, seed: int, fmt: str) -> bytes:
+    """/Table/<id>/1/<pk> MVCC rows of about `row_bytes` (key + value) until `raw_bytes`,
+    values half random and half repetitive so snappy keeps some blocks."""
     rng = random.Random(seed)
     prefix = table_prefix(106 + seed) + encode_uvarint_ascending(1)
     rows = []
     size = i = 0
-    while size < file_bytes:
+    while size < raw_bytes:
         pk = prefix + encode_uvarint_ascending(i) + b"\x88"
         key = encode_mvcc_key(pk, 1_700_000_000_000_000_000 + i * 1000, 0)
         n = max(8, row_bytes - len(key))
@@ -97,7 +104,8 @@ def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
     try:
         io_dir = work / "io"
         per_file_mib = len(tables[0]) / (1 << 20)
-        total_mib = max(1, round(per_file_mib * args.files))
+        layers = args.incrementals + 1
+        total_mib = max(1, int(args.files // layers * per_file_mib)) * layers  # files exactly
         paths = build_chain(io_dir / "c", tables, total_mib, args.incrementals)
         del tables
         stored = [p.stat().st_size for p in paths]

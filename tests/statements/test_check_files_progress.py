@@ -159,3 +159,33 @@ def test_batch_ctrl_c_during_check_files_exits_130(io_dir: Path) -> None:
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_line_and_shell_progress_show_files_bytes_and_eta() -> None:
+    import io
+
+    from tui.progress import LineProgress
+    from tui.shell_progress import ShellProgress
+
+    events = [
+        CheckStarted("b", 4, 4 << 20),
+        CheckProgress("b", 1 << 20, 4 << 20, 1, 4, "data/1.sst", 1.0),
+        CheckFinished("b", 4, 4, 4 << 20, 0, 4.0),
+    ]
+    lines = io.StringIO()
+    sink = LineProgress(lines, every=0)
+    for e in events:
+        sink(e)
+    text = lines.getvalue().splitlines()
+    assert text == [
+        "CHECK_FILES: 4 data file(s), 4.0 MiB",
+        "CHECK_FILES: 1/4 files, 1.0/4.0 MiB (25%), ETA 3s",
+        "CHECK_FILES: 4 file(s) checked, all good, 4.0 MiB in 4.00s",
+    ]
+    tty = io.StringIO()
+    bar = ShellProgress(tty)
+    for e in events[:2]:
+        bar(e)
+    assert "CHECK_FILES [######" in tty.getvalue() and "ETA 3s" in tty.getvalue()
+    bar(events[2])
+    assert tty.getvalue().endswith("\r\x1b[K")  # the bar is cleared when the check ends
