@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -35,7 +36,9 @@ def io_dir(tmp_path: Path) -> Path:
 
 
 def chain(root: Path, *, layers: int = 3, rows: int = 50) -> list[Path]:
-    """A full backup and layers-1 incrementals, two data files each; the data files' paths."""
+    """A full backup and layers-1 incrementals, two data files each (rows of 100 random value
+    bytes, which snappy cannot shrink); the data files' paths."""
+    rng = random.Random(7)
     w = fx.Writer(root, data_key=KEY)
     full_end = fx.utc(2023, 11, 9, 17)
     full = fx.subdir(full_end).strip("/")
@@ -46,7 +49,7 @@ def chain(root: Path, *, layers: int = 3, rows: int = 50) -> list[Path]:
         tables = [fx.FixtureTable(106, "a", 10, 640), fx.FixtureTable(107, "b", 10, 640)]
         files = {
             f"data/{1000 + 10 * n + i}.sst": write_sst(
-                [(b"k%07d" % j + b"\x00", b"v" * 100) for j in range(rows)],
+                [(b"k%07d" % j + b"\x00", rng.randbytes(100)) for j in range(rows)],
                 comparer="leveldb.BytewiseComparator",
             )
             for i in range(2)
@@ -101,21 +104,28 @@ def test_cancel_stops_between_files_with_a_clear_error(io_dir: Path) -> None:
     assert isinstance(done, CheckFinished) and done.cancelled and done.files_done == 2
 
 
-def test_cancel_inside_a_file_stops_at_the_next_batch(io_dir: Path) -> None:
-    # one file of ~3 MiB: three 1 MiB ciphertext batches; cancelling at the start means no
-    # batch is opened (the first check comes before the first file), and files_done stays 0
-    chain(io_dir / "c", layers=1, rows=30000)
+def test_cancel_inside_a_file_stops_at_the_next_batch(io_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # data files of ~3 MiB: several 1 MiB ciphertext batches each; a progress event after every
+    # batch (no time throttle) lets the sink cancel in the middle of the first file
+    import engine.reader
+
+    paths = chain(io_dir / "c", layers=1, rows=25000)
+    first = min(p.stat().st_size for p in paths)
+    assert first > 2 << 20
+    monkeypatch.setattr(engine.reader, "_PROGRESS_EVERY", 0.0)
     cancel = CancelToken()
     events: list[Event] = []
 
     def sink(e: Event) -> None:
         events.append(e)
-        if isinstance(e, CheckStarted):
+        if isinstance(e, CheckProgress) and e.files_done == 0 and e.bytes_done >= 1 << 20:
             cancel.cancel()
 
     with pytest.raises(Cancelled, match=r"after 0 of 2"):
         run(io_dir, sink, cancel)
-    assert not [e for e in events if isinstance(e, CheckProgress)]
+    seen = [e for e in events if isinstance(e, CheckProgress)]
+    assert seen and seen[-1].files_done == 0 and seen[-1].bytes_done < first  # stopped mid-file
+    assert isinstance(events[-1], CheckFinished) and events[-1].cancelled
 
 
 def test_damage_still_reported_with_progress(io_dir: Path) -> None:
