@@ -89,7 +89,7 @@ class Executor:
         if isinstance(statement, ast.ShowBackup):
             from engine.statements import show_backup
 
-            return show_backup.run(self, statement)
+            return show_backup.run(self, statement, progress=progress, cancel=cancel)
         if isinstance(statement, ast.ShowBackupKeys):
             from engine.statements import show_backup_keys
 

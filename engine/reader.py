@@ -6,7 +6,8 @@ plaintext key never leaves the AES-GCM calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -24,6 +25,15 @@ from engine.formats.manifest import (
 )
 from engine.formats.proto import backup_pb2, descriptors_pb2
 from engine.formats.sst import check_sst
+from engine.rewrap.events import (
+    CancelToken,
+    Cancelled,
+    CheckFinished,
+    CheckProgress,
+    CheckStarted,
+    ProgressSink,
+    ignore,
+)
 from engine.storage import NotFound
 
 
@@ -126,31 +136,100 @@ class FileProblem:
 
 
 def check_layer_files(contents: LayerContents, key: DataKey | None) -> list[FileProblem]:
-    """Open every data file of the layer: present, decrypts chunk by chunk (every GCM tag), and
-    parses as an SST with valid block checksums. One file's plaintext is held at a time (the SST
-    check needs the footer and index), never the whole layer."""
+    """check_chain_files for one layer, without progress."""
+    return check_chain_files([contents], key)
+
+
+_PROGRESS_EVERY = 0.25  # seconds between CheckProgress events within a file
+
+
+def check_chain_files(
+    chain: Sequence[LayerContents],
+    key: DataKey | None,
+    *,
+    backup: str = "",
+    progress: ProgressSink = ignore,
+    cancel: CancelToken | None = None,
+) -> list[FileProblem]:
+    """Open every data file of the layers: present, decrypts chunk by chunk (every GCM tag), and
+    parses as an SST with valid block checksums and key order.
+
+    One file's plaintext is held at a time, decrypted ~1 MiB of ciphertext at a time into one
+    buffer of its size (the SST check needs the footer and index first), never the whole layer.
+    Emits CheckStarted / CheckProgress (stored bytes and files) / CheckFinished on `progress`;
+    `cancel` is honoured between 1 MiB batches and between files (Cancelled, a RewrapError)."""
+    started = time.monotonic()
     problems: list[FileProblem] = []
-    layer = contents.layer
-    for path in sorted({f.path for f in contents.files}):
-        shown = f"{layer.display}/{path}"
-        try:
-            size = layer.storage.size(path)
-            if key is not None:
-                reader = encrypted_file.DecryptingReader(
-                    lambda off, n, p=path: layer.storage.read_range(p, off, n),
-                    size,
-                    key.material,
-                    name=shown,
-                )
-                plain = bytearray()
-                for chunk in reader.chunks():
-                    plain += chunk
-                data = bytes(plain)
-            else:
-                data = layer.storage.read(path)
-            check_sst(data, name=shown)
-        except NotFound:
-            problems.append(FileProblem(shown, "missing"))
-        except RewrapError as e:
-            problems.append(FileProblem(shown, str(e)))
+    todo: list[tuple[BackupLayer, str, str, int]] = []  # layer, path, shown, stored size
+    for contents in chain:
+        layer = contents.layer
+        for path in sorted({f.path for f in contents.files}):
+            shown = f"{layer.display}/{path}"
+            try:
+                todo.append((layer, path, shown, layer.storage.size(path)))
+            except NotFound:
+                problems.append(FileProblem(shown, "missing"))
+            except RewrapError as e:
+                problems.append(FileProblem(shown, str(e)))
+    total = sum(t[3] for t in todo)
+    progress(CheckStarted(backup, len(todo), total))
+    done_bytes = files_done = 0
+    last = [started]
+
+    def report(now_bytes: int, shown: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - last[0] >= _PROGRESS_EVERY:
+            last[0] = now
+            progress(CheckProgress(backup, now_bytes, total, files_done, len(todo), shown, now - started))
+
+    try:
+        for layer, path, shown, size in todo:
+            if cancel is not None:
+                cancel.check()
+            try:
+                _check_one(layer, path, shown, size, key, done_bytes, report, cancel)
+            except NotFound:
+                problems.append(FileProblem(shown, "missing"))
+            except Cancelled:
+                raise
+            except RewrapError as e:
+                problems.append(FileProblem(shown, str(e)))
+            done_bytes += size
+            files_done += 1
+            report(done_bytes, shown, force=True)
+    except Cancelled:
+        progress(CheckFinished(backup, files_done, len(todo), done_bytes, len(problems),
+                               time.monotonic() - started, cancelled=True))
+        raise Cancelled(
+            f"CHECK_FILES cancelled after {files_done} of {len(todo)} data files "
+            f"({done_bytes} of {total} bytes checked); nothing was written"
+        ) from None
+    progress(CheckFinished(backup, files_done, len(todo), done_bytes, len(problems),
+                           time.monotonic() - started))
     return problems
+
+
+def _check_one(
+    layer: BackupLayer,
+    path: str,
+    shown: str,
+    size: int,
+    key: DataKey | None,
+    base: int,
+    report: Callable[..., None],
+    cancel: CancelToken | None,
+) -> None:
+    if key is None:
+        data: bytes | bytearray = layer.storage.read(path)
+    else:
+        reader = encrypted_file.DecryptingReader(
+            lambda off, n: layer.storage.read_range(path, off, n), size, key.material, name=shown
+        )
+
+        def on_batch(read: int) -> None:
+            if cancel is not None:
+                cancel.check()
+            report(base + read, shown)
+
+        data = reader.plaintext(on_batch)
+    check_sst(data, name=shown)

@@ -272,7 +272,8 @@ class Shell:
         """Run `stmt` off the main thread so Ctrl+C reaches us; True if it succeeded."""
         cancel = CancelToken()
         is_alter = isinstance(stmt, ast.AlterBackup)
-        bar = ShellProgress(self.err) if is_alter and _isatty(self.err) else None
+        checking = isinstance(stmt, ast.ShowBackup) and bool(stmt.options.check_files)
+        bar = ShellProgress(self.err) if (is_alter or checking) and _isatty(self.err) else None
         sink: ProgressSink = bar if bar is not None else ignore
         box: dict[str, Any] = {}
         finished = threading.Event()
@@ -295,7 +296,11 @@ class Shell:
                 finished.wait(0.05)
             except KeyboardInterrupt:
                 if not is_alter:
-                    # A read has no side effects: abandon it (its thread ends on its own).
+                    # A read has no side effects: abandon it (its thread ends on its own;
+                    # CHECK_FILES stops at its next 1 MiB batch).
+                    cancel.cancel()
+                    if bar is not None:
+                        bar.close()
                     self.err.write("\nCancelled.\n")
                     return False
                 if not cancel.cancelled:

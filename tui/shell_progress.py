@@ -15,6 +15,9 @@ from typing import TextIO
 from engine.rewrap.events import (
     BackupFinished,
     BackupStarted,
+    CheckFinished,
+    CheckProgress,
+    CheckStarted,
     Event,
     Finished,
     PlanReady,
@@ -22,12 +25,15 @@ from engine.rewrap.events import (
     StepStarted,
 )
 
+from tui.progress import check_line
+
 BAR_WIDTH = 24
 CLEAR_LINE = "\r\x1b[K"
 
 
 class ShellProgress:
-    """Draws `ALTER BACKUP [#####.....] 2/5  <backup>: <step>` on a terminal stream."""
+    """Draws `ALTER BACKUP [#####.....] 2/5  <backup>: <step>` on a terminal stream, or, while
+    CHECK_FILES runs, `CHECK_FILES [###.....] 3/32 files, 96.0/1024.0 MiB (9%), ETA 20s`."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -37,11 +43,21 @@ class ShellProgress:
         self.note = ""
         self.drawn = False
         self.started = time.monotonic()
+        self.check: CheckProgress | None = None  # set while CHECK_FILES runs
         self._lock = threading.Lock()  # events come from worker threads; Ctrl+C from the main one
 
     def __call__(self, event: Event) -> None:
         with self._lock:
-            if isinstance(event, PlanReady):
+            if isinstance(event, CheckStarted):
+                self.check = CheckProgress(event.backup, 0, event.bytes_total, 0, event.files_total)
+                self.started = time.monotonic()
+            elif isinstance(event, CheckProgress):
+                self.check = event
+            elif isinstance(event, CheckFinished):
+                self.check = None
+                self._clear()
+                return
+            elif isinstance(event, PlanReady):
                 self.total = len(event.backups)
                 self.note = "checking (dry run)" if event.dry_run else "planned"
             elif isinstance(event, BackupStarted):
@@ -70,10 +86,16 @@ class ShellProgress:
             self._clear()
 
     def _draw(self) -> None:
-        filled = BAR_WIDTH * self.done // self.total if self.total else 0
-        bar = "#" * filled + "." * (BAR_WIDTH - filled)
         elapsed = time.monotonic() - self.started
-        text = f"ALTER BACKUP [{bar}] {self.done}/{self.total} {elapsed:4.1f}s  {self.current}: {self.note}"
+        if self.check is not None:
+            c = self.check
+            filled = BAR_WIDTH * c.bytes_done // c.bytes_total if c.bytes_total else 0
+            bar = "#" * filled + "." * (BAR_WIDTH - filled)
+            text = f"CHECK_FILES [{bar}] {check_line(c)} {elapsed:4.1f}s  {c.file}"
+        else:
+            filled = BAR_WIDTH * self.done // self.total if self.total else 0
+            bar = "#" * filled + "." * (BAR_WIDTH - filled)
+            text = f"ALTER BACKUP [{bar}] {self.done}/{self.total} {elapsed:4.1f}s  {self.current}: {self.note}"
         width = shutil.get_terminal_size((80, 24)).columns - 1
         self.out.write(CLEAR_LINE + text[:width])
         self.out.flush()

@@ -145,6 +145,68 @@ def iter_row_block(
         raise FormatError(f"{name}: {what} block has a corrupt entry at offset {pos}") from None
 
 
+def row_block_columns(
+    block: bytes, name: str, what: str, data_block: bool
+) -> tuple[list[bytes], list[bytes]]:
+    """iter_row_block's entries as two lists (keys, values), with the same checks, in one tight
+    loop: varints of up to two bytes decoded inline, no generator. The hot path of CHECK_FILES
+    over row tables."""
+    if len(block) < 4:
+        raise FormatError(f"{name}: {what} block is too short")
+    (n_restarts,) = struct.unpack_from("<I", block, len(block) - 4)
+    limit = len(block) - 4 - 4 * n_restarts
+    if n_restarts == 0 or limit < 0:
+        raise FormatError(f"{name}: {what} block has a bad restart count {n_restarts}")
+    restarts = struct.unpack_from(f"<{n_restarts}I", block, limit)
+    mask = _RESTART_MASK if data_block else 0xFFFFFFFF
+    starts = {r & mask for r in restarts}
+    if max(starts) >= max(limit, 1):
+        raise FormatError(f"{name}: {what} block has a restart offset out of range")
+    keys: list[bytes] = []
+    values: list[bytes] = []
+    add_key, add_value = keys.append, values.append
+    pos = 0
+    key = b""
+    buf = bytes(block) if not isinstance(block, bytes) else block
+    try:
+        while pos < limit:
+            at = pos
+            shared = buf[pos]
+            if shared < 0x80:
+                pos += 1
+            elif buf[pos + 1] < 0x80:
+                shared = (shared & 0x7F) | buf[pos + 1] << 7
+                pos += 2
+            else:
+                shared, pos = get_uvarint(buf, pos, limit)
+            unshared = buf[pos]
+            if unshared < 0x80:
+                pos += 1
+            elif buf[pos + 1] < 0x80:
+                unshared = (unshared & 0x7F) | buf[pos + 1] << 7
+                pos += 2
+            else:
+                unshared, pos = get_uvarint(buf, pos, limit)
+            vlen = buf[pos]
+            if vlen < 0x80:
+                pos += 1
+            elif buf[pos + 1] < 0x80:
+                vlen = (vlen & 0x7F) | buf[pos + 1] << 7
+                pos += 2
+            else:
+                vlen, pos = get_uvarint(buf, pos, limit)
+            if pos > limit or shared > len(key) or pos + unshared + vlen > limit or (shared and at in starts):
+                raise ValueError("entry out of bounds")
+            end = pos + unshared
+            key = key[:shared] + buf[pos:end] if shared else buf[pos:end]
+            add_key(key)
+            pos = end + vlen
+            add_value(buf[end:pos])
+    except (ValueError, IndexError):
+        raise FormatError(f"{name}: {what} block has a corrupt entry at offset {pos}") from None
+    return keys, values
+
+
 @dataclass
 class _ValueIndex:
     handle: tuple[int, int]
@@ -394,18 +456,16 @@ class Table:
         `values_wanted` in-place values keep their prefix byte (checking needs no copies)."""
         block = self.read_block(handle, "data")
         v3 = self.version >= 3
-        entries = list(iter_row_block(block, self.name, "data", v3))
-        if any(len(k) < TRAILER_LEN for k, _ in entries):
+        ikeys, values = row_block_columns(block, self.name, "data", v3)
+        if ikeys and min(map(len, ikeys)) < TRAILER_LEN:
             raise self.fail("data block holds a key shorter than its 8-byte trailer")
-        unpack = struct.Struct("<Q").unpack_from
-        keys = [k[:-TRAILER_LEN] for k, _ in entries]
-        trailers = [unpack(k, len(k) - TRAILER_LEN)[0] for k, _ in entries]
+        keys = [k[:-TRAILER_LEN] for k in ikeys]
+        trailers = [int.from_bytes(k[-TRAILER_LEN:], "little") for k in ikeys]
         if self.version >= 4:
             trailers = [t & ~OBSOLETE_BIT for t in trailers]
         kinds = {t & 0xFF for t in trailers}
         if not kinds <= allowed:
             raise self.fail(kind_message(kinds - allowed))
-        values = [v for _, v in entries]
         if v3:
             if kinds == {KIND_SET}:
                 if not all(values):

@@ -105,6 +105,57 @@ class Finished(Event):
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class CheckStarted(Event):
+    """CHECK_FILES is about to read `files_total` data files of `bytes_total` stored bytes."""
+
+    kind: ClassVar[str] = "check_started"
+    backup: str
+    files_total: int
+    bytes_total: int
+
+
+@dataclass(frozen=True)
+class CheckProgress(Event):
+    """CHECK_FILES so far (stored bytes and files; `elapsed` seconds since CheckStarted), sent
+    at most every few tenths of a second and after every file: enough for a bar and an ETA."""
+
+    kind: ClassVar[str] = "check_progress"
+    backup: str
+    bytes_done: int
+    bytes_total: int
+    files_done: int
+    files_total: int
+    file: str = ""
+    elapsed: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["eta"] = self.eta
+        return d
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the rate so far, or None before there is a rate."""
+        if self.bytes_done <= 0 or self.elapsed <= 0:
+            return None
+        return max(0.0, (self.bytes_total - self.bytes_done) * self.elapsed / self.bytes_done)
+
+
+@dataclass(frozen=True)
+class CheckFinished(Event):
+    """CHECK_FILES is over: `problems` bad files, or cancelled part way."""
+
+    kind: ClassVar[str] = "check_done"
+    backup: str
+    files_done: int
+    files_total: int
+    bytes_done: int
+    problems: int = 0
+    elapsed: float = 0.0
+    cancelled: bool = False
+
+
 ProgressSink = Callable[[Event], None]
 
 

@@ -30,7 +30,9 @@ from engine.formats.objects import (
     tenant_name,
 )
 from engine.formats.pretty_key import pretty_key
-from engine.reader import LayerContents, check_layer_files, read_contents
+from engine.reader import LayerContents, check_chain_files, read_contents
+
+from engine.rewrap.events import CancelToken, ProgressSink, ignore
 
 if TYPE_CHECKING:
     from engine.execute import Executor
@@ -86,7 +88,15 @@ def _unsupported(stmt: ast.ShowBackup) -> list[str]:
     return [name for name, on in given.items() if on]
 
 
-def run(ex: Executor, stmt: ast.ShowBackup) -> Result:
+def run(
+    ex: Executor,
+    stmt: ast.ShowBackup,
+    *,
+    progress: ProgressSink | None = None,
+    cancel: CancelToken | None = None,
+) -> Result:
+    """The statement's rows; CHECK_FILES reports its progress on `progress` and stops between
+    chunks and files when `cancel` is cancelled."""
     opts = stmt.options
     unsupported = _unsupported(stmt)
     if unsupported:
@@ -112,7 +122,9 @@ def run(ex: Executor, stmt: ast.ShowBackup) -> Result:
     ) as key:
         contents = [read_contents(layer, key) for layer in chain]
         if opts.check_files:
-            problems = [p for c in contents for p in check_layer_files(c, key)]
+            problems = check_chain_files(
+                contents, key, backup=backup.display_uri, progress=progress or ignore, cancel=cancel
+            )
             if problems:
                 lines = "\n".join(f"  {p.path}: {p.problem}" for p in problems)
                 raise RewrapError(f"CHECK_FILES found {len(problems)} bad file(s):\n{lines}")

@@ -1,6 +1,7 @@
 """The progress pane: one consumer of the engine's event stream (engine/rewrap/events.py).
 
-An overall bar with ETA, one row per backup (queued, unwrapping, wrapping, verifying, added,
+CHECK_FILES: the same bar over stored bytes (with ETA) and files done, one row.
+ALTER: an overall bar with ETA, one row per backup (queued, unwrapping, wrapping, verifying, added,
 already present, failed with its reason) and elapsed time. Esc / Ctrl+C ask to cancel; the
 engine honours it between steps, so every backup stays readable.
 """
@@ -17,6 +18,9 @@ from textual.widgets import DataTable, Label, ProgressBar
 from engine.rewrap.events import (
     BackupFinished,
     BackupStarted,
+    CheckFinished,
+    CheckProgress,
+    CheckStarted,
     Event,
     Finished,
     Notice,
@@ -26,6 +30,7 @@ from engine.rewrap.events import (
     StepStarted,
 )
 from tui.messages import CancelRequested
+from tui.progress import check_line, mib
 
 STEP_WORDS = {
     Step.READING_KEYS: "reading keys",
@@ -85,7 +90,9 @@ class ProgressPane(Vertical):
     def consume(self, event: Event) -> None:
         table = self.table
         bar = self.query_one(ProgressBar)
-        if isinstance(event, PlanReady):
+        if isinstance(event, (CheckStarted, CheckProgress, CheckFinished)):
+            self._check(event, table, bar)
+        elif isinstance(event, PlanReady):
             self.running = True
             self.total, self.done = len(event.backups), 0
             table.clear()
@@ -114,6 +121,30 @@ class ProgressPane(Vertical):
             counts = ", ".join(f"{n} {s}" for s, n in sorted(event.counts.items()))
             tail = " (cancelled)" if event.cancelled else ""
             self._summary(f"{counts or 'nothing to do'} in {event.elapsed:.2f}s{tail}")
+
+    def _check(self, event: Event, table: DataTable, bar: ProgressBar) -> None:
+        """CHECK_FILES: the bar counts stored bytes (its ETA follows), one row for the backup."""
+        row = "CHECK_FILES"
+        if isinstance(event, CheckStarted):
+            self.running = True
+            self.total, self.done = event.files_total, 0
+            table.clear()
+            self.states.clear()
+            bar.update(total=max(1, event.bytes_total), progress=0)
+            self._set(row, "checking", detail=event.backup)
+            self._summary(f"CHECK_FILES {event.backup}: {mib(event.bytes_total)} MiB")
+        elif isinstance(event, CheckProgress):
+            self.done = event.files_done
+            bar.update(progress=event.bytes_done)
+            self._set(row, "checking", detail=event.file, elapsed=f"{event.elapsed:.1f}s")
+            self._summary(f"CHECK_FILES {check_line(event)}")
+        elif isinstance(event, CheckFinished):
+            self.running = False
+            self.done = event.files_done
+            state = "cancelled" if event.cancelled else ("failed" if event.problems else "checked")
+            detail = f"{event.problems} bad file(s)" if event.problems else ""
+            self._set(row, state, detail=detail, elapsed=f"{event.elapsed:.2f}s")
+            self._summary(f"CHECK_FILES {state}: {mib(event.bytes_done)} MiB in {event.elapsed:.2f}s")
 
     def _set(self, backup: str, state: str | None, *, detail: str | None = None,
              elapsed: str | None = None) -> None:

@@ -12,6 +12,7 @@ Errors are ColumnError (a ValueError) with what is wrong; the SST reader adds fi
 
 from __future__ import annotations
 
+import functools
 import operator
 import struct
 from dataclasses import dataclass
@@ -70,21 +71,29 @@ def decode_header(buf: bytes, custom_header: int = 0) -> BlockHeader:
     header_end = base + _HEADER_BASE + _COLUMN_HEADER * n_cols
     if header_end >= len(buf):
         raise ColumnError(f"header of {n_cols} columns runs past the {len(buf)}-byte block")
-    types = []
-    starts = []
-    for i in range(n_cols):
-        at = base + _HEADER_BASE + _COLUMN_HEADER * i
-        types.append(buf[at])
-        starts.append(struct.unpack_from("<I", buf, at + 1)[0])
-    ends = starts[1:] + [len(buf) - 1]
-    prev = header_end
-    for i, (start, end) in enumerate(zip(starts, ends)):
-        if start < prev or end < start:
-            raise ColumnError(f"column {i} page [{start}, {end}) is out of order or overlaps")
-        if types[i] not in TYPE_NAMES:
-            raise ColumnError(f"column {i} has unknown data type {types[i]}")
-        prev = start
-    return BlockHeader(rows, tuple(types), tuple(starts), tuple(ends))
+    # (type byte, uint32 page start) per column, unpacked in one call
+    fields = _column_headers(n_cols).unpack_from(buf, base + _HEADER_BASE)
+    types = fields[0::2]
+    starts = fields[1::2]
+    ends = starts[1:] + (len(buf) - 1,)
+    if not (all(map(operator.le, (header_end, *starts), starts + (len(buf),)))
+            and all(map(operator.le, starts, ends)) and set(types) <= _TYPES):
+        prev = header_end
+        for i, (start, end) in enumerate(zip(starts, ends)):
+            if start < prev or end < start:
+                raise ColumnError(f"column {i} page [{start}, {end}) is out of order or overlaps")
+            if types[i] not in TYPE_NAMES:
+                raise ColumnError(f"column {i} has unknown data type {types[i]}")
+            prev = start
+    return BlockHeader(rows, types, starts, ends)
+
+
+_TYPES = frozenset(TYPE_NAMES)
+
+
+@functools.lru_cache(maxsize=64)
+def _column_headers(n_cols: int) -> struct.Struct:
+    return struct.Struct("<" + "BI" * n_cols)
 
 
 def _expect_end(got: int, end: int, what: str) -> None:

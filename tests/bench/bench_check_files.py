@@ -1,0 +1,194 @@
+"""CHECK_FILES over a 1 GiB encrypted chain (32 SSTs) against raw AES-GCM over the same files,
+for row (Pebble v2) and columnar (Pebble v7) SSTs, big (4 KB) and demo-sized (180 B) rows; and
+the peak RSS of CHECK_FILES, measured in a child process. Ratios and their inputs come from one
+run; nothing here asserts an absolute time.
+
+    .venv/bin/python tests/bench/bench_check_files.py [--mib 1024] [--files 32]
+        [--formats v2,v7] [--row-bytes 4096,180] [--repeat 2] [--dir DIR] [--no-rss]
+
+Per (format, row size) case, best of --repeat, runs interleaved:
+  raw AES-GCM   read every data file and open each sealed chunk with a reused AESGCM, output
+                dropped: the floor of any check (bench_check_columnar.py's definition).
+  CHECK_FILES   SHOW BACKUP LATEST IN ... WITH KMS = 'testkms:///cmk', CHECK_FILES.
+Printed: MiB/s of each, "raw / CHECK_FILES" (goal >= 0.5), and peak RSS of a child process
+running the same CHECK_FILES against the largest data file (goal <= 1.2 x largest + 50 MB),
+with the child's RSS after its imports for reference. The peak is the child's VmHWM
+(/proc/self/status); resource.getrusage's ru_maxrss is printed too, but on Linux it starts at
+the RSS this (large) parent had when it forked the child, so it over-states the child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "bench"))
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+
+from bench_check_columnar import KEY, best_of, build_chain  # noqa: E402
+from engine.formats.encrypted_file import HEADER_SIZE, SEALED_CHUNK_SIZE, chunk_nonce  # noqa: E402
+from engine.formats.keys import encode_uvarint_ascending, table_prefix  # noqa: E402
+from engine.formats.mvcc import encode_mvcc_key  # noqa: E402
+from engine.formats.sst import check_sst  # noqa: E402
+from engine.formats.sst_writers import write_table  # noqa: E402
+
+SQL = "SHOW BACKUP LATEST IN 'nodelocal://self/c' WITH KMS = 'testkms:///cmk', CHECK_FILES"
+
+CHILD = r"""
+import json, resource, sys
+sys.path.insert(0, sys.argv[1])
+from engine.execute import Executor
+from engine.storage import StorageSettings
+from syntax import parse
+ex = Executor(StorageSettings(external_io_dir=sys.argv[2]))
+stmts = parse(sys.argv[3])
+import engine.statements.show_backup, engine.reader, engine.kms  # imports before the baseline
+start = {k: int(v.split()[0]) for k, v in (l.split(":", 1) for l in open("/proc/self/status")) if k == "VmRSS"}
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for s in stmts:
+    ex.run(s)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+hwm = {k: int(v.split()[0]) for k, v in (l.split(":", 1) for l in open("/proc/self/status")) if k in ("VmHWM", "VmRSS")}
+print(json.dumps({"before_kib": before, "peak_kib": after, "hwm_kib": hwm["VmHWM"], "start_kib": start["VmRSS"], "rss_kib": hwm["VmRSS"]}))
+"""
+
+
+def make_table(file_bytes: int, row_bytes: int, seed: int, fmt: str) -> bytes:
+    """An SST of about `file_bytes` (snappy shrinks the rows: one small trial table sets the
+    row count)."""
+    trial = _table(1 << 20, row_bytes, seed, fmt)
+    return _table(int(file_bytes * (1 << 20) / len(trial)), row_bytes, seed, fmt)
+
+
+def _table(raw_bytes: int, row_bytes: int, seed: int, fmt: str) -> bytes:
+    """/Table/<id>/1/<pk> MVCC rows of about `row_bytes` (key + value) until `raw_bytes`,
+    values half random and half repetitive so snappy keeps some blocks."""
+    rng = random.Random(seed)
+    prefix = table_prefix(106 + seed) + encode_uvarint_ascending(1)
+    rows = []
+    size = i = 0
+    while size < raw_bytes:
+        pk = prefix + encode_uvarint_ascending(i) + b"\x88"
+        key = encode_mvcc_key(pk, 1_700_000_000_000_000_000 + i * 1000, 0)
+        n = max(8, row_bytes - len(key))
+        value = rng.randbytes(n // 2) + (b"r%07d " % i * (n // 18 + 1))[: n - n // 2]
+        rows.append((key, value))
+        size += len(key) + len(value) + 4
+        i += 1
+    return write_table(rows, f"pebble,{fmt}")
+
+
+def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
+    from engine.execute import Executor
+    from engine.storage import StorageSettings
+    from syntax import parse
+
+    file_bytes = (args.mib << 20) // args.files
+    started = time.perf_counter()
+    tables = [make_table(file_bytes, row_bytes, seed, fmt) for seed in range(args.distinct)]
+    made = time.perf_counter() - started
+    for t in tables:
+        check_sst(t)
+    work = Path(tempfile.mkdtemp(prefix="bench-checkfiles-", dir=args.dir))
+    try:
+        io_dir = work / "io"
+        per_file_mib = len(tables[0]) / (1 << 20)
+        layers = args.incrementals + 1
+        total_mib = max(1, int(args.files // layers * per_file_mib)) * layers  # files exactly
+        paths = build_chain(io_dir / "c", tables, total_mib, args.incrementals)
+        del tables
+        stored = [p.stat().st_size for p in paths]
+        plain_mib = sum(stored) / (1 << 20)
+        aead = AESGCM(KEY)
+
+        def raw() -> None:
+            for p in paths:
+                data = memoryview(p.read_bytes())
+                iv = bytes(data[8:HEADER_SIZE])
+                body = data[HEADER_SIZE:]
+                opened = aead.decrypt
+                for i, s in enumerate(range(0, len(body), SEALED_CHUNK_SIZE)):
+                    opened(chunk_nonce(iv, i), body[s : s + SEALED_CHUNK_SIZE], None)
+
+        executor = Executor(StorageSettings(external_io_dir=io_dir))
+        stmts = parse(SQL)
+
+        def check() -> None:
+            for s in stmts:
+                result = executor.run(s)
+            assert result.rows
+
+        t_raw, t_check = best_of(args.repeat, [("raw", raw), ("check", check)])
+        out = {
+            "format": fmt,
+            "row_bytes": row_bytes,
+            "files": len(paths),
+            "stored_mib": plain_mib,
+            "largest_mib": max(stored) / (1 << 20),
+            "made_s": made,
+            "raw_s": t_raw,
+            "check_s": t_check,
+        }
+        if not args.no_rss:
+            child = subprocess.run(
+                [sys.executable, "-c", CHILD, str(ROOT), str(io_dir), SQL],
+                capture_output=True, text=True, check=True,
+            )
+            rss = json.loads(child.stdout.strip().splitlines()[-1])
+            out["rss_before_mb"] = rss["start_kib"] * 1024 / 1e6
+            out["rss_peak_mb"] = rss["hwm_kib"] * 1024 / 1e6
+            out["getrusage_mb"] = rss["peak_kib"] * 1024 / 1e6
+        return out
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=1024, help="plaintext MiB of data SSTs")
+    parser.add_argument("--files", type=int, default=32, help="data SSTs in the chain")
+    parser.add_argument("--formats", default="v2,v7", help="Pebble table formats, e.g. v2,v4,v7")
+    parser.add_argument("--row-bytes", default="4096,180", help="row sizes (key + value)")
+    parser.add_argument("--distinct", type=int, default=2, help="distinct SSTs generated per case")
+    parser.add_argument("--incrementals", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--no-rss", action="store_true", help="skip the child-process RSS run")
+    args = parser.parse_args()
+    print(f"{args.mib} MiB over {args.files} files, best of {args.repeat}, interleaved")
+    head = f"{'format':<7} {'row B':>6} {'files':>5} {'MiB':>6} {'raw MiB/s':>10} {'check MiB/s':>12} {'raw/check':>10}"
+    if not args.no_rss:
+        head += f" {'largest MB':>10} {'RSS MB':>7} {'start MB':>8} {'RSS/(1.2L+50)':>14} {'ru_maxrss':>9}"
+    print(head)
+    for fmt in args.formats.split(","):
+        for row_bytes in (int(r) for r in args.row_bytes.split(",")):
+            r = run_case(args, fmt, row_bytes)
+            line = (
+                f"{fmt:<7} {row_bytes:>6} {r['files']:>5} {r['stored_mib']:6.0f} "
+                f"{r['stored_mib'] / r['raw_s']:10.0f} {r['stored_mib'] / r['check_s']:12.0f} "
+                f"{r['raw_s'] / r['check_s']:10.3f}"
+            )
+            if "rss_peak_mb" in r:
+                largest = r["largest_mib"] * (1 << 20) / 1e6
+                line += (
+                    f" {largest:10.1f} {r['rss_peak_mb']:7.1f} {r['rss_before_mb']:8.1f} "
+                    f"{r['rss_peak_mb'] / (1.2 * largest + 50):14.2f} {r['getrusage_mb']:9.1f}"
+                )
+            print(line, flush=True)
+    print("goals: raw/check >= 0.5; RSS/(1.2L+50) <= 1.0 (L = largest data file, MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
