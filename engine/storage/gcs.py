@@ -238,13 +238,17 @@ class GCSStorage(ExternalStorage):
             raise StorageError(f"{self.display_uri}: bad object key {key!r}")
         return name
 
-    def _where(self, name: str) -> str:
+    def _object_where(self, name: str) -> str:
         return f"gs://{self.opts.bucket}/{name}"
+
+    def _where(self, key: str) -> str:
+        """The object a key names, as errors show it (same convention as s3 / azure)."""
+        return self._object_where(join_key(self.root, key))
 
     def _fail(self, e: Exception, name: str, what: str) -> StorageError:
         """Map an SDK error to ours, naming the object and the cause (never a credential)."""
         api = self._shared.api_errors
-        where = self._where(name)
+        where = self._object_where(name)
         if isinstance(e, api.PreconditionFailed):
             return AlreadyExists(f"{where}: already exists")
         if isinstance(e, api.NotFound):
@@ -313,7 +317,7 @@ class GCSStorage(ExternalStorage):
 
     def read_range(self, key: str, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0:
-            raise StorageError(f"{self._where(self._name(key))}: bad range {offset}+{length}")
+            raise StorageError(f"{self._where(key)}: bad range {offset}+{length}")
         name = self._name(key)
         if length == 0:
             self.size(key)  # still NotFound for a missing object
@@ -339,7 +343,7 @@ class GCSStorage(ExternalStorage):
         except self._errors() as e:
             raise self._fail(e, name, "cannot stat") from None
         if blob is None:
-            raise NotFound(f"{self._where(name)}: no such object")
+            raise NotFound(f"{self._object_where(name)}: no such object")
         return int(blob.size or 0)
 
     def write_new(self, key: str, data: bytes) -> None:

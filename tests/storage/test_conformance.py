@@ -287,10 +287,6 @@ def test_unreachable_endpoint_is_a_storage_error_naming_the_object(
 ) -> None:
     """Nothing listens on the port: every call ends (retries included, within the storage
     deadline) with a StorageError that names the object and holds no secret."""
-    if cloud.name == "gcs":
-        # engine/cloud/deadlines.py `_where` passes the KEY to GCSStorage._where, which takes
-        # the full object NAME: a timed-out gs:// call names gs://bkt/KEY without the root.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="deadline error drops the gs:// root"))
     assert cloud.at_endpoint is not None
     with cloud.at_endpoint(f"http://127.0.0.1:{free_port()}") as st:
         for call in (lambda: st.read("ENCRYPTION-INFO"), lambda: st.size("ENCRYPTION-INFO"),
