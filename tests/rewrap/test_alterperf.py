@@ -4,7 +4,6 @@ a hung call, journal records written at once and durable when the batch (stateme
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -32,10 +31,9 @@ def test_a_hung_call_does_not_hold_up_the_next_one() -> None:
     with pytest.raises(DeadlineExceeded):
         call_with_deadline(lambda: release.wait(30), 0.2)
     try:
-        t0 = time.monotonic()
+        # Queued behind the abandoned call (still waiting on `release` for 30 s), this would end
+        # in DeadlineExceeded after 5 s instead of answering.
         assert call_with_deadline(lambda: "next", 5.0) == "next"
-        # not queued behind the abandoned call (it is still waiting on `release`)
-        assert time.monotonic() - t0 < 5.0
         assert not release.is_set()
     finally:
         release.set()
