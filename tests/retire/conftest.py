@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,37 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rewrap"))
 
-from engine.demo import write_demo  # noqa: E402
+# The same seeded demo collection, copy-per-test and KMS-call fixtures as the engine tests.
+from tests.rewrap.conftest import coll_dir, demo_template, io_dir, kms_calls  # noqa: E402,F401
 
 
-@pytest.fixture(scope="session")
-def retire_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("retire-template") / "coll"
-    write_demo(d, seed=7)
-    return d
-
-
-@pytest.fixture
-def io_dir(tmp_path: Path, retire_template: Path) -> Path:
-    io = tmp_path / "extern"
-    shutil.copytree(retire_template, io / "coll")
-    return io
-
-
-@pytest.fixture
-def coll_dir(io_dir: Path) -> Path:
-    return io_dir / "coll"
-
-
-@pytest.fixture
-def kms_calls() -> list[tuple[str, str, str]]:
-    import rewrap_support as rs
-
-    rs.CALLS.clear()
-    return rs.CALLS
-
-
-@pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     """Run `async def` tests (the console screen's) with asyncio.run."""
     if not inspect.iscoroutinefunction(pyfuncitem.obj):
