@@ -27,7 +27,7 @@ class LayerSizes:
     data_files: int  # distinct SST paths among Files[]
     data_size: int  # sum of Files[].EntryCounts.DataSize: what SHOW BACKUP's size_bytes adds up
     rows: int  # sum of Files[].EntryCounts.Rows
-    stored_size: int | None  # sum of BackingFileSize per SST when every one records it
+    backing_size: int | None  # sum of Files[].BackingFileSize per SST, when every SST records one
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def read_layer_sizes(layer: BackupLayer, key: DataKey | None) -> LayerSizes:
         data_files=len(backing),
         data_size=sum(int(f.entry_counts.data_size) for f in files),
         rows=sum(int(f.entry_counts.rows) for f in files),
-        stored_size=sum(backing.values()) if recorded else None,
+        backing_size=sum(backing.values()) if recorded else None,
     )
 
 
