@@ -9,7 +9,12 @@ from engine.inspection.service import (
     KeyFiles,
     end_time_from_path,
 )
-from engine.inspection.sizes import UNKNOWN_UNTIL_UNLOCKED, LayerSizes, Sizes, SizeUnknown
+from engine.inspection.sizes import (
+    UNKNOWN_UNTIL_UNLOCKED,
+    LayerSizes,
+    Sizes,
+    SizeUnknown,
+)
 
 __all__ = [
     "UNKNOWN_UNTIL_UNLOCKED",

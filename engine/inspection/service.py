@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING
 
 from engine.errors import RewrapError
 from engine.inspection.kms_memory import KMSMemory
-from engine.inspection.sizes import UNKNOWN_UNTIL_UNLOCKED, LayerSizes, Sizes, SizeUnknown
+from engine.inspection.sizes import (
+    UNKNOWN_UNTIL_UNLOCKED,
+    LayerSizes,
+    Sizes,
+    SizeUnknown,
+)
 
 if TYPE_CHECKING:  # the listing and crypto modules load on first use, not with the UI
     from types import TracebackType
@@ -157,12 +162,12 @@ class Inspector:
 
             storage = self._open(uri)
             with self._lock:
-                entry = self._entries.get(uri)
-                if entry is None:
-                    entry = self._entries[uri] = _Entry(storage, Collection(storage))
-                    storage = None  # kept
-            if storage is not None:  # another thread opened it first
+                kept = self._entries.get(uri)
+                if kept is None:
+                    kept = self._entries[uri] = _Entry(storage, Collection(storage))
+            if kept.storage is not storage:  # another thread opened it first
                 storage.close()
+            entry = kept
         with entry.lock:
             now = self._clock()
             if self._max_age is not None and now - entry.loaded_at >= self._max_age:

@@ -72,7 +72,7 @@ def _slim_files(layer: BackupLayer, key: DataKey | None) -> list[ManifestFile]:
 
     from engine.errors import FormatError
     from engine.formats import backup_ssts
-    from engine.formats.proto import backup_pb2
+    from engine.formats.manifest import ManifestFile
     from engine.reader import read_file
     from engine.storage import NotFound
 
@@ -83,7 +83,7 @@ def _slim_files(layer: BackupLayer, key: DataKey | None) -> list[ManifestFile]:
         raise FormatError(f"{name}: missing, but {layer.display}/{BACKUP_METADATA} says its files are kept there") from None
     out = []
     for _, path, raw in backup_ssts.decode_filelist(data, name=name):
-        entry = backup_pb2.BackupManifest.File()
+        entry = ManifestFile()
         try:
             entry.ParseFromString(raw)
         except DecodeError as e:
