@@ -5,6 +5,7 @@ files (the same rows as SHOW BACKUP KEYS), unlockers, sizes equal to what the ma
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import pytest
 from conftest import DEMO_KMS, LocalDemo
@@ -95,13 +96,13 @@ def test_unlockers_match_by_key_id_without_a_kms_call(local_demo: LocalDemo) -> 
 def _show_backup_sizes(demo: LocalDemo, subdir: str) -> list[tuple[int, int]]:
     """(size_bytes, rows) per layer, oldest first, as SHOW BACKUP adds them up per table."""
     result = run(demo, f"SHOW BACKUP '{subdir}' IN '{demo.uri}' WITH KMS = '{DEMO_KMS}'")
-    by_layer: dict[object, list[int]] = defaultdict(lambda: [0, 0])
+    by_layer: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
     for row in result.rows:
         d = dict(zip(result.columns, row))
         if d["size_bytes"] is not None:
             by_layer[d["end_time"]][0] += d["size_bytes"]
             by_layer[d["end_time"]][1] += d["rows"]
-    return [tuple(by_layer[k]) for k in sorted(by_layer)]  # type: ignore[misc]
+    return [(size, rows) for size, rows in (by_layer[k] for k in sorted(by_layer))]
 
 
 @pytest.mark.parametrize("layout", ["local_demo", "slim_demo"])
