@@ -71,7 +71,7 @@ def details_fields(inspector: Inspector, node: NodeRef) -> list[tuple[str, str]]
         out += [("files", str(sizes.data_files)), ("size", human_size(sizes.data_size)),
                 ("rows", str(sizes.rows))]
         if sizes.backing_size is not None:
-            out.append(("file bytes", human_size(sizes.backing_size)))
+            out.append(("SST bytes", human_size(sizes.backing_size)))  # Files[].BackingFileSize
     else:
         out += [("files", "unknown until unlocked"), ("size", redact_text(sizes.reason))]
     keys = inspector.key_files(node.collection, node.subdir)
