@@ -25,8 +25,10 @@ def at(text: str, piece: str, nth: int = 0) -> tuple[int, int]:
 # (text, piece the diagnostic covers, severity, code, message)
 CASES = [
     # syntax errors are values, at the token (or EOF)
-    ("SELECT 1", "SELECT", "error", "syntax", 'at or near "select": syntax error'),
-    ("ALTER BACKUP LATEST IN 'x'", None, "error", "syntax", 'at or near "EOF": syntax error'),
+    ("SELECT 1", "SELECT", "error", "syntax",
+     'at or near "select": syntax error: expected ALTER, SHOW, BACKUP or RESTORE'),
+    ("ALTER BACKUP LATEST IN 'x'", None, "error", "syntax",
+     'at or near "EOF": syntax error: expected ADD NEW_KMS = ... WITH OLD_KMS = ...'),
     # unknown schemes, per position
     (alter(new="'vault:///k'"), "vault", "error", "unknown-scheme", "no factory method found for scheme vault"),
     (alter(coll="IN 'ftp://h/c'"), "ftp", "error", "unknown-scheme",
@@ -128,14 +130,18 @@ def test_full_subdirs_are_fine() -> None:
     assert diagnose_strict(alter(target="'/2024/01/01-000000.00'")) == []
 
 
-def test_several_add_clauses_warn_on_all_but_the_last() -> None:
+def test_repeated_add_clauses_are_errors_as_the_engine_refuses_them() -> None:
+    from syntax.rules import repeated_add_message
+
     first = f"ADD NEW_KMS = {OK_KMS} WITH OLD_KMS = 'testkms:///a'"
     second = "ADD NEW_KMS = 'testkms:///b' WITH OLD_KMS = ('testkms:///a', 'testkms:///c')"
     third = "ADD NEW_KMS = 'testkms:///d' WITH OLD_KMS = 'testkms:///a'"
     text = f"ALTER BACKUP LATEST {C} {first} {second}\n  {third}"
-    got = [d for d in diagnose_strict(text) if d.code == "ignored-add"]
-    assert [(d.start, d.end) for d in got] == [at(text, first), at(text, second)]
-    assert all(d.severity == "warning" for d in got)
+    got = [d for d in diagnose_strict(text) if d.code == "repeated-add"]
+    assert [(d.start, d.end) for d in got] == [at(text, second), at(text, third)]
+    assert {(d.severity, d.message) for d in got} == {("error", repeated_add_message(3))}
+    assert not [d for d in diagnose_strict(text) if "ignored" in d.message]
+    assert not [d for d in diagnose_strict(f"ALTER BACKUP LATEST {C} {first}") if d.code == "repeated-add"]
 
 
 def test_clean_statements_have_no_diagnostics() -> None:
