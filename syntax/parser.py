@@ -277,6 +277,19 @@ class _Walker:
             return tok
         return None
 
+    def accept_past_junk(self, word: str, shows: str | None = None) -> Token | None:
+        """An optional `word`; when tokens the grammar has no use for stand before it, an error
+        at the first of them, and the word is taken after them (a recovery)."""
+        tok = self.accept(word, shows)
+        if tok is not None or self.peek() is None or _sync(self.peek()):  # type: ignore[arg-type]
+            return tok
+        j = next((j for j in range(self.i, len(self.toks)) if _sync(self.toks[j])), None)
+        if j is None or bare_word(self.toks[j]) != word:
+            return None
+        self.fail()
+        self.i = j + 1
+        return self.toks[j]
+
     def expect(self, word: str, shows: str | None = None, *, note: bool = True) -> Token | None:
         """`word`, or an error; then a recovery: skip to it or take it as missing (None)."""
         tok = self.accept(word, shows, note=note)
@@ -463,7 +476,7 @@ class _Walker:
             target, slot = self.value_slot(TARGET, "ALTER BACKUP")
             # LATEST names a collection's newest backup: it needs IN, so ADD is not offered.
             latest = isinstance(target, str) and target.lower() == "latest"
-            if self.accept("in", IN_PHRASE):
+            if self.accept_past_junk("in", IN_PHRASE):
                 if slot is not None:
                     slot.role = SUBDIR
                 collection = self.value(COLLECTION, "IN")
@@ -526,7 +539,10 @@ class _Walker:
         if details and not from_:
             self.fail(tok=subdir_tok)
         collections = self.value_list(COLLECTION, "IN")
-        options = self.show_options() if self.at("with") else ShowBackupOptions()
+        options = ShowBackupOptions()
+        if self.accept_past_junk("with"):
+            self.i -= 1
+            options = self.show_options()
         return ShowBackup(
             subdir, collections, details, options, span=self.span(), explicit_from=from_
         )
@@ -542,7 +558,7 @@ class _Walker:
         self.expect("in", IN_PHRASE)
         collection = self.value(COLLECTION, "IN")
         kms: tuple[Value, ...] | None = None
-        if self.accept("with", "WITH KMS = ..."):
+        if self.accept_past_junk("with", "WITH KMS = ..."):
             kms = self.kms_option()
         return ShowBackupKeys(subdir, collection, kms, span=self.span())
 

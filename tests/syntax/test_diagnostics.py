@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syntax import Diagnostic, diagnose
+from syntax import Diagnostic, SQLSyntaxError, diagnose, parse
 from syntax.diagnostics import diagnose_strict
 
 C = "IN 'nodelocal://1/c'"
@@ -188,3 +188,40 @@ def test_messages_never_show_secrets() -> None:
     text = alter(new="'aws:///k?AWS_SECRET_ACCESS_KEY=hunter2&FOO=1'", old="'k?AWS_SECRET_ACCESS_KEY=hunter3'")
     for d in diagnose_strict(text):
         assert "hunter" not in d.message, d
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS = 'testkms:///n'", "expected WITH OLD_KMS = ..."),
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS = 'testkms:///n' WITH", "expected OLD_KMS = ..."),
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS", "expected = <kmsURI>"),
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS = ('testkms:///n'", "expected ',' or ')'"),
+        (f"ALTER BACKUP LATEST {C}", "expected ADD NEW_KMS = ... WITH OLD_KMS = ..."),
+        ("ALTER BACKUP LATEST", "expected IN <collectionURI>"),
+        ("ALTER BACKUP '2024/01/01-000000.00'",
+         "expected IN <collectionURI> or ADD NEW_KMS = ... WITH OLD_KMS = ..."),
+        ("ALTER BACKUP", "expected ALL or <subdirectory>"),
+        ("ALTER BACKUP ALL", "expected IN <collectionURI>"),
+        ("SHOW BACKUPS", "expected IN <collectionURI>"),
+        ("SHOW BACKUPS IN", "expected <collectionURI>"),
+        ("SHOW", "expected BACKUP, BACKUPS or KMS"),
+        ("SHOW BACKUP KEYS FROM LATEST IN 'nodelocal://1/c' WITH", "expected OPTIONS or KMS = ..."),
+        ("SHOW KMS RETIREMENT 'testkms:///o' IN 'nodelocal://1/c'", "expected ',' or WITH KMS = ..."),
+        ("SHOW KMS RETIREMENT 'testkms:///o' IN 'nodelocal://1/c' WITH KMS =", "expected <kmsURI>"),
+        ("SHOW BACKUPS IN 'nodelocal://1/c' 'x'", "expected end of statement"),
+    ],
+)
+def test_an_unfinished_statement_says_what_may_come_next(text: str, expected: str) -> None:
+    (d,) = [d for d in diagnose_strict(text) if d.code == "syntax"]
+    near = "EOF" if d.start == len(text) else text[d.start : d.end].strip("'").lower()
+    assert d.message == f'at or near "{near}": syntax error: {expected}'
+    with pytest.raises(SQLSyntaxError) as info:
+        parse(text)
+    assert "expected" not in str(info.value)  # the parser's own error stays CockroachDB's text
+    assert info.value.expected_text() == expected
+
+
+def test_cockroachdb_legacy_texts_get_no_expected_list() -> None:
+    (d,) = diagnose_strict("SHOW BACKUP 'nodelocal://1/c'")
+    assert d.message.endswith("Please use `SHOW BACKUP FROM <subdirectory> IN <collectionURI>`.")
