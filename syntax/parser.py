@@ -386,13 +386,14 @@ class _Walker:
 
     # --- shared rules -------------------------------------------------------------------------
 
-    def value(self, role: str, clause: str) -> Value:
+    def value(self, role: str, clause: str, *, note: bool = True) -> Value:
         """string_or_placeholder: 'string', $n, or a bare non-reserved word (folded to lower
         case). Missing: an error, then "" (a junk token in its place is skipped)."""
-        return self.value_slot(role, clause)[0]
+        return self.value_slot(role, clause, note=note)[0]
 
-    def value_slot(self, role: str, clause: str) -> tuple[Value, Slot | None]:
-        self.note_role(role)
+    def value_slot(self, role: str, clause: str, *, note: bool = True) -> tuple[Value, Slot | None]:
+        if note:
+            self.note_role(role)
         tok = self.peek()
         got: Value | None = None
         if tok is not None:
@@ -526,7 +527,7 @@ class _Walker:
             self.i += 1
         from_ = self.accept("from") is not None
         subdir_tok = self.peek()
-        subdir = self.value(SUBDIR, "FROM")
+        subdir = self.value(SUBDIR, "FROM", note=from_ or not details)  # SCHEMAS needs FROM
         if not self.accept("in", IN_PHRASE):
             # The legacy `SHOW BACKUP <uri>` form (options allowed): CockroachDB's own text.
             if self.word() == "with":
