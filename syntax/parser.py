@@ -280,8 +280,8 @@ class _Walker:
     def accept_past_junk(self, word: str, shows: str | None = None) -> Token | None:
         """An optional `word`; when tokens the grammar has no use for stand before it, an error
         at the first of them, and the word is taken after them (a recovery)."""
-        tok = self.accept(word, shows)
-        if tok is not None or self.peek() is None or _sync(self.peek()):  # type: ignore[arg-type]
+        tok, nxt = self.accept(word, shows), self.peek()
+        if tok is not None or nxt is None or _sync(nxt):
             return tok
         j = next((j for j in range(self.i, len(self.toks)) if _sync(self.toks[j])), None)
         if j is None or bare_word(self.toks[j]) != word:
