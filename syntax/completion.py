@@ -157,15 +157,11 @@ def _sorted_subdirs(seq: Sequence[str]) -> list[str]:
 
 
 def _prefixed(sorted_items: list[str], prefix: str) -> list[str]:
-    """Items starting with `prefix` (exact), by bisection."""
+    """Items starting with `prefix` (exact), newest first as in the browser (dated subdirs sort
+    by time), at most MAX_RESULTS of them, by bisection."""
     lo = bisect.bisect_left(sorted_items, prefix)
-    out = []
-    for i in range(lo, min(len(sorted_items), lo + MAX_RESULTS)):
-        item = sorted_items[i]
-        if not item.startswith(prefix):
-            break
-        out.append(item)
-    return out
+    hi = bisect.bisect_left(sorted_items, prefix + "\U0010ffff", lo)
+    return sorted_items[max(lo, hi - MAX_RESULTS) : hi][::-1]
 
 
 class _Completer:
