@@ -1,6 +1,6 @@
 """The one grammar walker: a recursive-descent parser that goes on after an error.
 
-Grammar: spec/alter-backup-kms-grammar.md §3, itself from pkg/sql/parser/sql.y. One walk of a
+Grammar: CockroachDB's pkg/sql/parser/sql.y (alter_backup_stmt, show_backup_stmt). One walk of a
 statement gives its AST or its first syntax error (laid out like CockroachDB's, syntax/errors.py)
 and, for completion and diagnostics, every value with its role (`Slot`), SHOW BACKUP's options,
 ALTER's ADD clauses and, per token position, what the grammar accepts there (`Expect`). After an
@@ -123,6 +123,22 @@ class Expect:
     phrases: tuple[str, ...] = ()  # each of the above as an error names it, in grammar order
 
 
+_NOTHING = Expect()
+
+
+@dataclass
+class _Notes:
+    """What the walker looked for at one position (dicts: ordered sets)."""
+
+    keywords: dict[str, None] = field(default_factory=dict)
+    punct: dict[str, None] = field(default_factory=dict)
+    role: str | None = None
+    phrases: dict[str, None] = field(default_factory=dict)
+
+    def expect(self) -> Expect:
+        return Expect(tuple(self.keywords), self.role, tuple(self.punct), tuple(self.phrases))
+
+
 @dataclass
 class Slot:
     """One value: its token (a string, placeholder, bare word, or unterminated string)."""
@@ -144,11 +160,11 @@ class Walk:
     slots: list[Slot] = field(default_factory=list)
     options: list[tuple[str, Token]] = field(default_factory=list)  # SHOW BACKUP options
     adds: list[tuple[int, int]] = field(default_factory=list)  # spans of ADD clauses
-    expected: list[Expect] = field(default_factory=list)  # per position, len(tokens) + 1 of them
+    expected: dict[int, Expect] = field(default_factory=dict)  # by position; none: nothing
 
     def expect_at(self, index: int) -> Expect:
         """What may stand at token `index` (len(tokens): after the last token)."""
-        return self.expected[index] if 0 <= index < len(self.expected) else Expect()
+        return self.expected.get(index, _NOTHING)
 
     def slot_of(self, tok: Token) -> Slot | None:
         return next((s for s in self.slots if s.token == tok), None)
@@ -205,10 +221,7 @@ class _Walker:
         self.end = toks[-1].end if toks else 0
         self.result = Walk(toks)
         n = len(toks) + 1
-        self._kw: list[dict[str, None]] = [{} for _ in range(n)]
-        self._punct: list[dict[str, None]] = [{} for _ in range(n)]
-        self._role: list[str | None] = [None] * n
-        self._phrases: list[dict[str, None]] = [{} for _ in range(n)]
+        self._notes: dict[int, _Notes] = {}  # what was looked for, per position
         self._frozen: set[int] = set()  # positions an error was found at
         self.quiet = False  # BACKUP / RESTORE: no slots, no expectations
         self.fatal = False  # BACKUP / RESTORE: the first error ends the walk
@@ -222,35 +235,43 @@ class _Walker:
                 self.result.statement = stmt
         except _Stop:
             pass
-        self.result.expected = [
-            Expect(tuple(self._kw[j]), self._role[j], tuple(self._punct[j]), tuple(self._phrases[j]))
-            for j in range(len(self.toks) + 1)
-        ]
+        self.result.expected = {j: n.expect() for j, n in self._notes.items()}
         return self.result
 
     # --- what may come here -------------------------------------------------------------------
 
-    def _noting(self) -> bool:
-        return not self.quiet and self.i not in self._frozen
+    def _here(self) -> _Notes | None:
+        """The notes of the current position, or None when nothing is noted here (BACKUP and
+        RESTORE; a position an error was found at)."""
+        if self.quiet or self.i in self._frozen:
+            return None
+        notes = self._notes.get(self.i)
+        if notes is None:
+            notes = self._notes[self.i] = _Notes()
+        return notes
 
     def note_word(self, word: str, shows: str | None = None) -> None:
-        if self._noting():
-            self._kw[self.i][word] = None
-            self._phrases[self.i][shows or word.upper()] = None
+        if (n := self._here()) is not None:
+            n.keywords[word] = None
+            n.phrases[shows or word.upper()] = None
 
     def note_punct(self, ch: str, shows: str | None = None) -> None:
         """`shows` "" leaves the mark out of the phrases (a `(` opening an optional list)."""
-        if self._noting():
-            self._punct[self.i][ch] = None
+        if (n := self._here()) is not None:
+            n.punct[ch] = None
             phrase = f"'{ch}'" if shows is None else shows
             if phrase:
-                self._phrases[self.i][phrase] = None
+                n.phrases[phrase] = None
 
     def note_role(self, role: str) -> None:
-        if self._noting():
-            if self._role[self.i] is None:
-                self._role[self.i] = role
-            self._phrases[self.i][ROLE_PHRASES[role]] = None
+        if (n := self._here()) is not None:
+            if n.role is None:
+                n.role = role
+            n.phrases[ROLE_PHRASES[role]] = None
+
+    def note_phrase(self, phrase: str) -> None:
+        if (n := self._here()) is not None:
+            n.phrases[phrase] = None
 
     # --- token helpers ------------------------------------------------------------------------
 
@@ -352,7 +373,8 @@ class _Walker:
     def _error(
         self, detail: str | None, tok: Token | None, index: int, hint: str | None, code: str
     ) -> SQLSyntaxError:
-        expected = () if detail else tuple(self._phrases[index])
+        notes = self._notes.get(index)
+        expected = tuple(notes.phrases) if notes is not None and not detail else ()
         if tok is None:
             near, pos = "EOF", self.end
         elif tok.kind is TokenKind.ERROR:
@@ -433,13 +455,9 @@ class _Walker:
 
     def done(self) -> None:
         """The statement must end here; trailing tokens are an error (and are not walked)."""
-        self.note_word_free("end of statement")
+        self.note_phrase("end of statement")
         if self.peek() is not None:
             self.fail()
-
-    def note_word_free(self, phrase: str) -> None:
-        if self._noting():
-            self._phrases[self.i][phrase] = None
 
     def span(self) -> tuple[int, int]:
         return (self.start, self.end)
