@@ -495,6 +495,9 @@ class _Walker:
             target, slot = self.value_slot(TARGET, "ALTER BACKUP")
             # LATEST names a collection's newest backup: it needs IN, so ADD is not offered.
             latest = isinstance(target, str) and target.lower() == "latest"
+            self.note_word("in", IN_PHRASE)
+            if not latest:
+                self.note_word("add", ADD_PHRASE)  # the full-backup-URI form
             if self.accept_past_junk("in", IN_PHRASE):
                 if slot is not None:
                     slot.role = SUBDIR
