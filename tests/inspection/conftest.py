@@ -4,34 +4,16 @@ layouts) and in moto S3 with an AWS KMS key, read through a counting proxy."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from inspection_support import SEED, LocalDemo, S3Demo
 
-from engine.demo import DEFAULT_DEMO_KMS, write_demo, write_demo_collection
-from engine.storage import ExternalStorage, StorageSettings, open_storage
+from engine.demo import write_demo, write_demo_collection
+from engine.storage import open_storage
 from tests.servers.aws import ACCESS_KEY, REGION, SECRET, MotoServer
 from tests.servers.fake_flaky_proxy import FlakyProxy
-
-DEMO_URI = "nodelocal://self/demo"
-DEMO_KMS = DEFAULT_DEMO_KMS
-SEED = 5
-
-
-@dataclass
-class LocalDemo:
-    extern: Path
-    uri: str = DEMO_URI
-    kms: str = DEMO_KMS
-
-    @property
-    def settings(self) -> StorageSettings:
-        return StorageSettings(external_io_dir=self.extern)
-
-    def opener(self) -> Callable[[str], ExternalStorage]:
-        return lambda uri: open_storage(uri, self.settings)
 
 
 def _template(tmp_path_factory: pytest.TempPathFactory, name: str, **kw: object) -> Path:
@@ -64,16 +46,6 @@ def local_demo(demo_template: Path, tmp_path: Path) -> LocalDemo:
 @pytest.fixture
 def slim_demo(slim_template: Path, tmp_path: Path) -> LocalDemo:
     return _copy(slim_template, tmp_path)
-
-
-@dataclass
-class S3Demo:
-    """A demo collection in a moto bucket; `uri` and `kms` go through `proxy`, which logs
-    every request (method, path?query, X-Amz-Target)."""
-
-    uri: str
-    kms: str
-    proxy: FlakyProxy
 
 
 @pytest.fixture

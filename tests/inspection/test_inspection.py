@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import pytest
-from conftest import DEMO_KMS, LocalDemo
+from inspection_support import DEMO_KMS, LocalDemo
 
 from engine.collection import Collection
 from engine.encryption import read_encryption_files, unlocked_key

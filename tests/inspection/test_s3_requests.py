@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import S3Demo
+from inspection_support import S3Demo
 
 from engine.inspection import Inspector, LayerSizes
 
