@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.app.messages import DetailsLoaded, NodeRef
+from tui.app.messages import NodeRef
 
 
 class DetailsPanel(Static):
@@ -23,13 +23,14 @@ class DetailsPanel(Static):
         self.node = node
         self.update(Text("loading…", style="dim"))
 
-    def show(self, message: DetailsLoaded) -> None:
-        if message.node != self.node:
+    def show(self, node: NodeRef, fields: list[tuple[str, str]]) -> None:
+        """Details of `node` as (label, value) lines, ready to show (the app loads them)."""
+        if node != self.node:
             return  # the selection moved on
-        self.fields = message.fields
+        self.fields = fields
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for label, value in message.fields:
+        for label, value in fields:
             table.add_row(label, value)
         self.update(table)

@@ -13,6 +13,7 @@ import time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Label, ProgressBar
 
 from engine.rewrap.events import (
@@ -29,7 +30,6 @@ from engine.rewrap.events import (
     Step,
     StepStarted,
 )
-from tui.app.messages import CancelRequested
 from tui.batch.progress import check_line, mib
 
 STEP_WORDS = {
@@ -52,6 +52,9 @@ COLUMNS = ("backup", "state", "elapsed", "detail")
 
 
 class ProgressPane(Vertical):
+    class CancelRequested(Message):
+        """Esc / Ctrl+C in the pane: cancel the running statement."""
+
     DEFAULT_CSS = """
     ProgressPane { height: auto; max-height: 14; }
     ProgressPane > Horizontal { height: 1; }
@@ -166,4 +169,4 @@ class ProgressPane(Vertical):
 
     def action_cancel(self) -> None:
         if self.running:
-            self.post_message(CancelRequested())
+            self.post_message(self.CancelRequested())

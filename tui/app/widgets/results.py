@@ -10,7 +10,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from tui.app.messages import Copied
 from tui.batch.output import cell_text
 
 
@@ -25,7 +24,6 @@ class ResultsTable(DataTable):
             return
         value = str(self.get_cell_at(self.cursor_coordinate))
         self.app.copy_to_clipboard(value)
-        self.post_message(Copied("cell", value))
         self.notify("cell copied", timeout=1.5)
 
     def action_copy_row(self) -> None:
@@ -33,7 +31,6 @@ class ResultsTable(DataTable):
             return
         value = "\t".join(str(v) for v in self.get_row_at(self.cursor_row))
         self.app.copy_to_clipboard(value)
-        self.post_message(Copied("row", value))
         self.notify("row copied", timeout=1.5)
 
 
