@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 from engine.errors import RewrapError
 from engine.rewrap.events import CancelToken, Event
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
-from syntax.uri import redact_uri
+from syntax.uri import redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
 from tui.app.session import Session
@@ -408,8 +408,8 @@ class RewrapApp(App[int]):
                     if not result.ok:
                         failed += 1
                     self.post_message(self.StatementExecuted(
-                        generation, show_text(text), result.columns, result.rows,
-                        [*result.notices, *([f"ERROR: {result.error}"] if result.error else [])], result.ok))
+                        generation, show_text(text), result.columns, result.rows, log_lines(result),
+                        result.ok))
             except (SQLSyntaxError, RewrapError) as e:  # bad input: said, and the run stops
                 failed += 1
                 self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e)))
@@ -541,6 +541,21 @@ class RewrapApp(App[int]):
         yield SystemCommand("Focus results", "F4", lambda: self.action_focus("results-table"))
         yield SystemCommand("Older statement", "history (Ctrl+Up)", lambda: editor.action_history(-1))
         yield SystemCommand("Newer statement", "history (Ctrl+Down)", lambda: editor.action_history(1))
+
+
+def log_lines(result: Any) -> list[str]:
+    """The notice log after a result: what batch mode prints on stderr (tui/cli.py), whole:
+    notices, the error, and each failed backup with every reason (one per OLD_KMS URI)."""
+    out = [f"NOTICE: {n}" for n in result.notices]
+    if result.error:
+        out.append(f"ERROR: {result.error}")
+    elif not result.ok and {"status", "error"} <= set(result.columns):
+        status, error = result.columns.index("status"), result.columns.index("error")
+        failed = [r for r in result.rows if r[status] == "failed"]
+        out += [f"ERROR: {r[0]}: {r[error]}" for r in failed]
+        if len(result.rows) > 1:
+            out.append(f"ERROR: {len(failed)} of {len(result.rows)} backups failed")
+    return [redact_text(line) for line in out]
 
 
 def node_sql(node: NodeRef) -> str:

@@ -51,6 +51,13 @@ STATUS_WORDS = {
 COLUMNS = ("backup", "state", "elapsed", "detail")
 
 
+def one_line(detail: str) -> str:
+    """A detail in its row: the first line, and how many more Enter shows."""
+    lines = detail.splitlines() or [""]
+    more = len(lines) - 1
+    return lines[0] + (f"  (+{more} line{'s' if more > 1 else ''}: Enter)" if more else "")
+
+
 class ProgressPane(Vertical):
     class CancelRequested(Message):
         """Esc / Ctrl+C in the pane: cancel the running statement."""
@@ -73,6 +80,7 @@ class ProgressPane(Vertical):
         self.total = 0
         self.done = 0
         self.states: dict[str, str] = {}
+        self.details: dict[str, str] = {}  # each row's whole detail (a failure's every reason)
         self.started: dict[str, float] = {}
         self.running = False
         self.summary = ""
@@ -100,6 +108,7 @@ class ProgressPane(Vertical):
             self.total, self.done = len(event.backups), 0
             table.clear()
             self.states.clear()
+            self.details.clear()
             for b in event.backups:
                 self.states[b] = "queued"
                 table.add_row(b, "queued", "", "", key=b)
@@ -133,6 +142,7 @@ class ProgressPane(Vertical):
             self.total, self.done = event.files_total, 0
             table.clear()
             self.states.clear()
+            self.details.clear()
             bar.update(total=max(1, event.bytes_total), progress=0)
             self._set(row, "checking", detail=event.backup)
             self._summary(f"CHECK_FILES {event.backup}: {mib(event.bytes_total)} MiB")
@@ -159,13 +169,23 @@ class ProgressPane(Vertical):
             self.states[backup] = state
             table.update_cell(backup, "state", state, update_width=True)
         if detail is not None:
-            table.update_cell(backup, "detail", detail, update_width=True)
+            self.details[backup] = detail
+            table.update_cell(backup, "detail", one_line(detail), update_width=True)
         if elapsed is not None:
             table.update_cell(backup, "elapsed", elapsed, update_width=True)
 
     def _summary(self, text: str) -> None:
         self.summary = f"{self.done}/{self.total}  {text}"
         self.query_one("#progress-summary", Label).update(self.summary)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: its whole detail (every OLD_KMS URI's reason) in a modal."""
+        backup = str(event.row_key.value)
+        text = self.details.get(backup, "")
+        if text:
+            from tui.app.widgets.results import open_text
+
+            open_text(self, f"{backup}: {self.states.get(backup, '')}", text)
 
     def action_cancel(self) -> None:
         if self.running:
