@@ -66,6 +66,7 @@ def test_progress_pane(snap_compare, make_app) -> None:
 
     async def before(pilot) -> None:
         pane = app.query_one("#progress")
+        pane.clock = lambda: 1000.0  # elapsed times and the summary's timing tick on this clock
         pane.remove_class("-hidden")
         for e in events:
             pane.consume(e)

@@ -467,6 +467,7 @@ class RewrapApp(App[int]):
             return
         if not token.cancelled:
             token.cancel()
+            self.query_one(ProgressPane).cancel_requested()
             self.notify("cancelling after the current step… (press again to stop waiting)")
             return
         # Second press: a KMS or storage call may hang. Free the session now; the cancelled run

@@ -2,13 +2,17 @@
 
 CHECK_FILES: the same bar over stored bytes (with ETA) and files done, one row.
 ALTER: an overall bar with ETA, one row per backup (queued, unwrapping, wrapping, verifying, added,
-already present, failed with its reason) and elapsed time. Esc / Ctrl+C ask to cancel; the
-engine honours it between steps, so every backup stays readable.
+already present, failed with its reason) and elapsed time, ticking while a backup runs, with
+the run's elapsed time and ETA in the summary. Esc / Ctrl+C ask to cancel; the engine honours it
+between steps, so every backup stays readable: queued rows read `cancelled` at once, running
+ones `cancelling…` until their step ends.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -49,6 +53,8 @@ STATUS_WORDS = {
     Status.CANCELLED: "cancelled",
 }
 COLUMNS = ("backup", "state", "elapsed", "detail")
+FINAL = {*STATUS_WORDS.values(), "checked"}
+TICK = 0.5  # seconds between elapsed / ETA updates while running
 
 
 def one_line(detail: str) -> str:
@@ -74,16 +80,22 @@ class ProgressPane(Vertical):
     ]
     can_focus = True
 
-    def __init__(self, *, clock: object = time.monotonic, **kwargs: object) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
         self.total = 0
         self.done = 0
         self.states: dict[str, str] = {}
         self.details: dict[str, str] = {}  # each row's whole detail (a failure's every reason)
-        self.started: dict[str, float] = {}
+        self.started: dict[str, float] = {}  # when each running backup started (self.clock)
         self.running = False
+        self.cancelling = False
+        self.run_started = 0.0
+        self.what = ""
         self.summary = ""
+
+    def on_mount(self) -> None:
+        self.set_interval(TICK, self.tick)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -104,7 +116,7 @@ class ProgressPane(Vertical):
         if isinstance(event, (CheckStarted, CheckProgress, CheckFinished)):
             self._check(event, table, bar)
         elif isinstance(event, PlanReady):
-            self.running = True
+            self._begin()
             self.total, self.done = len(event.backups), 0
             table.clear()
             self.states.clear()
@@ -116,21 +128,28 @@ class ProgressPane(Vertical):
             what = "dry run: checking" if event.dry_run else "adding"
             self._summary(f"{what} {', '.join(event.new_kms)}")
         elif isinstance(event, BackupStarted):
-            self._set(event.backup, "started")
+            self.started[event.backup] = self.clock()
+            self._set(event.backup, "cancelling…" if self.cancelling else "started", elapsed="0.0s")
         elif isinstance(event, StepStarted):
-            self._set(event.backup, STEP_WORDS.get(event.step, event.step.value))
+            if not self.cancelling:
+                self._set(event.backup, STEP_WORDS.get(event.step, event.step.value))
         elif isinstance(event, Notice):
             self._set(event.backup, None, detail=f"warning: {event.message}")
         elif isinstance(event, BackupFinished):
             self.done += 1
+            self.started.pop(event.backup, None)
             detail = event.file or event.error or ""
-            self._set(event.backup, STATUS_WORDS[event.status], detail=detail,
-                      elapsed=f"{event.elapsed:.2f}s")
+            state = STATUS_WORDS[event.status]
+            if self.cancelling and event.status is Status.FAILED:
+                state = "cancelled"  # stopped by the cancel (a KMS call abandoned): nothing written
+            self._set(event.backup, state, detail=detail, elapsed=f"{event.elapsed:.2f}s")
             bar.update(progress=self.done)
-            self._summary(self.summary.split("  ", 1)[-1])
+            self._summary(self.what)
         elif isinstance(event, Finished):
             self.running = False
-            counts = ", ".join(f"{n} {s}" for s, n in sorted(event.counts.items()))
+            self.started.clear()
+            shown = Counter(self.states.values()) if self.cancelling else event.counts
+            counts = ", ".join(f"{n} {s}" for s, n in sorted(shown.items()))
             tail = " (cancelled)" if event.cancelled else ""
             self._summary(f"{counts or 'nothing to do'} in {event.elapsed:.2f}s{tail}")
 
@@ -138,12 +157,13 @@ class ProgressPane(Vertical):
         """CHECK_FILES: the bar counts stored bytes (its ETA follows), one row for the backup."""
         row = "CHECK_FILES"
         if isinstance(event, CheckStarted):
-            self.running = True
+            self._begin()
             self.total, self.done = event.files_total, 0
             table.clear()
             self.states.clear()
             self.details.clear()
             bar.update(total=max(1, event.bytes_total), progress=0)
+            self.started[row] = self.clock()
             self._set(row, "checking", detail=event.backup)
             self._summary(f"CHECK_FILES {event.backup}: {mib(event.bytes_total)} MiB")
         elif isinstance(event, CheckProgress):
@@ -153,6 +173,7 @@ class ProgressPane(Vertical):
             self._summary(f"CHECK_FILES {check_line(event)}")
         elif isinstance(event, CheckFinished):
             self.running = False
+            self.started.clear()
             self.done = event.files_done
             state = "cancelled" if event.cancelled else ("failed" if event.problems else "checked")
             detail = f"{event.problems} bad file(s)" if event.problems else ""
@@ -174,9 +195,43 @@ class ProgressPane(Vertical):
         if elapsed is not None:
             table.update_cell(backup, "elapsed", elapsed, update_width=True)
 
+    def _begin(self) -> None:
+        self.running = True
+        self.cancelling = False
+        self.started.clear()
+        self.run_started = self.clock()
+
     def _summary(self, text: str) -> None:
-        self.summary = f"{self.done}/{self.total}  {text}"
+        self.what = text
+        timing = ""
+        if self.running:
+            elapsed = self.clock() - self.run_started
+            timing = f"  · {elapsed:.0f}s"
+            if 0 < self.done < self.total:
+                timing += f", ETA {elapsed / self.done * (self.total - self.done):.0f}s"
+        self.summary = f"{self.done}/{self.total}  {text}{timing}"
         self.query_one("#progress-summary", Label).update(self.summary)
+
+    def tick(self) -> None:
+        """While running: each running backup's elapsed time, the run's elapsed time and ETA."""
+        if not self.running:
+            return
+        now = self.clock()
+        for backup, since in self.started.items():
+            if self.states.get(backup) not in FINAL:
+                self.table.update_cell(backup, "elapsed", f"{now - since:.1f}s", update_width=True)
+        self._summary(self.what)
+
+    def cancel_requested(self) -> None:
+        """The person cancelled: queued rows will never start, running ones stop at their step."""
+        if not self.running:
+            return
+        self.cancelling = True
+        for backup, state in list(self.states.items()):
+            if state == "queued":
+                self._set(backup, "cancelled", detail="not started")
+            elif state not in FINAL:
+                self._set(backup, "cancelling…")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a row: its whole detail (every OLD_KMS URI's reason) in a modal."""
