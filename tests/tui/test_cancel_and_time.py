@@ -85,4 +85,17 @@ async def test_elapsed_and_eta_tick(make_app) -> None:
         pane.tick()  # what the pane's interval timer calls every TICK seconds
         await pilot.pause()
         assert str(pane.table.get_cell(B2, "elapsed")) == "1.5s"
-        assert pane.summary.endswith("· 4s, ETA 7s")  # 3.5 s for 1 of 3: 7 s more
+        assert pane.summary.startswith("1/3  4s, ETA 7s  adding")  # 3.5 s for 1 of 3: 7 s more
+
+
+def test_a_cancelled_alters_result_rows_read_cancelled() -> None:
+    from engine.execute import Result
+    from tui.app.main import as_cancelled, log_lines
+
+    result = Result(["backup", "status", "file", "error"],
+                    [(B1, "failed", None, "KMS aws kms Encrypt: cancelled"), (B2, "added", "ENCRYPTION-INFO-2", None),
+                     (B3, "cancelled", None, "cancelled")], ok=False)
+    shown = as_cancelled(result)
+    assert [r[1] for r in shown.rows] == ["cancelled", "added", "cancelled"]
+    assert shown.rows[0][3] == "KMS aws kms Encrypt: cancelled"  # the reason stays
+    assert not any("failed" in line for line in log_lines(shown))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual import on, work
@@ -404,6 +404,8 @@ class RewrapApp(App[int]):
                 for stmt in statements:
                     self.session.remember_statement(stmt)
                     result = self.executor_factory(False).run(stmt, progress=forward, cancel=token)
+                    if token.cancelled:
+                        result = as_cancelled(result)
                     ran += 1
                     if not result.ok:
                         failed += 1
@@ -542,6 +544,16 @@ class RewrapApp(App[int]):
         yield SystemCommand("Focus results", "F4", lambda: self.action_focus("results-table"))
         yield SystemCommand("Older statement", "history (Ctrl+Up)", lambda: editor.action_history(-1))
         yield SystemCommand("Newer statement", "history (Ctrl+Down)", lambda: editor.action_history(1))
+
+
+def as_cancelled(result: Any) -> Any:
+    """A cancelled ALTER's result as the progress pane shows it: a backup that failed once the
+    cancel was asked for (its KMS call abandoned) reads `cancelled`; its reason stays."""
+    if not {"status", "error"} <= set(result.columns):
+        return result
+    status = result.columns.index("status")
+    rows = [(*r[:status], "cancelled", *r[status + 1:]) if r[status] == "failed" else r for r in result.rows]
+    return replace(result, rows=rows)
 
 
 def log_lines(result: Any) -> list[str]:

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -204,13 +205,13 @@ class ProgressPane(Vertical):
     def _summary(self, text: str) -> None:
         self.what = text
         timing = ""
-        if self.running:
+        if self.running:  # first: a long text (the new KMS URIs) is cut at the pane's edge
             elapsed = self.clock() - self.run_started
-            timing = f"  · {elapsed:.0f}s"
+            timing = f"  {elapsed:.0f}s"
             if 0 < self.done < self.total:
                 timing += f", ETA {elapsed / self.done * (self.total - self.done):.0f}s"
-        self.summary = f"{self.done}/{self.total}  {text}{timing}"
-        self.query_one("#progress-summary", Label).update(self.summary)
+        self.summary = f"{self.done}/{self.total}{timing}  {text}"
+        self.query_one("#progress-summary", Label).update(Text(self.summary, no_wrap=True, overflow="ellipsis"))
 
     def tick(self) -> None:
         """While running: each running backup's elapsed time, the run's elapsed time and ETA."""
