@@ -566,7 +566,7 @@ def log_lines(result: Any) -> list[str]:
         status, error = result.columns.index("status"), result.columns.index("error")
         failed = [r for r in result.rows if r[status] == "failed"]
         out += [f"ERROR: {r[0]}: {r[error]}" for r in failed]
-        if len(result.rows) > 1:
+        if failed and len(result.rows) > 1:
             out.append(f"ERROR: {len(failed)} of {len(result.rows)} backups failed")
     return [redact_text(line) for line in out]
 
