@@ -99,3 +99,17 @@ def test_a_cancelled_alters_result_rows_read_cancelled() -> None:
     assert [r[1] for r in shown.rows] == ["cancelled", "added", "cancelled"]
     assert shown.rows[0][3] == "KMS aws kms Encrypt: cancelled"  # the reason stays
     assert not any("failed" in line for line in log_lines(shown))
+
+
+async def test_esc_in_the_progress_pane_reaches_the_app(make_app) -> None:
+    from engine.rewrap.events import CancelToken
+
+    app = make_app(demo=False)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one("#progress")
+        pane.remove_class("-hidden")
+        pane.consume(PlanReady((B1,), ("testkms:///new",), (DEMO_KMS,), False, 1))
+        app.cancel_token, app.running = (token := CancelToken()), True  # as run_statements leaves them
+        pane.query_one("#progress-table").focus()
+        await pilot.press("escape")
+        assert token.cancelled and states(pane) == {B1: "cancelled"}

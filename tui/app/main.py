@@ -199,9 +199,9 @@ class RewrapApp(App[int]):
         elif state is WorkerState.CANCELLED:
             return  # superseded (an exclusive group's newer worker): nothing to show
         elif group == "browse":
-            self._listed(subject, worker.result if error is None else [], error)
+            self._listed(subject, worker.result or [], error)
         elif group == "details":
-            self.query_one(DetailsPanel).show(subject, worker.result if error is None else [("error", error)])
+            self.query_one(DetailsPanel).show(subject, [("error", error)] if error else worker.result or [])
         elif group == "subdirs":
             if error is not None:
                 self.session.subdir_cache[subject] = ()  # completion simply has nothing to offer
@@ -291,7 +291,7 @@ class RewrapApp(App[int]):
 
     # -- browser and details -----------------------------------------------------------------
 
-    @on(CollectionBrowser.ListingWanted)
+    @on(CollectionBrowser.ListingWanted, "#browser")
     def _list(self, message: CollectionBrowser.ListingWanted) -> None:
         self._subjects[self._list_children(message.node)] = message.node
 
@@ -303,7 +303,7 @@ class RewrapApp(App[int]):
         self.query_one(CollectionBrowser).show_children(node, children, error)
         self._first_listing.set()
 
-    @on(CollectionBrowser.NodeSelected)
+    @on(CollectionBrowser.NodeSelected, "#browser")
     def _selected(self, message: CollectionBrowser.NodeSelected) -> None:
         self.query_one(DetailsPanel).loading_for(message.node)
         self._subjects[self._load_details(message.node)] = message.node
@@ -312,7 +312,7 @@ class RewrapApp(App[int]):
     def _load_details(self, node: NodeRef) -> list[tuple[str, str]]:
         return self.session.details(node)
 
-    @on(CollectionBrowser.NodeAction)
+    @on(CollectionBrowser.NodeAction, "#browser")
     def _node_action(self, message: CollectionBrowser.NodeAction) -> None:
         node = message.node
         if message.action == "insert":
@@ -454,7 +454,7 @@ class RewrapApp(App[int]):
         if details.node is not None:
             self._subjects[self._load_details(details.node)] = details.node
 
-    @on(ProgressPane.CancelRequested)
+    @on(ProgressPane.CancelRequested, "#progress")
     def _cancel_requested(self) -> None:
         self.action_cancel_run()
 

@@ -69,6 +69,14 @@ class ProgressPane(Vertical):
     class CancelRequested(Message):
         """Esc / Ctrl+C in the pane: cancel the running statement."""
 
+        def __init__(self, pane: ProgressPane) -> None:
+            super().__init__()
+            self.pane = pane
+
+        @property
+        def control(self) -> ProgressPane:
+            return self.pane
+
     DEFAULT_CSS = """
     ProgressPane { height: auto; max-height: 14; }
     ProgressPane > Horizontal { height: 1; }
@@ -245,4 +253,4 @@ class ProgressPane(Vertical):
 
     def action_cancel(self) -> None:
         if self.running:
-            self.post_message(self.CancelRequested())
+            self.post_message(self.CancelRequested(self))
