@@ -110,7 +110,7 @@ class ProgressPane(Vertical):
         with Horizontal():
             yield ProgressBar(total=None, show_eta=True, id="progress-bar")
             yield Label("", id="progress-summary")
-        table = DataTable(id="progress-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = DataTable(id="progress-table", cursor_type="row", zebra_stripes=True)
         for c in COLUMNS:
             table.add_column(c, key=c)
         yield table
