@@ -12,7 +12,7 @@ from syntax import ast
 
 from engine.collection import open_collection_target
 from engine.encryption import CRDB_CANNOT_READ, NOT_USED, EncryptionFiles, read_encryption_files
-from engine.execute import Result, value
+from engine.result import Result, value
 from engine.formats.encryption_info import fingerprint, key_id_hash
 from engine.kms import parse_kms_uri
 

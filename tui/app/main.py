@@ -8,7 +8,6 @@ detail and statement runs in a thread worker.
 
 from __future__ import annotations
 
-import argparse
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -28,6 +27,7 @@ from syntax.uri import redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
 from tui.app.session import Session
+from tui.settings import Settings, load_settings
 from tui.shared import check_kms_uri, safe_error
 from tui.app.messages import (
     BackupsListed,
@@ -88,15 +88,17 @@ class RewrapApp(App[int]):
         demo: bool = True,
         cursor_blink: bool = True,
         executor_factory: Callable[[bool], Any] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
-        self.session = Session()
+        self.settings = settings or load_settings()  # tui.cli.main passes its own (tests: env)
+        self.session = Session(storage_settings=self.settings.engine.storage)
         self.store = store or CollectionStore()
         self.history = history or History()
         self.initial = list(collections)
         self.demo = demo
         self.cursor_blink = cursor_blink
-        self.executor_factory = executor_factory or default_executor
+        self.executor_factory = executor_factory or (lambda dry: default_executor(self.settings, dry))
         self.cancel_token: CancelToken | None = None
         self.running = False
         self.secrets: dict[str, dict[str, str]] = {}
@@ -199,21 +201,16 @@ class RewrapApp(App[int]):
 
     @work(thread=True, group="demo")
     def _open_demo(self) -> None:
-        from tui.cli import DEMO_DIR_NAME, demo_collection_dir, ensure_demo_collection
+        from engine.demo import DEFAULT_DEMO_KMS, DEMO_COLLECTION, ensure_demo_collection
 
         try:
             try:
-                path = demo_collection_dir()
-                if not (path / "metadata").exists() and not (path / "LATEST").exists():
-                    ensure_demo_collection()  # first use: engine.demo writes it
+                ensure_demo_collection(self.settings.engine.storage)  # first use: writes it
             except RewrapError as e:
                 self.call_from_thread(self.notify, f"demo collection: {e}", severity="error")
                 return
-            # List it first; engine.demo (the demo's writer, ~0.1 s to import) only for its key.
-            self.call_from_thread(self.add_collection, f"nodelocal://self/{DEMO_DIR_NAME}", remember=False)
+            self.call_from_thread(self.add_collection, DEMO_COLLECTION, remember=False)
             self._first_listing.wait(2)  # not competing with the listing for the GIL
-            from engine.demo import DEFAULT_DEMO_KMS
-
             self.session.remember_kms(DEFAULT_DEMO_KMS)
         finally:
             self.session.kms_settled.set()
@@ -491,16 +488,21 @@ def node_sql(node: NodeRef) -> str:
     return f"{quote_string(node.subdir)} IN {quote_string(node.collection)}"
 
 
-def default_executor(dry_run: bool) -> Any:
+def default_executor(settings: Settings, dry_run: bool) -> Any:
     from engine.execute import Executor
     from engine.paths import audit_journal_path
     from engine.rewrap.journal import AuditJournal
 
-    return Executor(dry_run=dry_run, journal=AuditJournal(audit_journal_path()))
+    return Executor(
+        kms_env=settings.kms_env,
+        settings=settings.engine,
+        dry_run=dry_run,
+        journal=AuditJournal(audit_journal_path()),
+    )
 
 
-def run_app(args: argparse.Namespace) -> int:
-    """`rewrap` with no SQL on a terminal (tui/cli.py calls this)."""
-    app = RewrapApp(collections=getattr(args, "collection", None) or ())
+def run_app(settings: Settings) -> int:
+    """`rewrap` with no SQL on a terminal (tui/cli.py calls this with its settings)."""
+    app = RewrapApp(collections=settings.collections, settings=settings)
     app.run()
     return app.return_code or 0

@@ -17,6 +17,7 @@ from tui.app.messages import NodeRef
 
 if TYPE_CHECKING:  # the engine's listing and crypto modules load in workers, after the first frame
     from engine.collection import Collection, FullBackup
+    from engine.storage import StorageSettings
 
 MAX_SIZED_FILES = 5000
 
@@ -30,6 +31,8 @@ class Session:
     # Cleared while a KMS URI is on its way (the demo's key, remembered just after its tree is
     # shown); `unlockers` waits for it so details never miss a key the session is about to know.
     kms_settled: threading.Event = field(default_factory=threading.Event)
+    storage_settings: StorageSettings | None = None
+    """The app's (tui.settings.Settings.engine.storage); None: the engine's defaults."""
 
     def __post_init__(self) -> None:
         self.kms_settled.set()
@@ -58,9 +61,9 @@ class Session:
 
     def collection(self, uri: str) -> Collection:
         from engine.collection import Collection
-        from engine.storage import StorageSettings, open_storage
+        from engine.storage import open_storage
 
-        return Collection(open_storage(uri, StorageSettings.from_env()))
+        return Collection(open_storage(uri, self.storage_settings))
 
     def list_children(self, node: NodeRef) -> list[NodeRef]:
         coll = self.collection(node.collection)

@@ -10,13 +10,10 @@ abandoned) and the session carries on.
 
 from __future__ import annotations
 
-import argparse
 import bisect
-import os
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
@@ -30,7 +27,6 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
 from pygments.styles import get_style_by_name
 
-from engine.errors import RewrapError
 from engine.execute import Executor, Result
 from engine.rewrap.events import CancelToken, ProgressSink, ignore
 from syntax import SQLSyntaxError, ast, diagnose, parse
@@ -38,13 +34,13 @@ from syntax.lexer import RewrapLexer
 from syntax.tokens import HIDDEN, TokenKind, significant, tokenize
 from syntax.uri import REDACTED, redact_text
 
-from tui.cli import add_run_options, apply_run_options
 from tui.batch.output import write_table
+from tui.settings import Settings
+from tui.shared import EXIT_OK, EXIT_USAGE, check_kms_uri, isatty, safe_error
 from tui.shell.complete import SQLCompleter, SubdirCache
 from tui.shell.history import ShellHistory
 from tui.shell.progress import ShellProgress
 
-EXIT_OK, EXIT_USAGE = 0, 2
 PROMPT = "rewrap> "
 REFRESH_DELAY = 0.1  # seconds between a subdirectory listing landing and the menu reopening
 QUIT_WORDS = frozenset({"quit", "exit", "\\q"})
@@ -127,40 +123,22 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="rewrap shell",
-        description="A line shell for rewrap's SQL: highlighting, completion, history.",
-    )
-    add_run_options(p)
-    return p
-
-
-def main(argv: list[str]) -> int:
-    """Run the shell until \\q or Ctrl+D; 2 on a usage error (bad flags, no terminal)."""
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    problem = apply_run_options(args)
-    if problem is not None:
-        print(f"rewrap shell: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+def run_shell(settings: Settings) -> int:
+    """Run the shell until \\q or Ctrl+D (tui.cli.main calls this with its settings); 2 when
+    there is no terminal."""
+    if not (isatty(sys.stdin) and isatty(sys.stdout)):
         print(
             "rewrap shell needs a terminal; for scripts use `rewrap -e SQL`, `rewrap -f FILE` "
             "or pipe SQL into `rewrap`",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if args.external_io_dir:
-        os.environ["REWRAP_EXTERNAL_IO_DIR"] = str(Path(args.external_io_dir).resolve())
     from engine.paths import audit_journal_path
     from engine.rewrap.journal import AuditJournal
 
     executor = Executor(
-        dry_run=args.dry_run,
-        concurrency=args.concurrency,
+        kms_env=settings.kms_env,
+        settings=settings.engine,
         journal=AuditJournal(audit_journal_path()),
     )
     return Shell(executor).run()
@@ -273,7 +251,7 @@ class Shell:
         cancel = CancelToken()
         is_alter = isinstance(stmt, ast.AlterBackup)
         checking = isinstance(stmt, ast.ShowBackup) and bool(stmt.options.check_files)
-        bar = ShellProgress(self.err) if (is_alter or checking) and _isatty(self.err) else None
+        bar = ShellProgress(self.err) if (is_alter or checking) and isatty(self.err) else None
         sink: ProgressSink = bar if bar is not None else ignore
         box: dict[str, Any] = {}
         finished = threading.Event()
@@ -281,10 +259,8 @@ class Shell:
         def work() -> None:
             try:
                 box["result"] = self.executor.run(stmt, progress=sink, cancel=cancel)
-            except RewrapError as e:
-                box["error"] = str(e)
             except BaseException as e:  # noqa: BLE001 - the session must survive our own bugs
-                box["error"] = f"internal error ({type(e).__name__}): {redact_text(str(e))}"
+                box["error"] = safe_error(e)
             finally:
                 finished.set()
 
@@ -357,7 +333,7 @@ class Shell:
         if not text.strip():
             return [("class:bottom-toolbar", " \\? help  Tab complete  Ctrl+R search history  \\q quit")]
         if self._diag_cache[0] != text:
-            self._diag_cache = (text, diagnose(text, check_kms_uri=_kms_problem))
+            self._diag_cache = (text, diagnose(text, check_kms_uri=check_kms_uri))
         diags = self._diag_cache[1]
         if not diags:
             return [("class:bottom-toolbar", " ok: end with ; to run")]
@@ -390,21 +366,3 @@ class Shell:
                 buffer.start_completion(select_first=False)
 
         loop.call_soon_threadsafe(loop.call_later, REFRESH_DELAY, refresh)
-
-
-def _kms_problem(uri: str) -> str | None:
-    """CockroachDB's complaint about a KMS URI (scheme, params), or None; opens nothing."""
-    from engine.kms import parse_kms_uri
-
-    try:
-        parse_kms_uri(uri)
-    except RewrapError as e:
-        return str(e)
-    return None
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

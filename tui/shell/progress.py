@@ -26,6 +26,7 @@ from engine.rewrap.events import (
 )
 
 from tui.batch.progress import check_line
+from tui.shared import status_detail
 
 BAR_WIDTH = 24
 CLEAR_LINE = "\r\x1b[K"
@@ -67,8 +68,7 @@ class ShellProgress:
             elif isinstance(event, BackupFinished):
                 self.done += 1
                 if event.status in (Status.FAILED, Status.CANCELLED):
-                    detail = f"failed: {event.error}" if event.status is Status.FAILED else "cancelled"
-                    self._line(f"{event.backup}: {detail}")
+                    self._line(f"{event.backup}: {status_detail(event.status, error=event.error or '')}")
                 self.current, self.note = event.backup, event.status.value
             elif isinstance(event, Finished):
                 self._clear()

@@ -1,0 +1,121 @@
+"""rewrap's settings: built once, in `tui.cli.main`, from the flags and the `REWRAP_*` environment.
+
+`load_settings` is the one place the environment is read for settings; everything below gets a
+frozen `Settings` and nothing writes `os.environ`. Each value: its flag, else its variable, else
+the default.
+
+| setting            | flag                | environment                | default                   |
+|--------------------|---------------------|----------------------------|---------------------------|
+| external-IO dir    | `--external-io-dir` | `REWRAP_EXTERNAL_IO_DIR`   | `<data dir>/extern`       |
+| KMS call deadline  | `--kms-timeout`     | `REWRAP_KMS_TIMEOUT`       | 10 s                      |
+| storage deadline   | `--storage-timeout` | `REWRAP_STORAGE_TIMEOUT`   | 15 s                      |
+| concurrency        | `--concurrency`     |                            | 8 (at most 256)           |
+| dry run            | `--dry-run`         |                            | off                       |
+| test endpoints     |                     | `REWRAP_TEST_<FIELD>`      | none                      |
+
+`<data dir>` (engine/paths.py) is `$REWRAP_DATA_DIR`, else the platform's user data dir.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.kms.base import KMSEnv
+from engine.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_KMS_TIMEOUT,
+    DEFAULT_STORAGE_TIMEOUT,
+    EXTERNAL_IO_DIR_ENV,
+    KMS_TIMEOUT_ENV,
+    STORAGE_TIMEOUT_ENV,
+    EngineSettings,
+    Limits,
+    StorageSettings,
+    check_concurrency,
+    default_external_io_dir,
+    parse_seconds,
+    test_settings_from_env,
+)
+
+
+class SettingsError(ValueError):
+    """A flag or variable with a bad value; the message names it (a usage error, exit 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every face (batch, shell, console) runs with."""
+
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    kms_env: KMSEnv = field(default_factory=KMSEnv)
+    """Test-only KMS endpoints (REWRAP_TEST_*); production leaves every field None."""
+    collections: tuple[str, ...] = ()
+    """The console's `--collection` URIs, added to the browser."""
+
+
+def load_settings(flags: object = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from parsed flags (an argparse Namespace; absent attributes count as not given)
+    over `environ` (the process environment when None) over the defaults. SettingsError names
+    the first bad value."""
+    env = os.environ if environ is None else environ
+
+    def flag(name: str) -> object:
+        return getattr(flags, name, None)
+
+    io_flag = flag("external_io_dir")
+    if io_flag:
+        io_dir = _flag_dir(str(io_flag))
+    elif env.get(EXTERNAL_IO_DIR_ENV):
+        io_dir = Path(env[EXTERNAL_IO_DIR_ENV])
+    else:
+        io_dir = default_external_io_dir()
+    storage = StorageSettings(
+        external_io_dir=io_dir,
+        **test_settings_from_env(StorageSettings, skip=("external_io_dir",), environ=env),  # type: ignore[arg-type]
+    )
+    concurrency = flag("concurrency")
+    concurrency = DEFAULT_CONCURRENCY if concurrency is None else concurrency
+    assert isinstance(concurrency, int)
+    try:
+        check_concurrency(concurrency)
+    except ValueError as e:
+        raise SettingsError(str(e).replace("concurrency must", "--concurrency must", 1)) from None
+    limits = Limits(
+        kms_timeout=_seconds(flag("kms_timeout"), "--kms-timeout", env, KMS_TIMEOUT_ENV, DEFAULT_KMS_TIMEOUT),
+        storage_timeout=_seconds(
+            flag("storage_timeout"), "--storage-timeout", env, STORAGE_TIMEOUT_ENV, DEFAULT_STORAGE_TIMEOUT
+        ),
+    )
+    collections = flag("collection") or ()
+    assert isinstance(collections, (list, tuple))
+    return Settings(
+        engine=EngineSettings(
+            storage=storage, limits=limits, concurrency=concurrency, dry_run=bool(flag("dry_run"))
+        ),
+        kms_env=KMSEnv(**test_settings_from_env(KMSEnv, environ=env)),  # type: ignore[arg-type]
+        collections=tuple(str(c) for c in collections),
+    )
+
+
+def _flag_dir(text: str) -> Path:
+    if "\0" in text:
+        raise SettingsError("--external-io-dir: a path cannot hold a NUL byte")
+    try:
+        return Path(text).resolve()
+    except (OSError, RuntimeError):  # e.g. a symlink loop: let storage name the problem
+        return Path(os.path.abspath(text))
+
+
+def _seconds(given: object, flag: str, env: Mapping[str, str], var: str, default: float) -> float:
+    """The flag's value, else the variable's, else `default`; each checked by parse_seconds."""
+    try:
+        if given is not None:
+            return parse_seconds(str(given), flag)
+        if env.get(var):
+            return parse_seconds(env[var], var)
+    except ValueError as e:
+        raise SettingsError(str(e)) from None
+    return default
