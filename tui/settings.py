@@ -70,6 +70,8 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
         io_dir = _flag_dir(str(io_flag))
     elif env.get(EXTERNAL_IO_DIR_ENV):
         io_dir = Path(env[EXTERNAL_IO_DIR_ENV])
+    elif env.get("REWRAP_DATA_DIR"):  # engine.paths.data_dir's rule, over this environment
+        io_dir = Path(env["REWRAP_DATA_DIR"]) / "extern"
     else:
         io_dir = default_external_io_dir()
     storage = StorageSettings(
