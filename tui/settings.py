@@ -76,7 +76,7 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
         io_dir = default_external_io_dir()
     storage = StorageSettings(
         external_io_dir=io_dir,
-        **test_settings_from_env(StorageSettings, skip=("external_io_dir",), environ=env),  # type: ignore[arg-type]
+        **test_settings_from_env(StorageSettings, skip=("external_io_dir",), environ=env),
     )
     concurrency = flag("concurrency")
     concurrency = DEFAULT_CONCURRENCY if concurrency is None else concurrency
@@ -97,7 +97,7 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
         engine=EngineSettings(
             storage=storage, limits=limits, concurrency=concurrency, dry_run=bool(flag("dry_run"))
         ),
-        kms_env=KMSEnv(**test_settings_from_env(KMSEnv, environ=env)),  # type: ignore[arg-type]
+        kms_env=KMSEnv(**test_settings_from_env(KMSEnv, environ=env)),
         collections=tuple(str(c) for c in collections),
     )
 
