@@ -13,14 +13,17 @@ from __future__ import annotations
 import bisect
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.application.current import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import ThreadedCompleter
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, completion_is_selected
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
 from prompt_toolkit.lexers import PygmentsLexer
@@ -169,6 +172,38 @@ def kms_uris(stmt: ast.Statement) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
+def remembered_kms_uris(entries: Sequence[str]) -> list[str]:
+    """KMS URIs of earlier sessions' statements (history entries, newest last), newest first,
+    for completion: only those without a secret, since the history holds them redacted."""
+    from syntax.uri import contains_secret
+
+    seen: list[str] = []
+    for text in reversed(entries):
+        try:
+            statements = parse(text)
+        except SQLSyntaxError:
+            continue
+        for stmt in statements:
+            seen += [u for u in kms_uris(stmt) if u not in seen and not contains_secret(u)]
+    return seen
+
+
+def continuation(width: int, line_number: int, wrap_count: int) -> str:
+    """`->` before each new line of a statement, as `cockroach sql`; blank on a soft wrap."""
+    return " " * width if wrap_count else "-> ".rjust(width)
+
+
+def key_bindings() -> KeyBindings:
+    kb = KeyBindings()
+
+    @kb.add("enter", filter=completion_is_selected)
+    def _accept_completion(event: KeyPressEvent) -> None:
+        """Enter on a highlighted completion takes it (as pgcli), instead of a new line."""
+        event.current_buffer.complete_state = None
+
+    return kb
+
+
 class Shell:
     """One session: the prompt, the executor, the KMS URIs used so far, the subdir cache."""
 
@@ -176,17 +211,19 @@ class Shell:
         self.executor = executor
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        self.kms_seen: list[str] = []
+        history = ShellHistory()
+        self.kms_seen: list[str] = remembered_kms_uris(history.store.entries())
         self.subdirs = SubdirCache(self._list_subdirs, on_loaded=self._subdirs_loaded)
         self._diag_cache: tuple[str, list[Any]] = ("", [])
         self.session: PromptSession[str] = PromptSession(
             message=PROMPT,
             multiline=Condition(lambda: not input_is_complete(self.session.default_buffer.text)),
-            prompt_continuation=lambda width, line, soft: "-> ".rjust(width),
+            prompt_continuation=continuation,
+            key_bindings=key_bindings(),
             lexer=PygmentsLexer(RewrapLexer),
             completer=ThreadedCompleter(SQLCompleter(self.subdirs, lambda: self.kms_seen)),
             complete_while_typing=True,
-            history=ShellHistory(),
+            history=history,
             auto_suggest=AutoSuggestFromHistory(),
             bottom_toolbar=self.toolbar,
             input_processors=[MaskSecrets()],
@@ -266,6 +303,7 @@ class Shell:
 
         # Wait on an Event, not Thread.join: on CPython 3.11 a KeyboardInterrupt inside join()
         # can leave the thread looking finished while it still runs (seen in tests/shell).
+        started = time.monotonic()
         threading.Thread(target=work, name="rewrap-statement", daemon=True).start()
         while not finished.is_set():
             try:
@@ -276,7 +314,7 @@ class Shell:
                     # CHECK_FILES stops at its next 1 MiB batch).
                     cancel.cancel()
                     if bar is not None:
-                        bar.close()
+                        bar.detach(self.print_above)
                     self.err.write("\nCancelled.\n")
                     return False
                 if not cancel.cancelled:
@@ -293,7 +331,7 @@ class Shell:
                     # A KMS or storage call may be stuck: stop waiting. The worker still stops at
                     # its next step boundary (a write in flight completes atomically or not at all).
                     if bar is not None:
-                        bar.close()
+                        bar.detach(self.print_above)  # its late lines go above the prompt
                     self.err.write(
                         "\nReturned to the prompt; the cancelled ALTER BACKUP finishes its current "
                         "step in the background and writes nothing more.\n"
@@ -304,12 +342,14 @@ class Shell:
         if "error" in box:
             self.err.write(f"ERROR: {redact_text(str(box['error']))}\n")
             return False
-        return self.show(box["result"], cancelled=cancel.cancelled)
+        return self.show(box["result"], cancelled=cancel.cancelled, elapsed=time.monotonic() - started)
 
-    def show(self, result: Result, *, cancelled: bool = False) -> bool:
+    def show(self, result: Result, *, cancelled: bool = False, elapsed: float | None = None) -> bool:
         for notice in result.notices:
             self.err.write(f"WARNING: {redact_text(notice)}\n")
         write_table(self.out, result.columns, result.rows)
+        if elapsed is not None:  # as `cockroach sql` follows its results
+            self.out.write(f"\nTime: {elapsed:.3f}s\n\n")
         self.out.flush()
         if cancelled:
             self.err.write("ALTER BACKUP cancelled: backups marked 'cancelled' were not changed\n")
@@ -325,6 +365,22 @@ class Shell:
             return False
         return True
 
+    def print_above(self, line: str) -> None:
+        """A line from a background thread (a statement the user stopped waiting for): above
+        the prompt when one is showing (run_in_terminal), so it never garbles the input."""
+        app = self.session.app
+        loop = getattr(app, "loop", None)
+        if app.is_running and loop is not None:
+
+            def write() -> None:
+                self.err.write(line + "\n")
+                self.err.flush()
+
+            loop.call_soon_threadsafe(lambda: run_in_terminal(write))
+        else:
+            self.err.write(line + "\n")
+            self.err.flush()
+
     # -- what the prompt shows -------------------------------------------------------------------
 
     def toolbar(self) -> StyleAndTextTuples:
@@ -336,7 +392,8 @@ class Shell:
             self._diag_cache = (text, diagnose(text, check_kms_uri=check_kms_uri))
         diags = self._diag_cache[1]
         if not diags:
-            return [("class:bottom-toolbar", " ok: end with ; to run")]
+            hint = " ok: Enter runs" if input_is_complete(text) else " ok: end with ; to run"
+            return [("class:bottom-toolbar", hint)]
         d = diags[0]
         line = text.count("\n", 0, d.start) + 1
         col = d.start - (text.rfind("\n", 0, d.start) + 1) + 1
