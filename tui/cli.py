@@ -136,6 +136,10 @@ def run_options(*, under_command: bool = False) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rewrap",
+        usage="%(prog)s [options] [-e SQL ... | -f FILE]   (no SQL on a terminal: the console)\n"
+        "       %(prog)s [options] shell\n"
+        "       %(prog)s [options] demo DIR|URI [--kms URI] [--seed N] [--crdb-version X.Y]\n"
+        "       %(prog)s --version",
         description="A console for CockroachDB encrypted backup collections. With no command, "
         "runs the SQL given with -e, -f or on standard input; with none on a terminal, opens the "
         "console (on the demo collection when nothing is configured).",
