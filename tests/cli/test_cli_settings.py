@@ -187,7 +187,8 @@ def test_the_console_gets_the_settings(tmp_path: Path) -> None:
     app = RewrapApp(settings=s, collections=s.collections, demo=False)
     ex = app.executor_factory(False)
     assert ex.storage_settings.external_io_dir == tmp_path.resolve()
-    assert app.session.storage_settings is s.engine.storage
+    app._open_storage("nodelocal://self/c").write_new("probe", b"1")  # the browser's storages too
+    assert (tmp_path / "c" / "probe").read_bytes() == b"1"
     assert app.initial == ["nodelocal://self/c"]
 
 
