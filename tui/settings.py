@@ -11,9 +11,12 @@ the default.
 | storage deadline   | `--storage-timeout` | `REWRAP_STORAGE_TIMEOUT`   | 15 s                      |
 | concurrency        | `--concurrency`     |                            | 8 (at most 256)           |
 | dry run            | `--dry-run`         |                            | off                       |
+| data dir           |                     | `REWRAP_DATA_DIR`          | platform user data dir    |
+| audit journal      |                     | `REWRAP_AUDIT_LOG`         | `<data dir>/audit.jsonl`  |
 | test endpoints     |                     | `REWRAP_TEST_<FIELD>`      | none                      |
 
-`<data dir>` (engine/paths.py) is `$REWRAP_DATA_DIR`, else the platform's user data dir.
+The platform's user data dir is `~/.local/share/rewrap` on Linux. engine/paths.py applies the
+same rules for code that runs without Settings (the library, tests).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.kms.base import KMSEnv
+from engine.paths import audit_journal_path, data_dir as default_data_dir
 from engine.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_KMS_TIMEOUT,
@@ -35,10 +39,13 @@ from engine.settings import (
     Limits,
     StorageSettings,
     check_concurrency,
-    default_external_io_dir,
     parse_seconds,
     test_settings_from_env,
 )
+
+
+DATA_DIR_ENV = "REWRAP_DATA_DIR"
+AUDIT_LOG_ENV = "REWRAP_AUDIT_LOG"
 
 
 class SettingsError(ValueError):
@@ -54,6 +61,18 @@ class Settings:
     """Test-only KMS endpoints (REWRAP_TEST_*); production leaves every field None."""
     collections: tuple[str, ...] = ()
     """The console's `--collection` URIs, added to the browser."""
+    data_dir: Path = field(default_factory=default_data_dir)
+    """Where rewrap keeps its state files (engine/paths.py has the table)."""
+    audit_log: Path = field(default_factory=audit_journal_path)
+    """The ALTER BACKUP audit journal."""
+
+    @property
+    def history_path(self) -> Path:
+        return self.data_dir / "history"
+
+    @property
+    def collections_path(self) -> Path:
+        return self.data_dir / "collections.json"
 
 
 def load_settings(flags: object = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,15 +84,20 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
     def flag(name: str) -> object:
         return getattr(flags, name, None)
 
+    if env.get(DATA_DIR_ENV):  # engine.paths.data_dir's rule, over this environment
+        data = Path(env[DATA_DIR_ENV])
+    else:
+        from platformdirs import user_data_path
+
+        data = user_data_path("rewrap")
+    audit_log = Path(env[AUDIT_LOG_ENV]) if env.get(AUDIT_LOG_ENV) else data / "audit.jsonl"
     io_flag = flag("external_io_dir")
     if io_flag:
         io_dir = _flag_dir(str(io_flag))
     elif env.get(EXTERNAL_IO_DIR_ENV):
         io_dir = Path(env[EXTERNAL_IO_DIR_ENV])
-    elif env.get("REWRAP_DATA_DIR"):  # engine.paths.data_dir's rule, over this environment
-        io_dir = Path(env["REWRAP_DATA_DIR"]) / "extern"
     else:
-        io_dir = default_external_io_dir()
+        io_dir = data / "extern"
     storage = StorageSettings(
         external_io_dir=io_dir,
         **test_settings_from_env(StorageSettings, skip=("external_io_dir",), environ=env),
@@ -99,6 +123,8 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
         ),
         kms_env=KMSEnv(**test_settings_from_env(KMSEnv, environ=env)),
         collections=tuple(str(c) for c in collections),
+        data_dir=data,
+        audit_log=audit_log,
     )
 
 

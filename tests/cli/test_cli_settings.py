@@ -84,6 +84,14 @@ def test_defaults_when_nothing_is_given(tmp_path: Path) -> None:
     assert (s.engine.concurrency, s.engine.dry_run, s.collections) == (8, False, ())
 
 
+def test_state_files_follow_the_data_dir_and_the_audit_log_variable(tmp_path: Path) -> None:
+    s = settings_of([], {"REWRAP_DATA_DIR": str(tmp_path)})
+    assert (s.history_path, s.collections_path, s.audit_log) == (
+        tmp_path / "history", tmp_path / "collections.json", tmp_path / "audit.jsonl")
+    moved = settings_of([], {"REWRAP_DATA_DIR": str(tmp_path), "REWRAP_AUDIT_LOG": "/var/log/rw.jsonl"})
+    assert moved.audit_log == Path("/var/log/rw.jsonl")
+
+
 def test_environment_over_defaults() -> None:
     env = {"REWRAP_EXTERNAL_IO_DIR": "/from/env", "REWRAP_KMS_TIMEOUT": "4", "REWRAP_STORAGE_TIMEOUT": "5",
            "REWRAP_TEST_GCS_ENDPOINT": "http://127.0.0.1:9", "REWRAP_TEST_GCP_KMS_ENDPOINT": "127.0.0.1:8"}

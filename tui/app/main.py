@@ -94,8 +94,8 @@ class RewrapApp(App[int]):
         super().__init__()
         self.settings = settings or load_settings()  # tui.cli.main passes its own (tests: env)
         self.inspector = Inspector(self._open_storage, kms_env=self.settings.kms_env)
-        self.store = store or CollectionStore()
-        self.history = history or History()
+        self.store = store or CollectionStore(self.settings.collections_path)
+        self.history = history or History(self.settings.history_path)
         self.initial = list(collections)
         self.demo = demo
         self.cursor_blink = cursor_blink
@@ -501,14 +501,13 @@ def node_sql(node: NodeRef) -> str:
 
 def default_executor(settings: Settings, dry_run: bool) -> Any:
     from engine.execute import Executor
-    from engine.paths import audit_journal_path
     from engine.rewrap.journal import AuditJournal
 
     return Executor(
         kms_env=settings.kms_env,
         settings=settings.engine,
         dry_run=dry_run,
-        journal=AuditJournal(audit_journal_path()),
+        journal=AuditJournal(settings.audit_log),
     )
 
 

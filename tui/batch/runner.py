@@ -47,7 +47,6 @@ def run_batch(
     `settings`: tui.cli.main's; when None, tui.settings.load_settings() (the environment)."""
     from engine.errors import RewrapError
     from engine.execute import Executor
-    from engine.paths import audit_journal_path
     from engine.rewrap.events import CancelToken
     from engine.rewrap.journal import AuditJournal
     from syntax import SQLSyntaxError, ast, parse
@@ -67,7 +66,7 @@ def run_batch(
     executor = Executor(
         kms_env=settings.kms_env,
         settings=settings.engine,
-        journal=AuditJournal(audit_journal_path()),
+        journal=AuditJournal(settings.audit_log),
     )
     sink = batch_progress(fmt, err, forced=progress)
     cancel = CancelToken()

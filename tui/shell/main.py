@@ -42,6 +42,7 @@ from tui.batch.output import write_table
 from tui.settings import Settings
 from tui.shared import EXIT_OK, EXIT_USAGE, check_kms_uri, isatty, safe_error
 from tui.shell.complete import SQLCompleter, SubdirCache
+from tui.history import History
 from tui.shell.history import ShellHistory
 from tui.shell.progress import ShellProgress
 
@@ -137,15 +138,14 @@ def run_shell(settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from engine.paths import audit_journal_path
     from engine.rewrap.journal import AuditJournal
 
     executor = Executor(
         kms_env=settings.kms_env,
         settings=settings.engine,
-        journal=AuditJournal(audit_journal_path()),
+        journal=AuditJournal(settings.audit_log),
     )
-    return Shell(executor).run()
+    return Shell(executor, history=History(settings.history_path)).run()
 
 
 def input_is_complete(text: str) -> bool:
@@ -207,11 +207,18 @@ def key_bindings() -> KeyBindings:
 class Shell:
     """One session: the prompt, the executor, the KMS URIs used so far, the subdir cache."""
 
-    def __init__(self, executor: Executor, *, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        history: History | None = None,
+    ) -> None:
         self.executor = executor
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        history = ShellHistory()
+        history = ShellHistory(history)
         self.kms_seen: list[str] = remembered_kms_uris(history.store.entries())
         # One cached storage per collection, closed when the shell ends; SubdirCache keeps the
         # names (and their age), so the service keeps no listing of its own (max_age=0).
