@@ -218,8 +218,8 @@ class Shell:
         self.executor = executor
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        history = ShellHistory(history)
-        self.kms_seen: list[str] = remembered_kms_uris(history.store.entries())
+        shell_history = ShellHistory(history)
+        self.kms_seen: list[str] = remembered_kms_uris(shell_history.store.entries())
         # One cached storage per collection, closed when the shell ends; SubdirCache keeps the
         # names (and their age), so the service keeps no listing of its own (max_age=0).
         self.inspector = Inspector(executor.open_storage, max_age=0)
@@ -233,7 +233,7 @@ class Shell:
             lexer=PygmentsLexer(RewrapLexer),
             completer=ThreadedCompleter(SQLCompleter(self.subdirs, lambda: self.kms_seen)),
             complete_while_typing=True,
-            history=history,
+            history=shell_history,
             auto_suggest=AutoSuggestFromHistory(),
             bottom_toolbar=self.toolbar,
             input_processors=[MaskSecrets()],
