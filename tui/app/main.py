@@ -11,7 +11,6 @@ failure through `safe_error` (redacted; a library's own text never reaches the s
 
 from __future__ import annotations
 
-import argparse
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ from syntax import SQLSyntaxError, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
+from tui.settings import Settings, load_settings
 from tui.shared import check_kms_uri, safe_error
 from tui.app.messages import NodeRef
 from tui.app.widgets.browser import CollectionBrowser, children_of
@@ -121,15 +121,17 @@ class RewrapApp(App[int]):
         demo: bool = True,
         cursor_blink: bool = True,
         executor_factory: Callable[[bool], Any] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
-        self.inspector = Inspector()
-        self.store = store or CollectionStore()
-        self.history = history or History()
+        self.settings = settings or load_settings()  # tui.cli.main passes its own (tests: env)
+        self.inspector = Inspector(self._open_storage, kms_env=self.settings.kms_env)
+        self.store = store or CollectionStore(self.settings.collections_path)
+        self.history = history or History(self.settings.history_path)
         self.initial = list(collections)
         self.demo = demo
         self.cursor_blink = cursor_blink
-        self.executor_factory = executor_factory or default_executor
+        self.executor_factory = executor_factory or (lambda dry: default_executor(self.settings, dry))
         self.cancel_token: CancelToken | None = None
         self.running = False
         # Each F5 is a generation; a detached (second Esc) run's late output is of an older one.
@@ -265,20 +267,21 @@ class RewrapApp(App[int]):
 
     @work(thread=True, group="demo", exit_on_error=False)
     def _open_demo(self) -> None:
-        from tui.cli import DEMO_DIR_NAME, demo_collection_dir, ensure_demo_collection
+        from engine.demo import DEFAULT_DEMO_KMS, DEMO_COLLECTION, ensure_demo_collection
 
         try:
-            path = demo_collection_dir()
-            if not (path / "metadata").exists() and not (path / "LATEST").exists():
-                ensure_demo_collection()  # first use: engine.demo writes it
-            # List it first; engine.demo (the demo's writer, ~0.1 s to import) only for its key.
-            self.call_from_thread(self.add_collection, f"nodelocal://self/{DEMO_DIR_NAME}", remember=False)
+            ensure_demo_collection(self.settings.engine.storage)  # first use: writes it
+            self.call_from_thread(self.add_collection, DEMO_COLLECTION, remember=False)
             self._first_listing.wait(2)  # not competing with the listing for the GIL
-            from engine.demo import DEFAULT_DEMO_KMS
-
             self.inspector.kms.remember(DEFAULT_DEMO_KMS)
         finally:
             self.inspector.kms.settled.set()
+
+    def _open_storage(self, uri: str) -> Any:
+        """The inspector's storages, opened with the app's settings (external-IO dir...)."""
+        from engine.storage import open_storage
+
+        return open_storage(uri, self.settings.engine.storage)
 
     def subdirs(self, uri: str) -> Sequence[str]:
         """Completion's provider: cached listings, never blocking; a miss lists in a worker."""
@@ -583,16 +586,20 @@ def node_sql(node: NodeRef) -> str:
     return f"{quote_string(node.subdir)} IN {quote_string(node.collection)}"
 
 
-def default_executor(dry_run: bool) -> Any:
+def default_executor(settings: Settings, dry_run: bool) -> Any:
     from engine.execute import Executor
-    from engine.paths import audit_journal_path
     from engine.rewrap.journal import AuditJournal
 
-    return Executor(dry_run=dry_run, journal=AuditJournal(audit_journal_path()))
+    return Executor(
+        kms_env=settings.kms_env,
+        settings=settings.engine,
+        dry_run=dry_run,
+        journal=AuditJournal(settings.audit_log),
+    )
 
 
-def run_app(args: argparse.Namespace) -> int:
-    """`rewrap` with no SQL on a terminal (tui/cli.py calls this)."""
-    app = RewrapApp(collections=getattr(args, "collection", None) or ())
+def run_app(settings: Settings) -> int:
+    """`rewrap` with no SQL on a terminal (tui/cli.py calls this with its settings)."""
+    app = RewrapApp(collections=settings.collections, settings=settings)
     app.run()
     return app.return_code or 0
