@@ -57,7 +57,8 @@ class HistoryBrowser(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(f"History ({len(self.entries)} statements, newest first)"))
+            n = len(self.entries)
+            yield Label(Text(f"History ({n} statement{'' if n == 1 else 's'}, newest first)"))
             yield Input(placeholder="filter", id="history-filter")
             yield OptionList(*[self._option(e) for e in self.shown], id="history-list")
             yield Label("type to filter  ↑↓ choose  Enter insert  Esc close", classes="keys")
