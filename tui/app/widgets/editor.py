@@ -20,12 +20,13 @@ from rich.text import Text
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from textual.geometry import Region
+
 from textual import events
 from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location, TextAreaTheme
-from textual.geometry import Region
 
 from syntax import Diagnostic, complete, diagnose, statements_at
 from tui.app.messages import (
