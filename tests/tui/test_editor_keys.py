@@ -200,3 +200,26 @@ async def test_status_shows_expected_next_whole(make_app, size) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.focused is editor and editor.cursor_index == len(editor.text)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_dropdown_offers_in_only_and_subdirs_newest_first(make_app, size) -> None:
+    app = make_app(demo=False, collections=["nodelocal://self/demo"])
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        editor = app.query_one("#editor")
+        dropdown = app.query_one("#dropdown")
+        await pilot.press(*"ALTER BACKUP LATEST ", "ctrl+@")
+        assert [c.text for c in dropdown.completions] == ["IN"]
+        await pilot.press("escape")
+        editor.load_text("SHOW BACKUP  IN 'nodelocal://self/demo'")
+        editor.move_cursor((0, len("SHOW BACKUP ")))
+        await pilot.press("ctrl+@")
+        subdirs = [c.text for c in dropdown.completions if c.kind == "subdir"]
+        assert len(subdirs) == 3 and subdirs == sorted(subdirs, reverse=True)
+        assert inner_has(editor, dropdown)
+
+
+def inner_has(editor, dropdown) -> bool:
+    return editor.content_region.contains_region(dropdown.region)

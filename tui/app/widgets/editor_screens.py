@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -79,14 +80,15 @@ class HistoryBrowser(ModalScreen[str | None]):
         options.add_options([self._option(e) for e in self.shown])
         options.highlighted = 0 if self.shown else None
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
+    def on_key(self, event: events.Key) -> None:
+        """Arrows move the list while the filter keeps the focus."""
+        step = {"up": -1, "down": 1, "pageup": -5, "pagedown": 5}.get(event.key)
+        if step is None or not self.shown:
+            return
         options = self.query_one(OptionList)
-        if key in ("up", "down", "pageup", "pagedown") and self.shown:
-            step = {"up": -1, "down": 1, "pageup": -5, "pagedown": 5}[key]
-            current = options.highlighted or 0
-            options.highlighted = max(0, min(len(self.shown) - 1, current + step))
-            getattr(event, "stop")()
+        current = options.highlighted or 0
+        options.highlighted = max(0, min(len(self.shown) - 1, current + step))
+        event.stop()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._pick(self.query_one(OptionList).highlighted)
