@@ -223,3 +223,29 @@ async def test_dropdown_offers_in_only_and_subdirs_newest_first(make_app, size) 
 
 def inner_has(editor, dropdown) -> bool:
     return editor.content_region.contains_region(dropdown.region)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_rotation_field_dropdown_leaves_the_field_and_its_border_visible(make_app, size) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        browser = app.query_one("#browser")
+        await pilot.pause()
+        browser.focus()
+        browser.move_cursor(browser.root.children[0].children[0])
+        await pilot.pause()
+        await pilot.press("k")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "RotationModal"
+        await pilot.press("ctrl+@")
+        await pilot.pause()
+        await pilot.pause()
+        field = app.screen.query_one("#rotation-new")
+        dropdown = app.screen.query_one("CompletionDropdown")
+        assert dropdown.is_open
+        assert not dropdown.region.overlaps(field.region), (dropdown.region, field.region)
+        assert dropdown.region.y == field.region.bottom  # right below it, where the dialog ends up
+        inner = field.content_region
+        assert inner.x <= dropdown.region.x and dropdown.region.right <= inner.right

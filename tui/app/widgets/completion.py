@@ -134,19 +134,22 @@ class CompletionDropdown(OptionList):
     def is_open(self) -> bool:
         return self.has_class("-open")
 
-    def show(self, completions: Sequence[Completion], at: Offset, bounds: Region | None = None) -> None:
+    def show(self, completions: Sequence[Completion], at: Offset, bounds: Region | None = None,
+             keep_clear: Region | None = None) -> None:
         """Open (or refresh) with `completions` below screen offset `at` (above when there is
-        more room there), inside `bounds` (the editor's content region) when given."""
+        more room there), inside `bounds` (the editor's content region) when given, and never
+        over `keep_clear` (a field too low to hold the list, with its border)."""
         self.completions = list(completions[:MAX_SHOWN])
         area = bounds if bounds is not None else self.screen.region
-        rows_below = area.bottom - (at.y + 1)
-        rows_above = at.y - area.y
+        top, bottom = (keep_clear.y, keep_clear.bottom) if keep_clear else (at.y, at.y + 1)
+        rows_below = area.bottom - bottom
+        rows_above = top - area.y
         n = min(len(self.completions), MAX_ROWS)
         if rows_below >= n or rows_below >= rows_above:
-            y, height = at.y + 1, max(1, min(n, rows_below))
+            y, height = bottom, max(1, min(n, rows_below))
         else:
             height = max(1, min(n, rows_above))
-            y = at.y - height
+            y = top - height
         scrollbar = 1 if len(self.completions) > height else 0
         labels = [self._label(c) for c in self.completions]
         want = max((len(a) + (2 + len(b) if b else 0) for a, b in labels), default=MIN_WIDTH)

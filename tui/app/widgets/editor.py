@@ -41,6 +41,7 @@ from tui.app.widgets.buffer_format import format_buffer
 from tui.app.widgets.completion import known_collections
 from tui.app.widgets.editor_screens import HistoryBrowser, ProblemsList, fit_status
 from syntax.uri import redact_text
+from syntax.completion import Completion
 
 THEME_NAME = "rewrap"
 DIAGNOSE_DELAY = 0.12
@@ -343,16 +344,23 @@ class SQLEditor(TextArea):
             if not keep_closed_if_empty:
                 self.notify("no completions here", timeout=1.5)
             return
-        self.dropdown.show(found, self.cursor_screen_offset, self._dropdown_bounds())
+        self._place_dropdown(found)
 
-    def _dropdown_bounds(self) -> Region:
-        """Where the dropdown may go: inside this panel's border; a field too low for a list
-        (the rotation dialog's) lends it the screen's height below and above it."""
-        inner = self.content_region
-        if inner.height >= 4:
-            return inner
-        screen = self.screen.region
-        return Region(inner.x, screen.y, inner.width, screen.height)
+    def _place_dropdown(self, found: list[Completion], again: bool = True) -> None:
+        assert self.dropdown is not None
+        region, inner = self.region, self.content_region
+        if inner.height >= 4:  # inside this panel's border
+            self.dropdown.show(found, self.cursor_screen_offset, inner)
+        else:  # a field too low for a list (the rotation dialog's): below or above it, as wide
+            screen = self.screen.region
+            bounds = Region(inner.x, screen.y, inner.width, screen.height)
+            self.dropdown.show(found, self.cursor_screen_offset, bounds, keep_clear=region)
+        if again:  # a centred dialog may move when the list opens: follow it once
+            self.call_after_refresh(self._follow_dropdown, region, found)
+
+    def _follow_dropdown(self, region: Region, found: list[Completion]) -> None:
+        if self.dropdown is not None and self.dropdown.is_open and self.region != region:
+            self._place_dropdown(found, again=False)
 
     def _app_collections(self, typed: str) -> list[str]:
         """The collection slot's sources when none was given: the browser's collections, the
