@@ -22,6 +22,8 @@ from textual.widgets.option_list import Option
 from syntax.uri import redact_text
 from tui.app.widgets.completion import fit_words
 
+MAX_LISTED = 300  # options built at once (the filter searches every entry)
+
 MODAL_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{ width: 96%; max-width: 140; height: auto; max-height: 90%;
@@ -52,14 +54,15 @@ class HistoryBrowser(ModalScreen[str | None]):
 
     def __init__(self, entries: Sequence[str]) -> None:
         super().__init__()
-        newest = list(dict.fromkeys(redact_text(e) for e in reversed(entries)))
-        self.entries = newest
-        self.shown: list[str] = list(newest)
+        self.entries = list(dict.fromkeys(reversed(entries)))  # newest first, each once
+        self._clean: dict[str, str] = {}  # entry -> redacted, as far as shown so far
+        self.shown: list[str] = self._matching([])
 
     def compose(self) -> ComposeResult:
         with Vertical():
             n = len(self.entries)
-            yield Label(Text(f"History ({n} statement{'' if n == 1 else 's'}, newest first)"))
+            more = f", the newest {MAX_LISTED} listed until you filter" if n > MAX_LISTED else ""
+            yield Label(Text(f"History ({n} statement{'' if n == 1 else 's'}, newest first{more})"))
             yield Input(placeholder="filter", id="history-filter")
             yield OptionList(*[self._option(e) for e in self.shown], id="history-list")
             yield Label("type to filter  ↑↓ choose  Enter insert  Esc close", classes="keys")
@@ -68,13 +71,28 @@ class HistoryBrowser(ModalScreen[str | None]):
         self.query_one(Input).focus()
         self.query_one(OptionList).highlighted = 0 if self.shown else None
 
+    def _matching(self, words: list[str]) -> list[str]:
+        """The first MAX_LISTED redacted entries holding every word (redacting only as many
+        entries as it reads: a history holds up to 5,000)."""
+        out: list[str] = []
+        for e in self.entries:
+            clean = self._clean.get(e)
+            if clean is None:
+                clean = self._clean[e] = redact_text(e)
+            low = clean.lower()
+            if all(w in low for w in words) and clean not in out:
+                out.append(clean)
+                if len(out) >= MAX_LISTED:
+                    break
+        return out
+
     @staticmethod
     def _option(entry: str) -> Option:
         return Option(Text(entry))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         words = event.value.lower().split()
-        self.shown = [e for e in self.entries if all(w in e.lower() for w in words)]
+        self.shown = self._matching(words)
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([self._option(e) for e in self.shown])
