@@ -102,6 +102,7 @@ class RewrapApp(App[int]):
         self.secrets: dict[str, dict[str, str]] = {}
         self._pending_subdirs: set[str] = set()
         self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
+        self._after_run: Screen[Any] | None = None  # the rotation's retire step, once its run succeeds
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -265,6 +266,8 @@ class RewrapApp(App[int]):
             self._show_node(node)
         elif message.action == "add_key":
             self._open_rotation(node)
+        elif message.action == "retire":
+            self.open_retirement(node.collection)
 
     def on_insert_text(self, message: InsertText) -> None:
         editor = self.query_one(SQLEditor)
@@ -315,6 +318,8 @@ class RewrapApp(App[int]):
 
         def done(sql: str | None) -> None:
             if sql:
+                if not self.running:
+                    self._after_run = modal.retire_step(self.run_check, session_keys=self.session.completion_kms)
                 self.post_message(StatementsSubmitted([sql]))
 
         self.push_screen(modal, done)
@@ -388,6 +393,9 @@ class RewrapApp(App[int]):
         self.cancel_token = None
         if message.cancelled:
             self.notify("cancelled: every backup is still readable")
+        after, self._after_run = self._after_run, None
+        if after is not None and message.ran and not message.failed and not message.cancelled:
+            self.push_screen(after)  # the rotation goes on: can the old key be retired?
         # Listings may have changed (a new ENCRYPTION-INFO file): refresh the details shown.
         details = self.query_one(DetailsPanel)
         if details.node is not None:
@@ -452,11 +460,20 @@ class RewrapApp(App[int]):
 
     def action_retire_key(self) -> None:
         """The key-retirement check (tui/app/screens/retirement.py) for the selected collection."""
+        node = getattr(self.query_one(CollectionBrowser).cursor_node, "data", None)
+        self.open_retirement(getattr(node, "collection", ""))
+
+    def open_retirement(self, collection: str) -> None:
         from tui.app.screens.retirement import RetirementScreen
 
-        node = getattr(self.query_one(CollectionBrowser).cursor_node, "data", None)
-        self.push_screen(RetirementScreen(lambda sql: self.executor_factory(False).run(parse(sql)[0]),
-                                          collection=getattr(node, "collection", "")))
+        self.push_screen(RetirementScreen(self.run_check, collection=collection,
+                                          session_keys=self.session.completion_kms))
+
+    def run_check(self, sql: str) -> Any:
+        """SHOW KMS RETIREMENT for the retirement screens (called in their worker thread)."""
+        stmt = parse(sql)[0]
+        self.session.remember_statement(stmt)
+        return self.executor_factory(False).run(stmt)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

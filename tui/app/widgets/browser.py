@@ -36,6 +36,7 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("i", "node('insert')", "Insert path"),
         Binding("s", "node('show')", "SHOW BACKUP"),
         Binding("k", "node('add_key')", "Add key"),
+        Binding("r", "node('retire')", "Retire key"),
     ]
 
     def __init__(self, lister: Lister, **kwargs: object) -> None:
