@@ -25,23 +25,35 @@ class Host(App[None]):
         self.push_screen(self.retire)
 
 
-async def run_screen(io_dir: Path, tmp_path: Path, keep: str) -> tuple[str, list[list[str]], RetirementScreen]:
+async def checked(pilot, screen: RetirementScreen) -> None:
+    """Wait for the check's worker, then for its StateChanged to be handled (no polling)."""
+    await screen.app.workers.wait_for_complete()
+    await pilot.pause()
+    assert "checking" not in str(screen.query_one("#retire-verdict", Static).render())
+
+
+def matrix_rows(screen: RetirementScreen) -> list[list[str]]:
+    table = screen.query_one("#retire-matrix", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def run_screen(io_dir: Path, tmp_path: Path, keep: str, session_keys: list[str] | None = None,
+                     ) -> tuple[str, list[list[str]], list[str]]:
     ex = Executor(StorageSettings(external_io_dir=io_dir))
     screen = RetirementScreen(lambda sql: ex.run(parse(sql)[0]), collection=rs.COLL_URI,
-                              old_kms=rs.DEMO_KMS, remaining=[keep], report_dir=tmp_path / "reports")
+                              old_kms=rs.DEMO_KMS, remaining=[keep], report_dir=tmp_path / "reports",
+                              session_keys=(lambda: session_keys) if session_keys else None)
     app = Host(screen)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("f5")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if "checking" not in str(screen.query_one("#retire-verdict", Static).render()):
-                break
+        await checked(pilot, screen)
         verdict = str(screen.query_one("#retire-verdict", Static).render())
-        table = screen.query_one("#retire-matrix", DataTable)
-        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        rows = matrix_rows(screen)
+        labels = [str(c.label) for c in screen.query_one("#retire-matrix", DataTable).ordered_columns]
         await pilot.press("ctrl+r")
-        await pilot.pause(0.1)
-    return verdict, rows, screen
+        await pilot.pause()
+        assert screen.report_paths is not None
+    return verdict, rows, labels
 
 
 async def test_matrix_before_and_after_rotation(io_dir: Path, coll_dir: Path, tmp_path: Path) -> None:
@@ -54,7 +66,7 @@ async def test_matrix_before_and_after_rotation(io_dir: Path, coll_dir: Path, tm
     assert all(r[1:] == ["needs ALTER", "○", "✗"] for r in rows), rows
 
     rs.run_sql(io_dir, rs.alter_sql("'testkms:///new'", target="ALL"))
-    verdict, rows, screen = await run_screen(io_dir, tmp_path, "testkms:///new")
+    verdict, rows, _ = await run_screen(io_dir, tmp_path, "testkms:///new")
     assert "can be retired" in verdict
     assert all(r[1:] == ["safe", "○", "✓"] for r in rows), rows
     first, second = sorted((tmp_path / "reports").glob("*.json"))  # one report per Ctrl+R
@@ -80,3 +92,46 @@ async def test_palette_opens_the_retirement_screen_for_the_selected_collection(i
         app.action_retire_key()
         await pilot.pause(0.2)
         assert isinstance(app.screen, RetirementScreen)
+
+
+async def test_keys_seen_by_the_session_are_columns_present_or_absent(io_dir: Path, tmp_path: Path) -> None:
+    """A key the session knows but the check does not name: ○ where a file holds it, never ✓
+    (it was not proven), ✗ elsewhere; the one named as remaining but absent is ✗."""
+    rs.run_sql(io_dir, rs.alter_sql("'testkms:///seen'", target="LATEST"))
+    verdict, rows, labels = await run_screen(io_dir, tmp_path, "testkms:///other",
+                                             session_keys=["testkms:///seen", rs.DEMO_KMS, "not a uri"])
+    assert "cannot be retired" in verdict
+    assert labels == ["backup", "verdict", "retire demo-key", "keep other", "seen seen"]
+    assert rows[0][1:] == ["needs ALTER", "○", "✗", "○"]  # LATEST (newest first) holds the seen key
+    assert [r[1:] for r in rows[1:]] == [["needs ALTER", "○", "✗", "✗"]] * 2
+
+
+async def test_browser_key_r_opens_the_check_for_the_collection(io_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REWRAP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REWRAP_EXTERNAL_IO_DIR", str(io_dir))  # the session's own listings
+    from textual.widgets import Input
+
+    from tui.app.main import RewrapApp
+    from tui.app.messages import BackupsListed
+    from tui.collections_store import CollectionStore
+    from tui.history import History
+
+    msgs: list = []
+    app = RewrapApp(collections=[rs.COLL_URI], demo=False, cursor_blink=False,
+                    store=CollectionStore(tmp_path / "c.json"), history=History(tmp_path / "h"),
+                    executor_factory=lambda dry: Executor(StorageSettings(external_io_dir=io_dir), dry_run=dry))
+    async with app.run_test(size=(140, 40), message_hook=msgs.append) as pilot:
+        browser = app.query_one("#browser")
+        browser.focus()
+        browser.move_cursor(browser.root.children[0])
+        browser.root.children[0].expand()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any(isinstance(m, BackupsListed) for m in msgs)
+        full = browser.root.children[0].children[0]
+        assert full.data.kind == "full"
+        browser.move_cursor(full)  # a full backup: the check is for its collection
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, RetirementScreen)
+        assert app.screen.query_one("#retire-collection", Input).value == rs.COLL_URI
