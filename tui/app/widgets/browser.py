@@ -36,7 +36,7 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("i", "node('insert')", "Insert path"),
         Binding("s", "node('show')", "SHOW BACKUP"),
         Binding("k", "node('add_key')", "Add key"),
-        Binding("r", "node('retire')", "Retire key"),
+        Binding("r", "node('retire')", "Retire key", show=False),  # F1 and the palette list it
     ]
 
     def __init__(self, lister: Lister, **kwargs: object) -> None:
