@@ -44,6 +44,7 @@ from engine.errors import RewrapError
 from engine.formats.encryption_info import fingerprint, key_id_hash
 from engine.kms import KMS, KMSEnv, KMSURI, open_kms, parse_kms_uri
 from engine.storage import ExternalStorage
+from engine.storage.snapshot import SnapshotStorage
 from syntax.uri import redact_text, redact_uri
 
 SAFE = "safe"
@@ -210,7 +211,8 @@ def open_collections(open_storage: Any, uris: list[str]) -> list[tuple[str, Coll
     for uri in uris:
         try:
             storage: ExternalStorage = open_storage(uri)
-            coll = Collection(storage)
+            # one listing of the collection answers every backup's listings (engine/storage/snapshot.py)
+            coll = Collection(SnapshotStorage.of(storage))
             subdirs = coll.every_full_backup()
         except RewrapError as e:
             raise RetirementError(f"collection '{redact_uri(uri)}': {e}") from None
