@@ -135,3 +135,23 @@ async def test_browser_key_r_opens_the_check_for_the_collection(io_dir: Path, tm
         await pilot.pause()
         assert isinstance(app.screen, RetirementScreen)
         assert app.screen.query_one("#retire-collection", Input).value == rs.COLL_URI
+
+
+async def test_bad_input_is_an_error_on_screen_and_nothing_is_written(io_dir: Path, coll_dir: Path, tmp_path: Path) -> None:
+    import chain_reader as cr
+
+    before = cr.snapshot(coll_dir)
+    ex = Executor(StorageSettings(external_io_dir=io_dir))
+    screen = RetirementScreen(lambda sql: ex.run(parse(sql)[0]), collection=rs.COLL_URI, old_kms=rs.DEMO_KMS,
+                              remaining=[rs.DEMO_KMS], report_dir=tmp_path / "reports")
+    async with Host(screen).run_test(size=(140, 40)) as pilot:
+        await pilot.press("f5")
+        await checked(pilot, screen)
+        verdict = str(screen.query_one("#retire-verdict", Static).render())
+        assert verdict.startswith("ERROR: WITH KMS 'testkms:///demo-key' is the key to retire"), verdict
+        assert matrix_rows(screen) == []
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "run the check first" in str(screen.query_one("#retire-verdict", Static).render())
+    assert not (tmp_path / "reports").exists()
+    assert cr.snapshot(coll_dir) == before

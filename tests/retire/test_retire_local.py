@@ -189,6 +189,8 @@ def test_kms_calls_are_one_per_file_and_key(io_dir: Path, kms_calls: list) -> No
         (retire_sql("'no-scheme'"), "WITH KMS 'no-scheme'"),
         (retire_sql(old="nope://x"), "the key to retire"),
         (retire_sql(coll="'nodelocal://self/nothing-here'"), "holds no full backup"),
+        (retire_sql(coll="'nope://bucket/x'"), "collection 'nope://bucket/x': "),  # unknown scheme
+        (retire_sql(coll="'s3://'"), "collection 's3://': "),  # malformed URI
     ],
 )
 def test_bad_input_is_a_clear_error_and_nothing_is_written(io_dir: Path, coll_dir: Path, tmp_path: Path,
