@@ -21,6 +21,8 @@ from collections.abc import Iterator
 
 from engine.storage.base import ExternalStorage, join_key
 
+Keys = list[str]  # (in the class, `list` is the method)
+
 DATA = "data/"
 METADATA = "metadata/"
 
@@ -59,7 +61,7 @@ class SnapshotStorage(ExternalStorage):
             return self.inner.list(prefix, delimiter)
         return iter(answer)
 
-    def _from_snapshot(self, prefix: str, delimiter: str) -> list[str] | None:
+    def _from_snapshot(self, prefix: str, delimiter: str) -> Keys | None:
         """The listing cut from the snapshot, or None when only the real storage knows it.
         (The hot loop of a retirement check: four calls per backup, so `collapse` inlined.)"""
         full = self.root + prefix
@@ -75,7 +77,7 @@ class SnapshotStorage(ExternalStorage):
         # Keys starting with `full` sort before its successor (code point order).
         j = bisect_left(keys, full[:-1] + chr(ord(full[-1]) + 1), i) if full else len(keys)
         cut, plen, dlen = len(self.root), len(prefix), len(delimiter)
-        out: list[str] = []
+        out: Keys = []
         last = None
         for key in keys[i:j]:
             if cut:
@@ -116,7 +118,7 @@ class SnapshotStorage(ExternalStorage):
     def exists(self, key: str) -> bool:
         return self.inner.exists(key)
 
-    def take_warnings(self) -> list[str]:
+    def take_warnings(self) -> Keys:
         return self.inner.take_warnings()
 
     def close(self) -> None:

@@ -113,6 +113,7 @@ async def test_browser_key_r_opens_the_check_for_the_collection(io_dir: Path, tm
 
     from tui.app.main import RewrapApp
     from tui.app.messages import BackupsListed
+    from tui.app.widgets.browser import CollectionBrowser
     from tui.collections_store import CollectionStore
     from tui.history import History
 
@@ -121,7 +122,7 @@ async def test_browser_key_r_opens_the_check_for_the_collection(io_dir: Path, tm
                     store=CollectionStore(tmp_path / "c.json"), history=History(tmp_path / "h"),
                     executor_factory=lambda dry: Executor(StorageSettings(external_io_dir=io_dir), dry_run=dry))
     async with app.run_test(size=(140, 40), message_hook=msgs.append) as pilot:
-        browser = app.query_one("#browser")
+        browser = app.query_one("#browser", CollectionBrowser)
         browser.focus()
         browser.move_cursor(browser.root.children[0])
         browser.root.children[0].expand()
@@ -129,7 +130,7 @@ async def test_browser_key_r_opens_the_check_for_the_collection(io_dir: Path, tm
         await pilot.pause()
         assert any(isinstance(m, BackupsListed) for m in msgs)
         full = browser.root.children[0].children[0]
-        assert full.data.kind == "full"
+        assert full.data is not None and full.data.kind == "full"
         browser.move_cursor(full)  # a full backup: the check is for its collection
         await pilot.press("r")
         await pilot.pause()

@@ -205,7 +205,7 @@ class RotationModal(ModalScreen[str | None]):
     def _plan_done(self, event: Worker.StateChanged) -> None:
         if event.worker.group != PLAN_GROUP or self.plan_sql is None:
             return
-        if event.state is WorkerState.SUCCESS:
+        if event.state is WorkerState.SUCCESS and event.worker.result is not None:
             columns, rows = event.worker.result
             self._show_plan(self.plan_sql, columns, rows, None)
         elif event.state is WorkerState.ERROR:
