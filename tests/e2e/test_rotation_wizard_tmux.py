@@ -44,7 +44,12 @@ def test_wizard_from_add_key_to_the_retirement_verdict(tmp_path: Path) -> None:
         term.wait_for(r"full backups\s+3")  # the details of the collection node
         term.keys("k")
         term.wait_for(r"Add key to every full backup in nodelocal://self/demo")
-        term.type(f"'{NEW}'")
+        # Type once the new-key field has the focus (keys typed earlier would reach the browser):
+        # its first character must show up in it, then the rest.
+        term.type("'")
+        term.wait_for(r"▊ ' +▎")  # the new-key field holding just the quote
+        term.type(f"{NEW}'")
+        term.wait_for(r"▊ 'testkms:///wizard-key\?AWS_SECRET_ACCESS_KEY=•{%d}' " % len(SECRET))
         term.keys("F6")
         term.wait_for(r"plan ready: 3 backup\(s\)")
         term.keys("F7")

@@ -396,6 +396,9 @@ class RewrapApp(App[int]):
         after, self._after_run = self._after_run, None
         if after is not None and message.ran and not message.failed and not message.cancelled:
             self.push_screen(after)  # the rotation goes on: can the old key be retired?
+        elif after is not None:
+            self.notify("the key was not added everywhere, so the old key cannot be retired yet "
+                        "(palette: Retire key, to check)", severity="warning")
         # Listings may have changed (a new ENCRYPTION-INFO file): refresh the details shown.
         details = self.query_one(DetailsPanel)
         if details.node is not None:
