@@ -156,3 +156,57 @@ async def test_bad_input_is_an_error_on_screen_and_nothing_is_written(io_dir: Pa
         assert "run the check first" in str(screen.query_one("#retire-verdict", Static).render())
     assert not (tmp_path / "reports").exists()
     assert cr.snapshot(coll_dir) == before
+
+
+async def until(pilot, ready, what: str, tries: int = 300) -> None:  # type: ignore[no-untyped-def]
+    """Pause until `ready()`; FAIL naming `what` if it never is (no fall-through)."""
+    for _ in range(tries):
+        if ready():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"{what}: not within {tries} pauses")
+
+
+async def test_rotating_one_backup_ends_in_a_step_that_names_the_others(io_dir: Path, coll_dir: Path,
+                                                                       tmp_path: Path, monkeypatch) -> None:
+    """The guided rotation of LATEST only: its last step checks the whole collection, so the
+    verdict names the two older backups and the matrix shows LATEST proven with the new key."""
+    import chain_reader as cr
+    from tui.app.main import RewrapApp
+    from tui.app.screens.rotation_modal import RetireStep, RotationModal
+    from tui.app.widgets.browser import CollectionBrowser
+    from tui.collections_store import CollectionStore
+    from tui.history import History
+
+    monkeypatch.setenv("REWRAP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REWRAP_EXTERNAL_IO_DIR", str(io_dir))
+    fulls = cr.full_backups(coll_dir)
+    app = RewrapApp(collections=[rs.COLL_URI], demo=False, cursor_blink=False,
+                    store=CollectionStore(tmp_path / "c.json"), history=History(tmp_path / "h"),
+                    executor_factory=lambda dry: Executor(StorageSettings(external_io_dir=io_dir), dry_run=dry))
+    async with app.run_test(size=(120, 36)) as pilot:
+        browser = app.query_one("#browser", CollectionBrowser)
+        browser.focus()
+        coll = browser.root.children[0]
+        coll.expand()
+        await until(pilot, lambda: len(coll.children) == 3 and coll.children[0].data is not None, "the listing")
+        app.session.remember_kms(rs.DEMO_KMS)  # a key the session knows: the dialog's old key
+        browser.move_cursor(coll.children[0])  # LATEST
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, RotationModal) and bool(app.screen.query("#rotation-new")),
+                    "the rotation dialog")
+        modal = app.screen
+        await pilot.press(*"'testkms:///one'")
+        await pilot.press("f6")
+        await until(pilot, lambda: modal.planned is not None, "the dry run")
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, RetireStep), "the retirement step")
+        step = app.screen
+        await until(pilot, lambda: step.report is not None, "the check")
+        verdict = str(step.query_one("#retire-verdict", Static).render())
+        rows = matrix_rows(step)
+        assert str(step.query_one("#retire-title").render()) == "Key added. Can the old key be retired?"
+    assert verdict.startswith("ERROR: 'testkms:///demo-key' cannot be retired: 2 of 3 backups open only with it")
+    assert fulls[0] in verdict and fulls[1] in verdict and fulls[2] not in verdict
+    assert rows == [[fulls[2], "safe", "○", "✓"], [fulls[1], "needs ALTER", "○", "✗"],
+                    [fulls[0], "needs ALTER", "○", "✗"]]
