@@ -196,12 +196,14 @@ async def test_rotating_one_backup_ends_in_a_step_that_names_the_others(io_dir: 
         await until(pilot, lambda: isinstance(app.screen, RotationModal) and bool(app.screen.query("#rotation-new")),
                     "the rotation dialog")
         modal = app.screen
+        assert isinstance(modal, RotationModal)
         await pilot.press(*"'testkms:///one'")
         await pilot.press("f6")
         await until(pilot, lambda: modal.planned is not None, "the dry run")
         await pilot.press("f7")
         await until(pilot, lambda: isinstance(app.screen, RetireStep), "the retirement step")
         step = app.screen
+        assert isinstance(step, RetireStep)
         await until(pilot, lambda: step.report is not None, "the check")
         verdict = str(step.query_one("#retire-verdict", Static).render())
         rows = matrix_rows(step)
