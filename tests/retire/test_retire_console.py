@@ -190,7 +190,7 @@ async def test_rotating_one_backup_ends_in_a_step_that_names_the_others(io_dir: 
         coll = browser.root.children[0]
         coll.expand()
         await until(pilot, lambda: len(coll.children) == 3 and coll.children[0].data is not None, "the listing")
-        app.session.remember_kms(rs.DEMO_KMS)  # a key the session knows: the dialog's old key
+        app.inspector.kms.remember(rs.DEMO_KMS)  # a key the session knows: the dialog's old key
         browser.move_cursor(coll.children[0])  # LATEST
         await pilot.press("k")
         await until(pilot, lambda: isinstance(app.screen, RotationModal) and bool(app.screen.query("#rotation-new")),

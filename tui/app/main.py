@@ -323,7 +323,7 @@ class RewrapApp(App[int]):
         def done(sql: str | None) -> None:
             if sql:
                 if not self.running:
-                    self._after_run = modal.retire_step(self.run_check, session_keys=self.session.completion_kms)
+                    self._after_run = modal.retire_step(self.run_check, session_keys=self.inspector.kms.uris)
                 self.post_message(StatementsSubmitted([sql]))
 
         self.push_screen(modal, done)
@@ -475,12 +475,12 @@ class RewrapApp(App[int]):
         from tui.app.screens.retirement import RetirementScreen
 
         self.push_screen(RetirementScreen(self.run_check, collection=collection,
-                                          session_keys=self.session.completion_kms))
+                                          session_keys=self.inspector.kms.uris))
 
     def run_check(self, sql: str) -> Any:
         """SHOW KMS RETIREMENT for the retirement screens (called in their worker thread)."""
         stmt = parse(sql)[0]
-        self.session.remember_statement(stmt)
+        self.inspector.kms.remember_statement(stmt)
         return self.executor_factory(False).run(stmt)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
