@@ -142,6 +142,7 @@ class RewrapApp(App[int]):
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
         self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
         self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
+        self._after_run: Screen[Any] | None = None  # the rotation's retire step, once its run succeeds
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -333,6 +334,8 @@ class RewrapApp(App[int]):
             self._show_node(node)
         elif message.action == "add_key":
             self._open_rotation(node)
+        elif message.action == "retire":
+            self.open_retirement(node.collection)
 
     @work(thread=True, group="node", exit_on_error=False)
     def _show_node(self, node: NodeRef) -> None:
@@ -367,6 +370,8 @@ class RewrapApp(App[int]):
 
         def done(sql: str | None) -> None:
             if sql:
+                if not self.running:
+                    self._after_run = modal.retire_step(self.run_check, session_keys=self.inspector.kms.uris)
                 self.run_statements([sql])
 
         self.push_screen(modal, done)
@@ -456,6 +461,14 @@ class RewrapApp(App[int]):
             self.notify(f"statement failed: {error}", severity="error")
         elif worker.result is not None and worker.result.cancelled:
             self.notify("cancelled: every backup is still readable")
+        after, self._after_run = self._after_run, None
+        outcome = worker.result if error is None else None
+        if after is not None and outcome is not None and outcome.ran and not outcome.failed \
+                and not outcome.cancelled:
+            self.push_screen(after)  # the rotation goes on: can the old key be retired?
+        elif after is not None:
+            self.notify("the key was not added everywhere, so the old key cannot be retired yet "
+                        "(palette: Retire key, to check)", severity="warning")
         # Listings may have changed (a new ENCRYPTION-INFO file): refresh the details shown.
         self.inspector.refresh()
         details = self.query_one(DetailsPanel)
@@ -486,6 +499,7 @@ class RewrapApp(App[int]):
         self.running = False
         self.cancel_token = None
         self.current_run = None
+        self._after_run = None  # the abandoned run's retire step, if any, is not shown later
         self.generation += 1
         self.notify("stopped waiting: the cancelled statement ends its current step in the background")
 
@@ -522,11 +536,20 @@ class RewrapApp(App[int]):
 
     def action_retire_key(self) -> None:
         """The key-retirement check (tui/app/screens/retirement.py) for the selected collection."""
+        node = getattr(self.query_one(CollectionBrowser).cursor_node, "data", None)
+        self.open_retirement(getattr(node, "collection", ""))
+
+    def open_retirement(self, collection: str) -> None:
         from tui.app.screens.retirement import RetirementScreen
 
-        node = getattr(self.query_one(CollectionBrowser).cursor_node, "data", None)
-        self.push_screen(RetirementScreen(lambda sql: self.executor_factory(False).run(parse(sql)[0]),
-                                          collection=getattr(node, "collection", "")))
+        self.push_screen(RetirementScreen(self.run_check, collection=collection,
+                                          session_keys=self.inspector.kms.uris))
+
+    def run_check(self, sql: str) -> Any:
+        """SHOW KMS RETIREMENT for the retirement screens (called in their worker thread)."""
+        stmt = parse(sql)[0]
+        self.inspector.kms.remember_statement(stmt)
+        return self.executor_factory(False).run(stmt)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

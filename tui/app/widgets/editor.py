@@ -386,7 +386,6 @@ class SQLEditor(TextArea):
     def _app_collections(self, typed: str) -> list[str]:
         """The collection slot's sources when none was given: the browser's collections, the
         remembered ones (tui/collections_store.py) and directories under the external-IO dir."""
-        from engine.storage import StorageSettings
         from tui.collections_store import strip_secrets
 
         app = self.app
@@ -395,7 +394,9 @@ class SQLEditor(TextArea):
         stored = [r.uri for r in store.load()] if store is not None else []
         stripped = {strip_secrets(u).uri for u in shown}  # the browser's copy has the secrets
         remembered = [u for u in stored if u not in stripped]
-        return known_collections(typed, shown, remembered, StorageSettings.from_env().external_io_dir)
+        settings = getattr(app, "settings", None)
+        io_dir = settings.engine.storage.external_io_dir if settings is not None else None
+        return known_collections(typed, shown, remembered, io_dir)
 
     def accept_completion(self) -> None:
         assert self.dropdown is not None
