@@ -127,14 +127,14 @@ class Collection:
         # linear pass. Keys are valid Unicode, whose code point order is UTF-8 byte order.
         found: dict[str, None] = {}
         slim: set[str] = set()
+        full, slim_full = _FULL_BACKUP_RE.match, _SLIM_FULL_RE.match
         for key in self._list("", DATA_DELIMITER):
-            if key.endswith("/data/"):
-                continue  # most keys: a backup's data/ collapsed by the delimiter
-            m = _FULL_BACKUP_RE.match(key)
-            if m:
-                found["/" + m.group(1)] = None
-            elif m := _SLIM_FULL_RE.match(key):
-                slim.add("/" + m.group(1))
+            if key[-1] == "/":
+                continue  # half the keys: a backup's data/ collapsed by the delimiter
+            if m := full(key):
+                found["/" + m[1]] = None
+            elif key[-1] == "A" and (m := slim_full(key)):
+                slim.add("/" + m[1])
         found.update(dict.fromkeys(self.indexed_full_backups()))
         self.unlisted_slim = sorted(slim - found.keys())
         return sorted(found)

@@ -28,6 +28,7 @@ call, or by `prepare()` before a pool starts; botocore's "standard" retry mode r
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .base import KMS, KMSEnv, KMSError, KMSURI, checked_key_id
@@ -104,6 +105,15 @@ class AwsKMS(KMS):
     def _build_client(self) -> Any:  # type: ignore[override]
         return self._kms()
 
+    def _client_key(self) -> tuple[object, ...]:
+        """What the client is built from: AwsKMS objects agreeing on it share one client."""
+        p, d = self.parsed.params, self.parsed.derived
+        return (
+            p.get(REGION), d.get("endpoint_url"), p.get(AUTH_PARAM, ""), p.get(ACCESS_KEY),
+            p.get(SECRET), p.get(SESSION_TOKEN), d.get("assume_role"), d.get("delegate_roles"),
+            self.max_attempts,
+        )
+
     def _kms(self) -> Any:
         client = self._client  # built once, then shared lock-free (boto3 clients are thread-safe)
         if client is not None:
@@ -111,7 +121,7 @@ class AwsKMS(KMS):
         with self._lock:
             if self._client is None:
                 try:
-                    self._client = self._build()
+                    self._client = _shared.acquire(self._client_key(), self._build)
                 except KMSError:
                     raise
                 except Exception as e:  # e.g. botocore's "Invalid endpoint"
@@ -174,7 +184,50 @@ class AwsKMS(KMS):
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            client.close()
+            _shared.release(self._client_key(), client)
+
+
+class _SharedClients:
+    """boto3 clients by what they are built from, shared by the AwsKMS objects of the process
+    that agree on it (an OLD_KMS and a NEW_KMS in one account and region: one client, session
+    and connection pool instead of two; a client build is ~60 ms of CPU and any ASSUME_ROLE
+    chain is assumed once), closed when the last user closes. botocore clients are thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[object, ...], list[Any]] = {}  # key -> [client, users]
+
+    def acquire(self, key: tuple[object, ...], build: Callable[[], Any]) -> Any:
+        with self._lock:
+            entry = self._clients.get(key)
+            if entry is not None:
+                entry[1] += 1
+                return entry[0]
+        client = build()  # not under the lock: a slow STS or endpoint holds up only its own key
+        with self._lock:
+            entry = self._clients.get(key)
+            if entry is None:
+                self._clients[key] = [client, 1]
+                return client
+            entry[1] += 1
+        client.close()  # built twice at once: keep the first
+        return entry[0]
+
+    def release(self, key: tuple[object, ...], client: Any) -> None:
+        with self._lock:
+            entry = self._clients.get(key)
+            if entry is None or entry[0] is not client:
+                entry = None
+            else:
+                entry[1] -= 1
+                if entry[1] > 0:
+                    return
+                del self._clients[key]
+        client.close()
+
+
+_shared = _SharedClients()
 
 
 def open_kms(parsed: KMSURI, env: KMSEnv) -> KMS:

@@ -10,7 +10,9 @@ which an `aws:///old-key` entry was added, hard-linked under N dated names. For 
 - the peer: a Python process that imports boto3, builds one KMS client and makes the same 3 calls
   per backup in a ThreadPoolExecutor of the same size (no files read or written).
 
-Both pay interpreter start and the boto3 import. Printed: wall times, the lower bound
+Both pay interpreter start and the boto3 import. Printed: each side's CPU seconds and its wall
+time split by the stand-in's clock into start-up (until its first call arrives), the calls, and
+exit (after the last answer); then wall times, the lower bound
 (calls x latency / concurrency), and the ratio rewrap / peer (the goal is <= 1.1). The stand-in's
 call counter checks that both made 3 x N calls. Concurrency 1 uses --serial-backups backups
 (its ratio does not depend on N; 1,000 serial backups take 60 s each side).
@@ -75,6 +77,14 @@ def calls(port: int) -> int:
         return int(json.loads(r.read())["calls"])
 
 
+def phases(port: int, since: int, t0: float, t1: float) -> tuple[float, float, float]:
+    """(start-up, calls, exit) seconds of a run timed t0..t1 (time.monotonic) whose KMS calls
+    were numbered from `since`: until its first call arrived, first call to last answer, after."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/?since={since}", timeout=5) as r:
+        d = json.loads(r.read())
+    return d["first"] - t0, d["last"] - d["first"], t1 - d["last"]
+
+
 def old_blob(coll_dir: Path) -> bytes:
     """The aws old-key entry of the template backup (what the peer decrypts)."""
     from engine.formats.encryption_info import EncryptionInfo, key_id_hash
@@ -85,13 +95,15 @@ def old_blob(coll_dir: Path) -> bytes:
 
 
 CPU: dict[str, float] = {}  # executable -> CPU seconds (user + system) of its last run
+SPAN: dict[str, tuple[float, float]] = {}  # executable -> (time.monotonic() at start, at exit)
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
+    t0 = time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    wall = time.monotonic() - t0
+    SPAN[cmd[0]] = (t0, t0 + wall)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU[cmd[0]] = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if proc.returncode != 0:
@@ -148,6 +160,7 @@ def run(work: Path, port: int, args: argparse.Namespace) -> None:
             peers.append(timed([sys.executable, "-c", PEER, f"http://127.0.0.1:{port}", str(n), str(conc), blob], env))
             assert calls(port) - before == 3 * n, (calls(port) - before, n)
             cpu["peer"] = CPU[sys.executable]
+            split = {"peer": phases(port, before, *SPAN[sys.executable])}
             for exe, times in ((rewrap, ours), (args.baseline, bases)):
                 if exe is None:
                     continue
@@ -159,6 +172,7 @@ def run(work: Path, port: int, args: argparse.Namespace) -> None:
                 times.append(timed([exe, "--concurrency", str(conc), "-e", sql], env))
                 cpu[exe] = CPU[exe]
                 assert calls(port) - before == 3 * n, (exe, calls(port) - before, n)
+                split[exe] = phases(port, before, *SPAN[exe])
                 added = list(coll_dir.glob("*/*/*/ENCRYPTION-INFO-3"))
                 assert len(added) == n, len(added)
                 shutil.rmtree(coll_dir)
@@ -166,6 +180,11 @@ def run(work: Path, port: int, args: argparse.Namespace) -> None:
         rows.append((conc, n, statistics.median(ours), statistics.median(peers), 3 * n * latency / conc, base))
         print(f"concurrency {conc}: CPU s (last run) rewrap {cpu[rewrap]:.2f}, peer {cpu['peer']:.2f}"
               + (f", baseline {cpu[args.baseline]:.2f}" if args.baseline else ""), flush=True)
+        for who, exe in (("rewrap", rewrap), ("peer", "peer"), ("baseline", args.baseline)):
+            if exe in split:
+                start, span, tail = split[exe]
+                print(f"  {who}: start-up to first call {start:.2f} s, calls {span:.2f} s, "
+                      f"last answer to exit {tail:.2f} s", flush=True)
     print(f"\nALTER BACKUP ALL via boto3, local KMS stand-in with {args.latency_ms:g} ms per call "
           f"(median of {args.repeats}; processes timed start to exit)")
     print(f"{'concurrency':>11} {'backups':>8} {'calls':>6} {'rewrap s':>9} {'boto3 peer s':>13} "

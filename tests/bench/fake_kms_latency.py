@@ -7,7 +7,10 @@ trip to a regional endpoint, and many requests wait at once (one thread each, HT
 so botocore's connection pool is reused as against the real service). The ciphertext names its key,
 so Decrypt with another KeyId fails as AWS does (IncorrectKeyException).
 
-GET /count answers the number of Encrypt+Decrypt calls served so far (a bench checks it).
+GET / answers the number of Encrypt+Decrypt calls served so far (a bench checks it) and, with
+`?since=N`, when call N+1 arrived and when the last answer was sent (time.monotonic(), which is
+CLOCK_MONOTONIC and so comparable across processes): a bench splits a client's wall time into
+start-up, the calls, and exit with it.
 
     python tests/bench/fake_kms_latency.py [--latency-ms 20]   # prints the port on stdout
 """
@@ -30,6 +33,8 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     latency = 0.020
     calls = 0
+    arrived: list[float] = []  # per call, in order of arrival
+    answered = 0.0  # when the latest answer was sent
     lock = threading.Lock()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
@@ -45,10 +50,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:  # noqa: N802
-        self._send(200, {"calls": Handler.calls})
+        out: dict = {"calls": Handler.calls}
+        since = self.path.partition("since=")[2]
+        if since:
+            with Handler.lock:
+                later = Handler.arrived[int(since):]
+                out.update(first=later[0] if later else None, last=Handler.answered)
+        self._send(200, out)
 
     def do_POST(self) -> None:  # noqa: N802
         started = time.monotonic()
+        with Handler.lock:
+            Handler.arrived.append(started)
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
         op = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
         key = str(body.get("KeyId", ""))
@@ -73,6 +86,8 @@ class Handler(BaseHTTPRequestHandler):
         if left > 0:
             time.sleep(left)
         self._send(status, out)
+        with Handler.lock:
+            Handler.answered = max(Handler.answered, time.monotonic())
 
 
 class Server(ThreadingHTTPServer):
