@@ -11,7 +11,7 @@ directory the URI named).
 
 Reads open with O_NONBLOCK and refuse anything that is not a regular file (a FIFO, a device, a
 directory) with NotAFile, reading at most the file's size. Listings never descend into a symlinked
-directory (like Go's filepath.Walk; nodelocal:// also when one is swapped in mid-listing), list a symlink under its own name, skip names that are not
+directory (like Go's filepath.Walk), list a symlink under its own name, skip names that are not
 UTF-8 with a warning, and hide rewrap's own temporaries. Create-only writes create an unnamed file
 (O_TMPFILE), fsync it and link it in (linkat fails if the name exists, symlink or not), then fsync
 the directory, so a reader never sees a partial file, two writers never clobber each other and a
@@ -208,7 +208,7 @@ class LocalStorage(ExternalStorage):
         found: dict[str, None] = {}
         plen, dlen = len(prefix), len(delimiter)
 
-        def scan(fd: int | str, rel: str) -> list[str]:
+        def scan(fd: int, rel: str) -> list[str]:
             """Add the keys of directory `fd` to `found`; return the subdirectories to descend.
 
             The hot loop of SHOW BACKUPS (one call per directory): cheap tests first (a
@@ -218,7 +218,6 @@ class LocalStorage(ExternalStorage):
             it holds none: the search starts there."""
             if len(rel) < plen:
                 return self._scan_above(fd, rel, prefix, delimiter, found)
-            # `fd`: a directory fd, or (file://) the directory's path
             descend = []
             start = len(rel) - dlen + 1
             if start < plen:
@@ -251,34 +250,16 @@ class LocalStorage(ExternalStorage):
 
         stack: list[tuple[int, str, list[str]]] = []
         open_, close = os.open, os.close
-        # file:// (the user's own authority, where reads follow symlinks anyway) scans
-        # subdirectories by path, as Go's filepath.Walk does: a third of the system calls of
-        # the fd walk (no openat/dup/fcntl/lseek per directory). A directory swapped for a
-        # symlink between its parent's scan and its own could then be followed; nodelocal://
-        # keeps the fd walk, where that would leave the external-IO directory.
-        root = None if self.jail is not None else os.path.join(self.root, "")
         try:
             with self._errors(base_dir, "list"):
                 stack.append((top, base_dir, scan(top, base_dir)))
             while stack:
                 fd, rel, pending = stack[-1]
                 if not pending:
-                    if fd >= 0:
-                        close(fd)
+                    close(fd)
                     stack.pop()
                     continue
                 name = pending.pop()
-                if root is not None:
-                    dir_key = rel + name + "/"
-                    try:
-                        entries = scan(root + dir_key, dir_key)  # type: ignore[arg-type]
-                    except OSError as e:
-                        if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
-                            self._warn(f"{self._where(dir_key)}: skipped, cannot list: {e.strerror or e}")
-                        continue  # else gone or swapped for a file meanwhile
-                    if entries:
-                        stack.append((-1, dir_key, entries))
-                    continue
                 try:
                     sub = open_(name, DIR_FLAGS, dir_fd=fd)
                 except OSError as e:
@@ -299,12 +280,11 @@ class LocalStorage(ExternalStorage):
                     close(sub)
         finally:
             for fd, _, _ in stack:
-                if fd >= 0:
-                    close(fd)
+                close(fd)
         return found
 
     def _scan_above(
-        self, fd: int | str, rel: str, prefix: str, delimiter: str, found: dict[str, None]
+        self, fd: int, rel: str, prefix: str, delimiter: str, found: dict[str, None]
     ) -> list[str]:
         """`_scan` for a directory the prefix reaches into (`rel` shorter than the prefix)."""
         descend = []
