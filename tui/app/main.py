@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,7 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.errors import RewrapError
 from engine.inspection import Inspector
-from engine.rewrap.events import CancelToken, Event
+from engine.rewrap.events import BackupFinished, BackupStarted, CancelToken, Event, Finished, Step, StepStarted
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
@@ -45,6 +46,11 @@ from tui.app.widgets.results import ResultsPane
 
 # What a failed worker was doing, for its notification (groups not named here show elsewhere).
 WORK_NAMES = {"demo": "demo collection", "node": "browser action", "diagnose": "diagnostics"}
+# What Ctrl+Q says it waits for, by worker group (one name, then its plural).
+WAIT_NAMES = {"browse": ("listing", "listings"), "subdirs": ("listing", "listings"),
+              "details": ("detail load", "detail loads"), "plan": ("dry run", "dry runs"),
+              "node": ("browser action", "browser actions"), "demo": ("demo set-up", "demo set-ups")}
+KMS_STEPS = frozenset({Step.UNWRAPPING, Step.WRAPPING, Step.VERIFYING_KEYS})
 
 
 def show_text(sql: str) -> str:
@@ -140,6 +146,9 @@ class RewrapApp(App[int]):
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
         self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
         self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
+        self._steps: dict[tuple[int, str], Step | None] = {}  # backups mid-run: their current step
+        self.quit_asked = False  # Ctrl+Q once with work in flight: quit when it is done
+        self.quit_now = False  # Ctrl+Q twice: run_app does not wait for the threads
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -197,6 +206,8 @@ class RewrapApp(App[int]):
         if state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
         subject = self._subjects.pop(worker, None)
+        if self.quit_asked and not self.in_flight():
+            self.exit(self.return_code)  # the work Ctrl+Q waited for is done
         error = safe_error(worker.error) if state is WorkerState.ERROR and worker.error else None
         group = worker.group.split(":")[0]
         if group == "execute":
@@ -430,6 +441,19 @@ class RewrapApp(App[int]):
         pane.remove_class("-hidden")
         pane.consume(message.event)
 
+    @on(ProgressEvent)
+    def _track_steps(self, message: ProgressEvent) -> None:
+        """Which backups are mid-step (of any run, a detached one too): what Ctrl+Q waits for."""
+        event, key = message.event, (message.generation, getattr(message.event, "backup", ""))
+        if isinstance(event, BackupStarted):
+            self._steps[key] = None
+        elif isinstance(event, StepStarted):
+            self._steps[key] = event.step
+        elif isinstance(event, BackupFinished):
+            self._steps.pop(key, None)
+        elif isinstance(event, Finished):
+            self._steps = {k: v for k, v in self._steps.items() if k[0] != message.generation}
+
     @on(StatementExecuted)
     def _executed(self, message: StatementExecuted) -> None:
         if message.generation != self.generation:
@@ -485,6 +509,50 @@ class RewrapApp(App[int]):
         self.current_run = None
         self.generation += 1
         self.notify("stopped waiting: the cancelled statement ends its current step in the background")
+
+    # -- quitting ----------------------------------------------------------------------------
+
+    def in_flight(self) -> str:
+        """What is still running, for Ctrl+Q to name ("" when nothing is)."""
+        groups = [w.group.split(":")[0] for w in self.workers if w.is_running or w.state is WorkerState.PENDING]
+        parts: list[str] = []
+        if "execute" in groups:
+            steps = list(self._steps.values())
+            kms = sum(1 for s in steps if s in KMS_STEPS)
+            if kms:
+                parts.append(plural(kms, "KMS call", "KMS calls"))
+            if len(steps) > kms:
+                parts.append(plural(len(steps) - kms, "backup mid-step", "backups mid-step"))
+            if not steps:
+                parts.append(plural(groups.count("execute"), "statement", "statements"))
+        others = Counter(WAIT_NAMES[g] for g in groups if g in WAIT_NAMES)
+        parts += [plural(n, one, many) for (one, many), n in others.items()]
+        return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, or (work in flight) say what it waits for; a second press quits now.
+
+        Textual's thread workers run on the event loop's executor, whose threads are joined
+        at exit: a statement waiting on a KMS that never answers held the terminal blank until
+        the KMS deadline. Quitting now abandons those calls (engine.deadline.interrupt), and
+        run_app does not join the threads; key files are written create-only, whole or not at
+        all, so every backup stays readable.
+        """
+        busy = self.in_flight()
+        if not busy:
+            self.exit(self.return_code)
+        elif not self.quit_asked:
+            self.quit_asked = True
+            self.notify(f"waiting for {busy} to finish; press Ctrl+Q again to quit now",
+                        title="Quit", severity="warning", timeout=600)
+        else:
+            from engine.deadline import interrupt
+
+            if self.cancel_token is not None:
+                self.cancel_token.cancel()
+            interrupt()  # every KMS and storage call in flight is abandoned
+            self.quit_now = True
+            self.exit(self.return_code)
 
     # -- status line, help, palette ----------------------------------------------------------
 
@@ -591,8 +659,37 @@ def default_executor(dry_run: bool) -> Any:
     return Executor(dry_run=dry_run, journal=AuditJournal(audit_journal_path()))
 
 
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def run_app(args: argparse.Namespace) -> int:
-    """`rewrap` with no SQL on a terminal (tui/cli.py calls this)."""
+    """`rewrap` with no SQL on a terminal (tui/cli.py calls this).
+
+    Our own event loop, not asyncio.run: that joins the loop's executor threads (the app's
+    thread workers) before returning, so a worker in an abandoned call would keep a blank
+    terminal. After Ctrl+Q twice, threads still in a call are left: the process ends with
+    os._exit once the terminal is restored and output flushed (batch mode's second Ctrl-C does
+    the same); a create-only write is whole or absent, so nothing half-written remains.
+    """
+    import asyncio
+    import os
+    import sys
+
     app = RewrapApp(collections=getattr(args, "collection", None) or ())
-    app.run()
-    return app.return_code or 0
+    loop = asyncio.new_event_loop()
+    try:
+        app.run(loop=loop)
+    finally:
+        code = app.return_code or 0
+        if app.quit_now:
+            busy = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+            for t in busy:
+                t.join(timeout=0.2)  # a call that was just abandoned returns within ~0.05 s
+            if any(t.is_alive() for t in busy):
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+    return code
