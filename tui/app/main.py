@@ -83,7 +83,7 @@ class RewrapApp(App[int]):
         Binding("f2", "focus('editor')", "Editor"),
         Binding("f3", "focus('browser')", "Browser"),
         Binding("f4", "focus('results-table')", "Results"),
-        Binding("escape", "cancel_run", "Cancel", show=False),
+        Binding("escape", "cancel_run", "Cancel"),  # shown while a statement runs (check_action)
         Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit"),
     ]
@@ -188,11 +188,24 @@ class RewrapApp(App[int]):
         for uri in self.initial:
             self.add_collection(uri, remember=True)
         remembered = self.store.load()
+        self._name_example([*self.initial, *(r.uri for r in remembered)])
         if remembered:
             self.call_after_refresh(self._restore, remembered)
         elif not self.initial and self.demo:
             self.inspector.kms.settled.clear()
             self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
+
+    def _name_example(self, listed: list[str]) -> None:
+        """The editor's placeholder names a collection the browser lists (the demo's, when it
+        is the one), else a generic one: never one that is not there."""
+        if listed:
+            example = quote_string(redact_uri(listed[0]))
+        elif self.demo:
+            return  # the demo collection is listed: compose's placeholder names it
+        else:
+            example = "'s3://bucket/path?AUTH=implicit'"
+        self.query_one(SQLEditor).placeholder = (
+            f"Type SQL, e.g. SHOW BACKUPS IN {example};  F5 runs, Ctrl+Space completes, F1 helps")
 
     def on_unmount(self) -> None:
         self.inspector.close()  # the storages it opened (S3 clients, connection pools)
@@ -341,19 +354,44 @@ class RewrapApp(App[int]):
             self._show_node(node)
         elif message.action == "add_key":
             self._open_rotation(node)
+        elif message.action == "remove":
+            self.remove_collection(node.collection)
+
+    def remove_collection(self, uri: str) -> None:
+        """Forget a collection: off the browser and out of the remembered list (its backups
+        are not touched)."""
+        from tui.collections_store import strip_secrets
+
+        if self.query_one(CollectionBrowser).remove_collection(uri):
+            self.store.remove(strip_secrets(uri).uri)
+            self.secrets.pop(strip_secrets(uri).uri, None)
+            self.notify(f"removed {redact_uri(uri)} from the browser (its backups are untouched)")
 
     @work(thread=True, group="node", exit_on_error=False)
     def _show_node(self, node: NodeRef) -> None:
         if node.kind == "collection":
             sql = f"SHOW BACKUPS IN {quote_string(node.collection)}"
         else:
-            unlocking = self.inspector.unlockers(node.collection, node.subdir)
+            keys = self.inspector.key_files(node.collection, node.subdir)
             sql = f"SHOW BACKUP {quote_string(node.subdir)} IN {quote_string(node.collection)}"
-            if unlocking:
+            if keys.unlocking:
                 # One key: CockroachDB's rule (which SHOW BACKUP applies) needs every given
                 # KMS in one ENCRYPTION-INFO file, and the session's keys may be in several.
-                sql += f" WITH KMS = {quote_string(unlocking[0])}"
+                sql += f" WITH KMS = {quote_string(keys.unlocking[0])}"
+            elif keys.mode == "kms":  # no known KMS opens it: ask, instead of failing
+                self.call_from_thread(self.ask_kms, node, sql)
+                return
         self.call_from_thread(self.run_statements, [sql])
+
+    def ask_kms(self, node: NodeRef, sql: str) -> None:
+        """SHOW BACKUP of a KMS-encrypted backup no KMS of this session opens: ask for one."""
+        from tui.app.screens.secret_prompt import KmsPrompt
+
+        def answered(uri: str | None) -> None:
+            if uri:
+                self.run_statements([f"{sql} WITH KMS = {quote_string(uri)}"])
+
+        self.push_screen(KmsPrompt(f"{node.subdir} in {node.collection}"), answered)
 
     @work(thread=True, group="node", exit_on_error=False)
     def _open_rotation(self, node: NodeRef) -> None:
@@ -403,6 +441,7 @@ class RewrapApp(App[int]):
         self.generation += 1
         self.cancel_token = CancelToken()
         self.current_run = self._execute(texts, self.cancel_token, self.generation)
+        self.refresh_bindings()  # the footer shows Esc (cancel) while it runs
 
     @work(thread=True, group="execute", exit_on_error=False)
     def _execute(self, texts: list[str], token: CancelToken, generation: int) -> RunOutcome:
@@ -472,6 +511,7 @@ class RewrapApp(App[int]):
         self.running = False
         self.cancel_token = None
         self.current_run = None
+        self.refresh_bindings()
         if error is not None:  # not bad input (the worker says that itself): a bug
             self.query_one(ResultsPane).show_error("statement failed", error)
             self.notify(f"statement failed: {error}", severity="error")
@@ -508,6 +548,7 @@ class RewrapApp(App[int]):
         self.cancel_token = None
         self.current_run = None
         self.generation += 1
+        self.refresh_bindings()
         self.notify("stopped waiting: the cancelled statement ends its current step in the background")
 
     # -- quitting ----------------------------------------------------------------------------
@@ -600,6 +641,8 @@ class RewrapApp(App[int]):
         yield SystemCommand("Run statement", "run the statement under the cursor (F5)", editor.action_run)
         yield SystemCommand("Add collection", "add a backup collection by URI (remembered, secrets removed)",
                             self.action_add_collection)
+        yield SystemCommand("Remove collection", "forget the selected collection (browser and remembered "
+                            "list; its backups are untouched) (Delete)", lambda: self.action_node("remove"))
         yield SystemCommand("Insert path", "insert the selected node's path into the editor",
                             lambda: self.action_node("insert"))
         yield SystemCommand("SHOW BACKUP", "show the selected backup (or SHOW BACKUPS of a collection)",
