@@ -65,7 +65,7 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("i", "node('insert')", "Insert path"),
         Binding("s", "node('show')", "SHOW BACKUP"),
         Binding("k", "node('add_key')", "Add key"),
-        Binding("delete,x", "node('remove')", "Remove collection"),
+        Binding("delete,x", "node('remove')", "Remove"),  # the collection (palette: Remove collection)
     ]
 
     class NodeSelected(Message):
@@ -160,6 +160,12 @@ class CollectionBrowser(Tree[NodeRef]):
                 return n
             stack.extend(n.children)
         return None
+
+    def on_focus(self) -> None:
+        """Focused with no node under the cursor (the first time): the first collection, so
+        i / s / k / Delete act on something instead of asking to select one."""
+        if self.cursor_node is None and self.root.children:
+            self.move_cursor(self.root.children[0])
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
         if event.node.data is not None:
