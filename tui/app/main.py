@@ -50,6 +50,7 @@ WORK_NAMES = {"demo": "demo collection", "node": "browser action", "diagnose": "
 WAIT_NAMES = {"browse": ("listing", "listings"), "subdirs": ("listing", "listings"),
               "details": ("detail load", "detail loads"), "plan": ("dry run", "dry runs"),
               "node": ("browser action", "browser actions"), "demo": ("demo set-up", "demo set-ups")}
+QUIT_GRACE = 0.3  # seconds Ctrl+Q twice lets threads end (an abandoned call returns in ~0.05 s)
 KMS_STEPS = frozenset({Step.UNWRAPPING, Step.WRAPPING, Step.VERIFYING_KEYS})
 
 
@@ -725,14 +726,19 @@ def run_app(args: argparse.Namespace) -> int:
         app.run(loop=loop)
     finally:
         code = app.return_code or 0
-        if app.quit_now:
-            busy = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
-            for t in busy:
-                t.join(timeout=0.2)  # a call that was just abandoned returns within ~0.05 s
-            if any(t.is_alive() for t in busy):
+        loop.run_until_complete(loop.shutdown_asyncgens())  # as asyncio.run does
+        if not app.quit_now:
+            loop.run_until_complete(loop.shutdown_default_executor())
+        else:
+            try:  # idle executor threads end at once; one in an abandoned call may not
+                loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), QUIT_GRACE))
+                left = [t for t in threading.enumerate() if t is not threading.current_thread()
+                        and not t.daemon and t.is_alive()]
+            except asyncio.TimeoutError:
+                left = [threading.current_thread()]
+            if left:  # e.g. ALTER BACKUP ALL's pool: never joined, the process ends here
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
     return code
