@@ -50,7 +50,7 @@ WORK_NAMES = {"demo": "demo collection", "node": "browser action", "diagnose": "
 WAIT_NAMES = {"browse": ("listing", "listings"), "subdirs": ("listing", "listings"),
               "details": ("detail load", "detail loads"), "plan": ("dry run", "dry runs"),
               "node": ("browser action", "browser actions"), "demo": ("demo set-up", "demo set-ups")}
-QUIT_GRACE = 0.3  # seconds Ctrl+Q twice lets threads end (an abandoned call returns in ~0.05 s)
+QUIT_GRACE = 0.1  # seconds Ctrl+Q twice lets threads end (an abandoned call returns within 0.05 s)
 KMS_STEPS = frozenset({Step.UNWRAPPING, Step.WRAPPING, Step.VERIFYING_KEYS})
 
 
