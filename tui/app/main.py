@@ -392,7 +392,7 @@ class RewrapApp(App[int]):
             if uri:
                 self.run_statements([f"{sql} WITH KMS = {quote_string(uri)}"])
 
-        self.push_screen(KmsPrompt(f"{node.subdir} in {node.collection}"), answered)
+        self.push_screen(KmsPrompt(f"{node.subdir} in {redact_uri(node.collection)}"), answered)
 
     @work(thread=True, group="node", exit_on_error=False)
     def _open_rotation(self, node: NodeRef) -> None:

@@ -86,11 +86,11 @@ class KmsPrompt(ModalScreen[str | None]):
 
     def __init__(self, target: str) -> None:
         super().__init__()
-        self.target = target
+        self.target = target  # what to open, as shown (URIs already redacted)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"No KMS this session knows opens [b]{escape(redact_uri(self.target))}[/b]. "
+            yield Label(f"No KMS this session knows opens [b]{escape(self.target)}[/b]. "
                         "Which KMS URI encrypted it? (kept for this session only; Esc cancels)", markup=True)
             yield Input(placeholder="aws:///<key>?REGION=<region>, gs:///<key>, azure-kms:///<key>, ...",
                         id="kms-input")
