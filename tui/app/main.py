@@ -12,6 +12,7 @@ failure through `safe_error` (redacted; a library's own text never reaches the s
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from engine.errors import RewrapError
 from engine.inspection import Inspector
-from engine.rewrap.events import CancelToken, Event
+from engine.rewrap.events import BackupFinished, BackupStarted, CancelToken, Event, Finished, Step, StepStarted
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
@@ -45,6 +46,12 @@ from tui.app.widgets.results import ResultsPane
 
 # What a failed worker was doing, for its notification (groups not named here show elsewhere).
 WORK_NAMES = {"demo": "demo collection", "node": "browser action", "diagnose": "diagnostics"}
+# What Ctrl+Q says it waits for, by worker group (one name, then its plural).
+WAIT_NAMES = {"browse": ("listing", "listings"), "subdirs": ("listing", "listings"),
+              "details": ("detail load", "detail loads"), "plan": ("dry run", "dry runs"),
+              "node": ("browser action", "browser actions"), "demo": ("demo set-up", "demo set-ups")}
+QUIT_GRACE = 0.1  # seconds Ctrl+Q twice lets threads end (an abandoned call returns within 0.05 s)
+KMS_STEPS = frozenset({Step.UNWRAPPING, Step.WRAPPING, Step.VERIFYING_KEYS})
 
 
 def show_text(sql: str) -> str:
@@ -77,7 +84,7 @@ class RewrapApp(App[int]):
         Binding("f2", "focus('editor')", "Editor"),
         Binding("f3", "focus('browser')", "Browser"),
         Binding("f4", "focus('results-table')", "Results"),
-        Binding("escape", "cancel_run", "Cancel", show=False),
+        Binding("escape", "cancel_run", "Cancel"),  # shown while a statement runs (check_action)
         Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit"),
     ]
@@ -143,6 +150,9 @@ class RewrapApp(App[int]):
         self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
         self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
         self._after_run: Screen[Any] | None = None  # the rotation's retire step, once its run succeeds
+        self._steps: dict[tuple[int, str], Step | None] = {}  # backups mid-run: their current step
+        self.quit_asked = False  # Ctrl+Q once with work in flight: quit when it is done
+        self.quit_now = False  # Ctrl+Q twice: run_app does not wait for the threads
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -182,11 +192,24 @@ class RewrapApp(App[int]):
         for uri in self.initial:
             self.add_collection(uri, remember=True)
         remembered = self.store.load()
+        self._name_example([*self.initial, *(r.uri for r in remembered)])
         if remembered:
             self.call_after_refresh(self._restore, remembered)
         elif not self.initial and self.demo:
             self.inspector.kms.settled.clear()
             self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
+
+    def _name_example(self, listed: list[str]) -> None:
+        """The editor's placeholder names a collection the browser lists (the demo's, when it
+        is the one), else a generic one: never one that is not there."""
+        if listed:
+            example = quote_string(redact_uri(listed[0]))
+        elif self.demo:
+            return  # the demo collection is listed: compose's placeholder names it
+        else:
+            example = "'s3://bucket/path?AUTH=implicit'"
+        self.query_one(SQLEditor).placeholder = (
+            f"Type SQL, e.g. SHOW BACKUPS IN {example};  F5 runs, Ctrl+Space completes, F1 helps")
 
     def on_unmount(self) -> None:
         self.inspector.close()  # the storages it opened (S3 clients, connection pools)
@@ -200,6 +223,8 @@ class RewrapApp(App[int]):
         if state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             return
         subject = self._subjects.pop(worker, None)
+        if self.quit_asked and not self.in_flight():
+            self.exit(self.return_code)  # the work Ctrl+Q waited for is done
         error = safe_error(worker.error) if state is WorkerState.ERROR and worker.error else None
         group = worker.group.split(":")[0]
         if group == "execute":
@@ -336,19 +361,44 @@ class RewrapApp(App[int]):
             self._open_rotation(node)
         elif message.action == "retire":
             self.open_retirement(node.collection)
+        elif message.action == "remove":
+            self.remove_collection(node.collection)
+
+    def remove_collection(self, uri: str) -> None:
+        """Forget a collection: off the browser and out of the remembered list (its backups
+        are not touched)."""
+        from tui.collections_store import strip_secrets
+
+        if self.query_one(CollectionBrowser).remove_collection(uri):
+            self.store.remove(strip_secrets(uri).uri)
+            self.secrets.pop(strip_secrets(uri).uri, None)
+            self.notify(f"removed {redact_uri(uri)} from the browser (its backups are untouched)")
 
     @work(thread=True, group="node", exit_on_error=False)
     def _show_node(self, node: NodeRef) -> None:
         if node.kind == "collection":
             sql = f"SHOW BACKUPS IN {quote_string(node.collection)}"
         else:
-            unlocking = self.inspector.unlockers(node.collection, node.subdir)
+            keys = self.inspector.key_files(node.collection, node.subdir)
             sql = f"SHOW BACKUP {quote_string(node.subdir)} IN {quote_string(node.collection)}"
-            if unlocking:
+            if keys.unlocking:
                 # One key: CockroachDB's rule (which SHOW BACKUP applies) needs every given
                 # KMS in one ENCRYPTION-INFO file, and the session's keys may be in several.
-                sql += f" WITH KMS = {quote_string(unlocking[0])}"
+                sql += f" WITH KMS = {quote_string(keys.unlocking[0])}"
+            elif keys.mode == "kms":  # no known KMS opens it: ask, instead of failing
+                self.call_from_thread(self.ask_kms, node, sql)
+                return
         self.call_from_thread(self.run_statements, [sql])
+
+    def ask_kms(self, node: NodeRef, sql: str) -> None:
+        """SHOW BACKUP of a KMS-encrypted backup no KMS of this session opens: ask for one."""
+        from tui.app.screens.secret_prompt import KmsPrompt
+
+        def answered(uri: str | None) -> None:
+            if uri:
+                self.run_statements([f"{sql} WITH KMS = {quote_string(uri)}"])
+
+        self.push_screen(KmsPrompt(f"{node.subdir} in {redact_uri(node.collection)}"), answered)
 
     @work(thread=True, group="node", exit_on_error=False)
     def _open_rotation(self, node: NodeRef) -> None:
@@ -400,6 +450,7 @@ class RewrapApp(App[int]):
         self.generation += 1
         self.cancel_token = CancelToken()
         self.current_run = self._execute(texts, self.cancel_token, self.generation)
+        self.refresh_bindings()  # the footer shows Esc (cancel) while it runs
 
     @work(thread=True, group="execute", exit_on_error=False)
     def _execute(self, texts: list[str], token: CancelToken, generation: int) -> RunOutcome:
@@ -438,6 +489,19 @@ class RewrapApp(App[int]):
         pane.remove_class("-hidden")
         pane.consume(message.event)
 
+    @on(ProgressEvent)
+    def _track_steps(self, message: ProgressEvent) -> None:
+        """Which backups are mid-step (of any run, a detached one too): what Ctrl+Q waits for."""
+        event, key = message.event, (message.generation, getattr(message.event, "backup", ""))
+        if isinstance(event, BackupStarted):
+            self._steps[key] = None
+        elif isinstance(event, StepStarted):
+            self._steps[key] = event.step
+        elif isinstance(event, BackupFinished):
+            self._steps.pop(key, None)
+        elif isinstance(event, Finished):
+            self._steps = {k: v for k, v in self._steps.items() if k[0] != message.generation}
+
     @on(StatementExecuted)
     def _executed(self, message: StatementExecuted) -> None:
         if message.generation != self.generation:
@@ -456,6 +520,7 @@ class RewrapApp(App[int]):
         self.running = False
         self.cancel_token = None
         self.current_run = None
+        self.refresh_bindings()
         if error is not None:  # not bad input (the worker says that itself): a bug
             self.query_one(ResultsPane).show_error("statement failed", error)
             self.notify(f"statement failed: {error}", severity="error")
@@ -501,7 +566,52 @@ class RewrapApp(App[int]):
         self.current_run = None
         self._after_run = None  # the abandoned run's retire step, if any, is not shown later
         self.generation += 1
+        self.refresh_bindings()
         self.notify("stopped waiting: the cancelled statement ends its current step in the background")
+
+    # -- quitting ----------------------------------------------------------------------------
+
+    def in_flight(self) -> str:
+        """What is still running, for Ctrl+Q to name ("" when nothing is)."""
+        groups = [w.group.split(":")[0] for w in self.workers if w.is_running or w.state is WorkerState.PENDING]
+        parts: list[str] = []
+        if "execute" in groups:
+            steps = list(self._steps.values())
+            kms = sum(1 for s in steps if s in KMS_STEPS)
+            if kms:
+                parts.append(plural(kms, "KMS call", "KMS calls"))
+            if len(steps) > kms:
+                parts.append(plural(len(steps) - kms, "backup mid-step", "backups mid-step"))
+            if not steps:
+                parts.append(plural(groups.count("execute"), "statement", "statements"))
+        others = Counter(WAIT_NAMES[g] for g in groups if g in WAIT_NAMES)
+        parts += [plural(n, one, many) for (one, many), n in others.items()]
+        return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, or (work in flight) say what it waits for; a second press quits now.
+
+        Textual's thread workers run on the event loop's executor, whose threads are joined
+        at exit: a statement waiting on a KMS that never answers held the terminal blank until
+        the KMS deadline. Quitting now abandons those calls (engine.deadline.interrupt), and
+        run_app does not join the threads; key files are written create-only, whole or not at
+        all, so every backup stays readable.
+        """
+        busy = self.in_flight()
+        if not busy:
+            self.exit(self.return_code)
+        elif not self.quit_asked:
+            self.quit_asked = True
+            self.notify(f"waiting for {busy} to finish; press Ctrl+Q again to quit now",
+                        title="Quit", severity="warning", timeout=600)
+        else:
+            from engine.deadline import interrupt
+
+            if self.cancel_token is not None:
+                self.cancel_token.cancel()
+            interrupt()  # every KMS and storage call in flight is abandoned
+            self.quit_now = True
+            self.exit(self.return_code)
 
     # -- status line, help, palette ----------------------------------------------------------
 
@@ -558,6 +668,8 @@ class RewrapApp(App[int]):
         yield SystemCommand("Run statement", "run the statement under the cursor (F5)", editor.action_run)
         yield SystemCommand("Add collection", "add a backup collection by URI (remembered, secrets removed)",
                             self.action_add_collection)
+        yield SystemCommand("Remove collection", "forget the selected collection (browser and remembered "
+                            "list; its backups are untouched) (Delete)", lambda: self.action_node("remove"))
         yield SystemCommand("Insert path", "insert the selected node's path into the editor",
                             lambda: self.action_node("insert"))
         yield SystemCommand("SHOW BACKUP", "show the selected backup (or SHOW BACKUPS of a collection)",
@@ -621,8 +733,42 @@ def default_executor(settings: Settings, dry_run: bool) -> Any:
     )
 
 
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def run_app(settings: Settings) -> int:
-    """`rewrap` with no SQL on a terminal (tui/cli.py calls this with its settings)."""
+    """`rewrap` with no SQL on a terminal (tui/cli.py calls this with its settings).
+
+    Our own event loop, not asyncio.run: that joins the loop's executor threads (the app's
+    thread workers) before returning, so a worker in an abandoned call would keep a blank
+    terminal. After Ctrl+Q twice, threads still in a call are left: the process ends with
+    os._exit once the terminal is restored and output flushed (batch mode's second Ctrl-C does
+    the same); a create-only write is whole or absent, so nothing half-written remains.
+    """
+    import asyncio
+    import os
+    import sys
+
     app = RewrapApp(collections=settings.collections, settings=settings)
-    app.run()
-    return app.return_code or 0
+    loop = asyncio.new_event_loop()
+    try:
+        app.run(loop=loop)
+    finally:
+        code = app.return_code or 0
+        loop.run_until_complete(loop.shutdown_asyncgens())  # as asyncio.run does
+        if not app.quit_now:
+            loop.run_until_complete(loop.shutdown_default_executor())
+        else:
+            try:  # idle executor threads end at once; one in an abandoned call may not
+                loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), QUIT_GRACE))
+                left = [t for t in threading.enumerate() if t is not threading.current_thread()
+                        and not t.daemon and t.is_alive()]
+            except asyncio.TimeoutError:
+                left = [threading.current_thread()]
+            if left:  # e.g. ALTER BACKUP ALL's pool: never joined, the process ends here
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        loop.close()
+    return code

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 HELP = """\
 # rewrap
@@ -18,16 +18,17 @@ A console for CockroachDB encrypted backup collections.
 | F5, Ctrl+J | editor | run the statement under the cursor, the selection, or every statement when the cursor is past the last `;` |
 | Ctrl+Space, Tab | editor | open completions; arrows move, Enter/Tab accept, Esc closes |
 | Ctrl+Up / Ctrl+Down | editor | older / newer statement from the history |
-| i / s / k | browser | insert the node's path / SHOW BACKUP / Add key (guided rotation) |
+| i / s / k | browser | insert the node's path / SHOW BACKUP (asks for the KMS URI when no known one opens the backup) / Add key (guided rotation) |
+| Delete, x | browser | remove the collection from the browser and the remembered list (its backups are untouched) |
 | r | browser | Retire key: can an old KMS key be disabled? (the collection of the node) |
-| F6 / F7 | Add key | dry run / run; when the key is added, the next step asks "Can the old key be retired?" |
+| F6 / F7 / Esc | Add key dialog | dry run (nothing written) / run the statement (only after a dry run succeeded; when the key is added, the next step asks "Can the old key be retired?") / close |
 | F5 / Ctrl+R | Retire key | run the check / write the retirement report (Markdown + JSON, in the data dir's reports/) |
 | c / y | results | copy the cell / the row |
-| Esc, Ctrl+C | progress | cancel the running ALTER BACKUP (between steps; every backup stays readable) |
+| Esc, Ctrl+C | anywhere, while a statement runs | cancel the running ALTER BACKUP (between steps; every backup stays readable); again: stop waiting |
 | F2 / F3 / F4 | anywhere | focus editor / browser / results |
 | Ctrl+P | anywhere | command palette: every action, add a collection, themes |
 | F1 | anywhere | this help |
-| Ctrl+Q | anywhere | quit |
+| Ctrl+Q | anywhere | quit; with work in flight it says what it waits for, and a second Ctrl+Q quits at once (every backup stays readable) |
 
 Statements: `SHOW BACKUPS IN '<collection>'`, `SHOW BACKUP [FROM] <subdir|LATEST> IN '<collection>'
 WITH KMS = '<uri>'`, `SHOW BACKUP KEYS FROM LATEST IN '<collection>'`,
@@ -55,6 +56,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Markdown(HELP)
+        yield Footer()  # its own keys (Esc closes), not the browser's underneath
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

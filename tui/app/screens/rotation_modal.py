@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Label, Static
+from textual.widgets import Button, DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
@@ -154,8 +154,10 @@ class RotationModal(ModalScreen[str | None]):
             yield DataTable(id="rotation-plan", cursor_type="row")
             with Horizontal():
                 yield Button("Dry run (F6)", id="rotation-dry-run", variant="primary")
-                yield Button("Run (F7)", id="rotation-run", variant="warning", disabled=True)
+                # plain until a dry run succeeded (then "warning"): it must not look ready before
+                yield Button("Run (F7)", id="rotation-run", variant="default", disabled=True)
                 yield Button("Cancel (Esc)", id="rotation-cancel")
+        yield Footer()  # this dialog's keys (F6/F7/Esc), not the browser's underneath
         yield dropdown
 
     def on_mount(self) -> None:
@@ -167,8 +169,13 @@ class RotationModal(ModalScreen[str | None]):
         return build_statement(self.node, new, old)
 
     def on_text_area_changed(self) -> None:
-        self.query_one("#rotation-run", Button).disabled = True
+        self._ready(False)
         self.planned = None
+
+    def _ready(self, ready: bool) -> None:
+        run = self.query_one("#rotation-run", Button)
+        run.disabled = not ready
+        run.variant = "warning" if ready else "default"
 
     @on(Button.Pressed, "#rotation-dry-run")
     def _dry_run_pressed(self) -> None:
@@ -226,7 +233,7 @@ class RotationModal(ModalScreen[str | None]):
             return
         self.planned = sql
         status.update(f"[green]plan ready: {len(rows)} backup(s); press Run (F7) to write[/green]")
-        self.query_one("#rotation-run", Button).disabled = False
+        self._ready(True)
 
     def action_confirm(self) -> None:
         if self.planned is None or self.planned != self.statement():

@@ -1,4 +1,6 @@
-"""Asks for one secret a remembered collection needs (the store keeps only its name)."""
+"""Prompts: one secret a remembered collection needs (the store keeps only its name), a KMS URI
+for a backup no known KMS opens, a collection URI to add. Text wraps (never cut at the edge);
+a value holding a secret is drawn as bullets."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from rich.markup import escape
+
 from syntax.uri import contains_secret, redact_uri
 
 
@@ -16,7 +20,8 @@ class SecretPrompt(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     SecretPrompt { align: center middle; }
-    SecretPrompt > Vertical { width: 80; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    SecretPrompt > Vertical { width: 90%; max-width: 120; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    SecretPrompt Label { width: 100%; }
     """
     BINDINGS = [Binding("escape", "skip", "Skip")]
 
@@ -27,7 +32,7 @@ class SecretPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"[b]{redact_uri(self.uri)}[/b] needs {self.param}", markup=True)
+            yield Label(f"[b]{escape(redact_uri(self.uri))}[/b] needs {escape(self.param)}", markup=True)
             yield Label("It was not stored (secrets never are). Enter it for this session, or Esc to skip.")
             yield Input(password=True, placeholder=self.param, id="secret-input")
 
@@ -43,14 +48,15 @@ class AddCollectionPrompt(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     AddCollectionPrompt { align: center middle; }
-    AddCollectionPrompt > Vertical { width: 90; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    AddCollectionPrompt > Vertical { width: 90%; max-width: 120; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    AddCollectionPrompt Label { width: 100%; }
     """
     BINDINGS = [Binding("escape", "skip", "Cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Collection URI (e.g. nodelocal://self/backups, s3://bucket/path?AUTH=implicit)")
-            yield Input(placeholder="nodelocal://self/...", id="collection-input")
+            yield Label("Collection URI (e.g. nodelocal://self/<directory>, s3://<bucket>/<path>?AUTH=implicit)")
+            yield Input(placeholder="nodelocal://self/<directory>", id="collection-input")
             yield Label("", id="collection-shown")
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -59,6 +65,41 @@ class AddCollectionPrompt(ModalScreen[str | None]):
         event.input.password = secret
         shown = self.query_one("#collection-shown", Label)
         shown.update(f"as stored: {redact_uri(event.value)}" if secret else "")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_skip(self) -> None:
+        self.dismiss(None)
+
+
+class KmsPrompt(ModalScreen[str | None]):
+    """Asks which KMS opens a backup (`s` on one no KMS of the session opens). The field is
+    masked once the URI holds a secret, and shown redacted below it."""
+
+    DEFAULT_CSS = """
+    KmsPrompt { align: center middle; }
+    KmsPrompt > Vertical { width: 90%; max-width: 120; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    KmsPrompt Label { width: 100%; }
+    """
+    BINDINGS = [Binding("escape", "skip", "Cancel")]
+
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.target = target  # what to open, as shown (URIs already redacted)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"No KMS this session knows opens [b]{escape(self.target)}[/b]. "
+                        "Which KMS URI encrypted it? (kept for this session only; Esc cancels)", markup=True)
+            yield Input(placeholder="aws:///<key>?REGION=<region>, gs:///<key>, azure-kms:///<key>, ...",
+                        id="kms-input")
+            yield Label("", id="kms-shown")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        secret = contains_secret(event.value)
+        event.input.password = secret
+        self.query_one("#kms-shown", Label).update(f"as shown: {redact_uri(event.value)}" if secret else "")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from engine.errors import RewrapError
 from syntax.uri import redact_uri
 from tui.app.messages import NodeRef
 
@@ -22,11 +23,24 @@ if TYPE_CHECKING:
     from engine.inspection import Inspector
 
 
+NOTHING_STORED = "nothing is stored there (check the path)"  # as SHOW BACKUPS says it
+
+
+class NothingStored(RewrapError):
+    """A collection with no backups where the storage holds nothing at all: usually a typo."""
+
+    def __init__(self) -> None:
+        super().__init__(NOTHING_STORED)
+
+
 def children_of(inspector: Inspector, node: NodeRef) -> list[NodeRef]:
     """A collection's full backups (newest first, LATEST marked) or a full backup's
-    incrementals (oldest first); an incremental has none. The app runs it in a worker."""
+    incrementals (oldest first); an incremental has none. The app runs it in a worker.
+    NothingStored when a collection's storage holds nothing (not even other files)."""
     if node.kind == "collection":
         listing = inspector.listing(node.collection)
+        if not listing.full_backups and next(iter(inspector.collection(node.collection).storage.list()), None) is None:
+            raise NothingStored()
         return [NodeRef("full", node.collection, f.subdir, f.subdir.strip("/"), f.latest)
                 for f in listing.full_backups]
     if node.kind == "full":
@@ -52,6 +66,7 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("s", "node('show')", "SHOW BACKUP"),
         Binding("k", "node('add_key')", "Add key"),
         Binding("r", "node('retire')", "Retire key", show=False),  # F1 and the palette list it
+        Binding("delete,x", "node('remove')", "Remove"),  # the collection (palette: Remove collection)
     ]
 
     class NodeSelected(Message):
@@ -67,7 +82,8 @@ class CollectionBrowser(Tree[NodeRef]):
             return self.browser
 
     class NodeAction(Message):
-        """An action on a node: "insert" its path, "show" (SHOW BACKUP) or "add_key"."""
+        """An action on a node: "insert" its path, "show" (SHOW BACKUP), "add_key", or
+        "remove" (its collection is forgotten: from the tree and the remembered list)."""
 
         def __init__(self, browser: CollectionBrowser, action: str, node: NodeRef) -> None:
             super().__init__()
@@ -119,12 +135,23 @@ class CollectionBrowser(Tree[NodeRef]):
         if node is None:
             return
         node.remove_children()
-        if error:
+        if error == NOTHING_STORED:
+            node.add_leaf(Text(error, style="yellow"))
+        elif error:
             node.add_leaf(Text(f"error: {error}", style="red"))
         elif not children:
             node.add_leaf(Text("(empty)", style="dim"))
         for ref in children:
             node.add(node_label(ref), data=ref, allow_expand=ref.kind == "full")
+
+    def remove_collection(self, uri: str) -> bool:
+        """Forget the collection `uri` (its node and everything under it); False if not shown."""
+        for child in self.root.children:
+            if child.data is not None and child.data.collection == uri:
+                self._loaded.discard(child.id)
+                child.remove()
+                return True
+        return False
 
     def _find(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
         stack = list(self.root.children)
@@ -134,6 +161,12 @@ class CollectionBrowser(Tree[NodeRef]):
                 return n
             stack.extend(n.children)
         return None
+
+    def on_focus(self) -> None:
+        """Focused with no node under the cursor (the first time): the first collection, so
+        i / s / k / Delete act on something instead of asking to select one."""
+        if self.cursor_node is None and self.root.children:
+            self.move_cursor(self.root.children[0])
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
         if event.node.data is not None:

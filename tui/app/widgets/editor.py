@@ -492,6 +492,12 @@ class SQLEditor(TextArea):
 
     # -- running and history ---------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F5 is not a key of a field that runs nothing (the rotation dialog's): not in its footer."""
+        if action == "run" and not self.runnable:
+            return False
+        return super().check_action(action, parameters)
+
     def action_run(self) -> None:
         if not self.runnable:
             return
