@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from typing import Any
 
 DEFAULT_KMS_TIMEOUT = 10.0
 """Seconds for one KMS call (a healthy one takes milliseconds; retries fit inside)."""
@@ -27,7 +28,7 @@ KMS_TIMEOUT_ENV = "REWRAP_KMS_TIMEOUT"
 STORAGE_TIMEOUT_ENV = "REWRAP_STORAGE_TIMEOUT"
 
 
-def test_settings_from_env(cls: type, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
+def test_settings_from_env(cls: type, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """{field: value} for each field of dataclass `cls` set as REWRAP_TEST_<FIELD>."""
     out = {}
     for f in dataclasses.fields(cls):

@@ -204,11 +204,11 @@ class _Completer:
         if role in KMS_ROLES:
             for uri in dict.fromkeys(self.kms_history):
                 self.add(quote_string(uri), start, "uri", redact_uri(uri))
-            for s in catalog.KMS_SCHEMES.values():
-                self.add("'" + s.template, start, "scheme", s.doc)
+            for sch in catalog.KMS_SCHEMES.values():
+                self.add("'" + sch.template, start, "scheme", sch.doc)
         elif role in STORAGE_ROLES or role == TARGET:
-            for s in catalog.STORAGE_SCHEMES.values():
-                self.add("'" + s.template, start, "scheme", s.doc)
+            for sch in catalog.STORAGE_SCHEMES.values():
+                self.add("'" + sch.template, start, "scheme", sch.doc)
 
     # --- inside a string literal ------------------------------------------------------------
 
@@ -237,9 +237,9 @@ class _Completer:
         schemes = catalog.KMS_SCHEMES if role in KMS_ROLES else catalog.STORAGE_SCHEMES
         if "://" not in raw:
             low = raw.lower()
-            for s in schemes.values():
-                if s.template.startswith(low):
-                    self.add(s.template, content_start, "scheme", s.doc)
+            for sch in schemes.values():
+                if sch.template.startswith(low):
+                    self.add(sch.template, content_start, "scheme", sch.doc)
             return
         scheme = schemes.get(raw[: raw.index("://")].lower())
         if scheme is not None:

@@ -354,6 +354,7 @@ class _StatementParser:
         if paren:
             self.expect_punct("(")
         seen: dict[str, object] = {}
+        val: object
         while True:
             tok = self.peek()
             name = self.word()

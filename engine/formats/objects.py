@@ -299,7 +299,8 @@ def manifest_tenant_ids(manifest: BackupManifest) -> list[int]:
     from google.protobuf.unknown_fields import UnknownFieldSet
 
     ids = []
-    for unknown in UnknownFieldSet(manifest):  # no re-serialisation of a large manifest
+    # iter(): the set is a sequence (__getitem__/__len__), which the stubs give no __iter__
+    for unknown in iter(UnknownFieldSet(manifest)):  # no re-serialisation of a large manifest
         raw = unknown.data
         if unknown.field_number != _MANIFEST_TENANTS or not isinstance(raw, bytes):
             continue

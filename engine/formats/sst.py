@@ -276,7 +276,7 @@ def write_sst(
 # --- reading (engine.formats.sst_reader) ---------------------------------------------------------
 
 
-def read_sst(data: bytes, *, name: str = "sst") -> Iterator[tuple[bytes, bytes]]:
+def read_sst(data: bytes | bytearray, *, name: str = "sst") -> Iterator[tuple[bytes, bytes]]:
     """(user key, value) of every point SET, verifying each block's checksum as it is read.
 
     Range deletions and range keys live in their own meta blocks: see sst_spans.
@@ -320,7 +320,7 @@ def sst_properties(data: bytes, *, name: str = "sst") -> dict[str, bytes]:
         raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
 
 
-def check_sst(data: bytes, *, name: str = "sst") -> int:
+def check_sst(data: bytes | bytearray, *, name: str = "sst") -> int:
     """Point entry count, after verifying every block checksum (data, index, meta, value and
     keyspan blocks, the v6+ footer), key order under the table's comparer, index separators,
     structural sanity of every block, and the entry counts and v7 attributes the properties

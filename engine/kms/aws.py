@@ -101,7 +101,7 @@ class AwsKMS(KMS):
         self._lock = threading.Lock()
         self._client: Any = None
 
-    def _build_client(self) -> Any:  # type: ignore[override]
+    def _build_client(self) -> Any:
         return self._kms()
 
     def _kms(self) -> Any:

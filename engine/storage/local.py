@@ -20,6 +20,7 @@ killed run leaves nothing behind.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import os
 import stat
@@ -235,7 +236,9 @@ class LocalStorage(ExternalStorage):
                 os.close(fd)
         return found
 
-    def _scan(self, fd: int, rel: str, prefix: str, delimiter: str, found: dict[str, None]) -> list[str]:
+    def _scan(
+        self, fd: int, rel: str, prefix: str, delimiter: str, found: dict[str, None]
+    ) -> builtins.list[str]:  # builtins.: `list` here is the method
         """Add the keys of directory `fd` to `found`; return the subdirectories to descend.
 
         The hot loop of SHOW BACKUPS (one call per directory): cheap tests first (a temporary's
@@ -324,7 +327,7 @@ class LocalStorage(ExternalStorage):
         key = join_key(path)
         return self._derive(key, self._parts(key))
 
-    def take_warnings(self) -> list[str]:
+    def take_warnings(self) -> builtins.list[str]:
         return self._warnings.take()
 
     def _warn(self, message: str) -> None:

@@ -20,7 +20,7 @@ def main() -> int:
     protos = sorted(str(p.relative_to(root)) for p in here.glob("*.proto"))
     include = str(Path(protoc.__file__).parent / "_proto")
     args = ["protoc", f"-I{root}", f"-I{include}", f"--python_out={root}", f"--pyi_out={root}", *protos]
-    rc = protoc.main(args)
+    rc: int = protoc.main(args)
     if rc == 0:
         print("generated:", ", ".join(Path(p).stem + "_pb2.py/.pyi" for p in protos))
     return rc
