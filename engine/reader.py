@@ -135,11 +135,6 @@ class FileProblem:
     problem: str
 
 
-def check_layer_files(contents: LayerContents, key: DataKey | None) -> list[FileProblem]:
-    """check_chain_files for one layer, without progress."""
-    return check_chain_files([contents], key)
-
-
 _PROGRESS_EVERY = 0.25  # seconds between CheckProgress events within a file
 
 

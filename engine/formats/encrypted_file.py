@@ -375,10 +375,6 @@ class DecryptingReader:
                 yield plain
             del view
 
-    def read_all(self) -> bytearray:
-        """The whole plaintext (see plaintext())."""
-        return self.plaintext()
-
     def plaintext(self, on_batch: Callable[[int], None] | None = None) -> bytearray:
         """The whole plaintext in one preallocated buffer, every GCM tag checked; ciphertext is
         fetched ~1 MiB at a time, so memory is the plaintext plus one batch.

@@ -46,7 +46,6 @@ from engine.formats.sst_format import (
     ROCKSDB_FOOTER_LEN,
     ROCKSDB_MAGIC,
     TableFormat,
-    get_uvarint as _get_uvarint,
     masked_crc32c,
     parse_footer,
     put_uvarint as _put_uvarint,

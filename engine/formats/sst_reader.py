@@ -46,7 +46,6 @@ META_VALUE_INDEX = b"pebble.value_index"
 META_RANGE_DEL = b"rocksdb.range_del2"
 META_RANGE_DEL_V1 = b"rocksdb.range_del"
 META_RANGE_KEY = b"pebble.range_key"
-META_BLOB_REF_INDEX = b"pebble.blob_ref_index"
 PROP_KEY_SCHEMA = b"pebble.colblk.schema"
 PROP_INDEX_TYPE = b"rocksdb.block.based.table.index.type"
 INDEX_TWO_LEVEL = 2

@@ -63,7 +63,6 @@ class CockroachKeyWriter:
         self.logical_times.reset()
         self.untyped.reset()
         self.suffix_types = 0
-        self.versions: list[bytes] = []
 
     def column_type(self, col: int) -> int:
         return self._TYPES[col]
