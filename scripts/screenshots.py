@@ -41,7 +41,7 @@ async def until(pilot, cond, tries: int = 300) -> None:
 
 
 async def shoot(out: Path) -> None:
-    from tui.app import RewrapApp
+    from tui.app.main import RewrapApp
 
     app = RewrapApp(cursor_blink=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from engine.demo import write_demo
-from tui.output import write_rows
+from tui.batch.output import write_rows
 
 REWRAP = str(Path(sys.executable).parent / "rewrap")
 COLL = "nodelocal://self/coll"

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SQL_BYTES = 16 * 1024 * 1024  # a script of statements, not a data file: refuse more
 DEFAULT_CONCURRENCY = 8
-FORMATS = ("table", "tsv", "csv", "json")  # tui/output.py writes each
+FORMATS = ("table", "tsv", "csv", "json")  # tui/batch/output.py writes each
 DEMO_DIR_NAME = "demo"
 
 
@@ -371,8 +371,8 @@ def run_batch(
     from engine.rewrap.journal import AuditJournal
     from syntax import SQLSyntaxError, parse
 
-    from tui.output import write_rows
-    from tui.progress import batch_progress
+    from tui.batch.output import write_rows
+    from tui.batch.progress import batch_progress
 
     try:
         statements = parse(sql)
@@ -504,9 +504,9 @@ def _write_fd(fd: int, text: str) -> None:
 def app_main(args: argparse.Namespace) -> int:
     """The Textual app (imported only here); until it exists, the demo in batch mode."""
     try:
-        from tui.app import run_app
+        from tui.app.main import run_app
     except ModuleNotFoundError as e:
-        if e.name != "tui.app":
+        if e.name != "tui.app.main":
             raise
         return show_demo(args.format)
     return run_app(args)
@@ -515,9 +515,9 @@ def app_main(args: argparse.Namespace) -> int:
 def shell_main(argv: list[str]) -> int:
     """`rewrap shell`: the prompt-toolkit line shell (imported only here)."""
     try:
-        from tui.shell import main as run_shell
+        from tui.shell.main import main as run_shell
     except ModuleNotFoundError as e:
-        if e.name != "tui.shell":
+        if e.name != "tui.shell.main":
             raise
         print("rewrap shell is not available in this build yet", file=sys.stderr)
         return EXIT_USAGE

@@ -38,7 +38,7 @@ async def keystroke(lines: int, presses: int = 30, bare: bool = False) -> float:
     from textual.app import App
     from textual.widgets import TextArea
 
-    from tui.app import RewrapApp
+    from tui.app.main import RewrapApp
 
     if bare:
         class Bare(App):
@@ -65,7 +65,7 @@ async def keystroke(lines: int, presses: int = 30, bare: bool = False) -> float:
 
 
 async def completion(n: int, rounds: int = 20) -> float:
-    from tui.app import RewrapApp
+    from tui.app.main import RewrapApp
 
     subdirs = tuple(f"/2026/{m:02d}/{d:02d}-{i:06d}.00" for i in range(n // 100 + 1)
                     for m in range(1, 11) for d in range(1, 11))[:n]
@@ -94,7 +94,7 @@ def main() -> None:
     os.environ["REWRAP_EXTERNAL_IO_DIR"] = tmp
     from textual.app import App
 
-    from tui.app import RewrapApp
+    from tui.app.main import RewrapApp
 
     bare = asyncio.run(first_frame(App))
     ours = asyncio.run(first_frame(lambda: RewrapApp(demo=False, cursor_blink=False)))

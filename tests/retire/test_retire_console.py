@@ -13,7 +13,7 @@ import rewrap_support as rs
 from engine.execute import Executor
 from engine.storage import StorageSettings
 from syntax import parse
-from tui.screens.retirement import RetirementScreen
+from tui.app.screens.retirement import RetirementScreen
 
 
 class Host(App[None]):
@@ -66,7 +66,7 @@ async def test_matrix_before_and_after_rotation(io_dir: Path, coll_dir: Path, tm
 async def test_palette_opens_the_retirement_screen_for_the_selected_collection(io_dir: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("REWRAP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REWRAP_EXTERNAL_IO_DIR", str(io_dir))
-    from tui.app import RewrapApp
+    from tui.app.main import RewrapApp
     from tui.collections_store import CollectionStore
     from tui.history import History
 

@@ -33,6 +33,6 @@ class SlowProvider:
 
 if __name__ == "__main__":
     register_kms_scheme("slowkms", SlowProvider())
-    from tui.shell import main
+    from tui.shell.main import main
 
     sys.exit(main(sys.argv[1:]))

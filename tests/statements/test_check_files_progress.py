@@ -174,8 +174,8 @@ def test_batch_ctrl_c_during_check_files_exits_130(io_dir: Path) -> None:
 def test_line_and_shell_progress_show_files_bytes_and_eta() -> None:
     import io
 
-    from tui.progress import LineProgress
-    from tui.shell_progress import ShellProgress
+    from tui.batch.progress import LineProgress
+    from tui.shell.progress import ShellProgress
 
     events = [
         CheckStarted("b", 4, 4 << 20),

@@ -45,7 +45,7 @@ def tui_env(tmp_path: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture
 def make_app(tui_env: Path) -> Callable[..., object]:
-    from tui.app import RewrapApp
+    from tui.app.main import RewrapApp
 
     def make(**kwargs: object) -> RewrapApp:
         kwargs.setdefault("cursor_blink", False)

@@ -9,7 +9,7 @@ import os
 from tui_support import DEMO_KMS, DEMO_URI, SIZE, unique, wait_for
 from engine.execute import Executor
 from syntax import parse
-from tui.messages import StatementsSubmitted
+from tui.app.messages import StatementsSubmitted
 from tui.collections_store import CollectionStore, strip_secrets
 
 NEW_KMS = "testkms:///rotated-key"

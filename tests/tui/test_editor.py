@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from tui_support import DEMO_URI, SIZE, unique, wait_for
-from tui.widgets.editor import statements_to_run
+from tui.app.widgets.editor import statements_to_run
 
 
 def test_statements_to_run_rules() -> None:
@@ -133,7 +133,7 @@ async def test_secret_values_are_painted_as_bullets(make_app) -> None:
 def test_passphrase_and_multi_line_secrets_are_secret_across_lines() -> None:
     """Issue 15 #2: the line-by-line painter reads a passphrase whose value is on the next line,
     and a URI value that runs on past a line end, in context (both become the secret style)."""
-    from tui.widgets.highlight import SECRET_STYLE, LineHighlighter
+    from tui.app.widgets.highlight import SECRET_STYLE, LineHighlighter
 
     lines = [
         "SHOW BACKUP LATEST IN 'x' WITH encryption_passphrase =",

@@ -5,7 +5,7 @@ and closed, passphrases across lines, undo/redo, lines joined and split), secret
 from __future__ import annotations
 
 from tui_support import SIZE
-from tui.widgets.highlight import SECRET_STYLE, LineHighlighter
+from tui.app.widgets.highlight import SECRET_STYLE, LineHighlighter
 
 LINE = ("ALTER BACKUP LATEST IN 'nodelocal://self/demo' ADD NEW_KMS = 'testkms:///k2' "
         "WITH OLD_KMS = 'testkms:///demo-key';")

@@ -145,8 +145,9 @@ def assert_clean(where: str, text: str, case: Case) -> None:
 
 def text_exits(case: Case) -> list[tuple[str, str]]:
     """Every exit of syntax/ and of the shell/app helpers that need no terminal."""
-    from tui.app import safe_error, show_text
-    from tui.shell import _kms_problem
+    from tui.app.main import show_text
+    from tui.shared import safe_error
+    from tui.shell.main import _kms_problem
 
     sql = case.sql
     out = [("redact_text", redact_text(sql)), ("show_text", show_text(sql))]
@@ -201,7 +202,7 @@ def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     monkeypatch.setenv("REWRAP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REWRAP_EXTERNAL_IO_DIR", str(tmp_path / "extern"))
     from engine.execute import Executor
-    from tui.shell import Shell
+    from tui.shell.main import Shell
 
     with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
         yield Shell(Executor(dry_run=True), out=io.StringIO(), err=io.StringIO()), tmp_path
@@ -270,7 +271,7 @@ async def test_no_secret_on_the_shell_screen(shell) -> None:  # noqa: ANN001
 async def test_no_secret_in_the_editors_painted_lines() -> None:
     from textual.app import App, ComposeResult
 
-    from tui.widgets.editor import SQLEditor
+    from tui.app.widgets.editor import SQLEditor
 
     class One(App[None]):
         def compose(self) -> ComposeResult:

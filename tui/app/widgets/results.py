@@ -10,8 +10,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from tui.messages import Copied
-from tui.output import cell_text
+from tui.app.messages import Copied
+from tui.batch.output import cell_text
 
 
 class ResultsTable(DataTable):

@@ -27,14 +27,14 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location, TextAreaTheme
 
 from syntax import Diagnostic, TokenKind, complete, diagnose, split_statements, tokenize
-from tui.messages import (
+from tui.app.messages import (
     CompletionAccepted,
     DiagnosticsUpdated,
     HistoryRecalled,
     StatementsSubmitted,
 )
-from tui.widgets.completion import CompletionDropdown
-from tui.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span
+from tui.app.widgets.completion import CompletionDropdown
+from tui.app.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span
 
 THEME_NAME = "rewrap"
 DIAGNOSE_DELAY = 0.12

@@ -25,7 +25,7 @@ from engine.rewrap.events import (
     StepStarted,
 )
 
-from tui.progress import check_line
+from tui.batch.progress import check_line
 
 BAR_WIDTH = 24
 CLEAR_LINE = "\r\x1b[K"

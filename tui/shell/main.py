@@ -39,10 +39,10 @@ from syntax.tokens import HIDDEN, TokenKind, significant, tokenize
 from syntax.uri import REDACTED, redact_text
 
 from tui.cli import add_run_options, apply_run_options
-from tui.output import write_table
-from tui.shell_complete import SQLCompleter, SubdirCache
-from tui.shell_history import ShellHistory
-from tui.shell_progress import ShellProgress
+from tui.batch.output import write_table
+from tui.shell.complete import SQLCompleter, SubdirCache
+from tui.shell.history import ShellHistory
+from tui.shell.progress import ShellProgress
 
 EXIT_OK, EXIT_USAGE = 0, 2
 PROMPT = "rewrap> "

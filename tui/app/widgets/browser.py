@@ -15,7 +15,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from syntax.uri import redact_uri
-from tui.messages import BackupsListed, NodeAction, NodeRef, NodeSelected
+from tui.app.messages import BackupsListed, NodeAction, NodeRef, NodeSelected
 
 Lister = Callable[[NodeRef], list[NodeRef]]
 

@@ -29,8 +29,8 @@ from engine.rewrap.events import (
     Step,
     StepStarted,
 )
-from tui.messages import CancelRequested
-from tui.progress import check_line, mib
+from tui.app.messages import CancelRequested
+from tui.batch.progress import check_line, mib
 
 STEP_WORDS = {
     Step.READING_KEYS: "reading keys",

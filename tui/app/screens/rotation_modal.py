@@ -19,10 +19,10 @@ from textual.widgets import Button, DataTable, Label, Static
 
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
-from tui.messages import NodeRef
-from tui.output import cell_text
-from tui.widgets.completion import CompletionDropdown
-from tui.widgets.editor import SQLEditor
+from tui.app.messages import NodeRef
+from tui.batch.output import cell_text
+from tui.app.widgets.completion import CompletionDropdown
+from tui.app.widgets.editor import SQLEditor
 
 PlanRunner = Callable[[str], tuple[list[str], list[tuple]]]
 

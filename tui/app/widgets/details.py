@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.messages import DetailsLoaded, NodeRef
+from tui.app.messages import DetailsLoaded, NodeRef
 
 
 class DetailsPanel(Static):

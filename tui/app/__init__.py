@@ -1,0 +1,1 @@
+"""The Textual console face: the app, its widgets and screens."""

@@ -1,0 +1,1 @@
+"""The batch face: statements from -e/-f/stdin, output writers, progress lines."""
