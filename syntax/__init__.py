@@ -29,15 +29,14 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-if TYPE_CHECKING:  # `X as X`: mypy cannot read the computed __all__
-    from syntax.completion import Completion as Completion, complete as complete
-    from syntax.diagnostics import Diagnostic as Diagnostic, diagnose as diagnose
-    from syntax.errors import SQLSyntaxError as SQLSyntaxError
-    from syntax.formatter import format_statement as format_statement, quote_string as quote_string
-    from syntax.lexer import RewrapLexer as RewrapLexer
-    from syntax.parser import parse as parse, split_statements as split_statements
-    from syntax.tokens import Token as Token, TokenKind as TokenKind, tokenize as tokenize
-    from syntax.tokens import uri_parts as uri_parts
+if TYPE_CHECKING:
+    from syntax.completion import Completion, complete
+    from syntax.diagnostics import Diagnostic, diagnose
+    from syntax.errors import SQLSyntaxError
+    from syntax.formatter import format_statement, quote_string
+    from syntax.lexer import RewrapLexer
+    from syntax.parser import parse, split_statements
+    from syntax.tokens import Token, TokenKind, tokenize, uri_parts
 
 
 def __getattr__(name: str) -> Any:
