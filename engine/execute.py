@@ -123,7 +123,7 @@ def value(v: ast.Value | None, what: str) -> str:
 
 def show_statement(stmt: ast.Statement) -> str:
     """A statement as it may be shown or stored: secrets redacted."""
-    from syntax.formatter import format_statement
+    from syntax import format_statement
 
     return format_statement(stmt, redact=True)
 
