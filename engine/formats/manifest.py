@@ -122,7 +122,7 @@ def decode_manifest(
         raise FormatError(f"{name}: empty manifest")
     manifest = BackupManifest()
     try:
-        manifest.ParseFromString(bytes(data))  # no copy unless decrypt gave a bytearray
+        manifest.ParseFromString(bytes(data))  # copies only a decrypted manifest not gzipped
     except DecodeError as exc:
         raise FormatError(f"{name}: not a BackupManifest protobuf ({exc})") from None
     no_end = manifest.end_time.wall_time == 0 and manifest.end_time.logical == 0
