@@ -8,8 +8,12 @@ Where the cursor is decides what is replaced (`start`..`end`, always ending at t
   URI parameter name or value. Nothing is added past the cursor: no closing quote, ever.
 Outside a string, a subdirectory or a remembered KMS URI is inserted as a whole quoted literal
 (the user asked for the value), a scheme as an opening quote plus the scheme.
-Engine data comes only through `subdirs(collection_uri)`, called at most once per call, whose
-failures are swallowed (it may list a slow bucket).
+Engine data comes only through `subdirs(collection_uri)` and `collections(typed)`, each called
+at most once per call, whose failures are swallowed (they may list a slow bucket).
+
+What may come at the cursor is read from one walk of the statement (syntax/parser.py);
+`slot_at` exposes the value slot itself (its role, e.g. "collection" right after `IN '`) for a UI
+that fills it from its own sources.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 
 from syntax import catalog
 from syntax.formatter import quote_string
-from syntax.slots import (
+from syntax.parser import (
     COLLECTION,
     KMS_ROLES,
     PASSPHRASE,
@@ -29,11 +33,13 @@ from syntax.slots import (
     TARGET,
     Expect,
     Slot,
+    Walk,
     bare_word,
     is_string_token,
     walk,
 )
-from syntax.tokens import Token, TokenKind, decode_string, significant, tokenize
+from syntax.split import pieces
+from syntax.tokens import Token, TokenKind, decode_string, tokenize
 from syntax.uri import parse_uri, redact_uri
 
 MAX_RESULTS = 200
@@ -61,7 +67,8 @@ KEYWORD_DETAILS = {
 
 @dataclass(frozen=True)
 class Completion:
-    """Replace text[start:end] with `text`. kind: keyword, subdir, scheme, param, value or uri."""
+    """Replace text[start:end] with `text`. kind: keyword, subdir, collection, scheme, param,
+    value or uri."""
 
     text: str
     start: int
@@ -71,6 +78,27 @@ class Completion:
 
 
 SubdirProvider = Callable[[str], Sequence[str]]
+"""subdirs(collection URI) -> the collection's full backup subdirectories."""
+CollectionProvider = Callable[[str], Sequence[str]]
+"""collections(typed prefix) -> known collection URIs (remembered ones, local paths, ...)."""
+
+
+@dataclass(frozen=True)
+class CursorSlot:
+    """The value slot at a cursor: what a UI may fill from its own sources.
+
+    role: "collection", "subdir", "target" (subdir or full backup URI, IN not written yet),
+    "backup", "kms", "old_kms", "retired_kms", "storage" or "passphrase". `start`..`end` is what
+    a value replaces (up to the cursor); `typed` the part of the value already typed (its
+    decoded content when `in_string`, else ""). `clause`: the keyword it belongs to ("IN", ...).
+    """
+
+    role: str
+    clause: str
+    start: int
+    end: int
+    typed: str
+    in_string: bool
 
 
 def complete(
@@ -79,10 +107,12 @@ def complete(
     *,
     subdirs: SubdirProvider | None = None,
     kms_history: Sequence[str] = (),
+    collections: CollectionProvider | None = None,
 ) -> list[Completion]:
     """Completions at `cursor`, best first. Never raises."""
     try:
-        return complete_strict(text, cursor, subdirs=subdirs, kms_history=kms_history)
+        return complete_strict(text, cursor, subdirs=subdirs, kms_history=kms_history,
+                               collections=collections)
     except Exception:  # noqa: BLE001 - a completion bug must never break typing
         return []
 
@@ -93,10 +123,21 @@ def complete_strict(
     *,
     subdirs: SubdirProvider | None = None,
     kms_history: Sequence[str] = (),
+    collections: CollectionProvider | None = None,
 ) -> list[Completion]:
     """`complete` without its safety net, so tests see our own bugs."""
     cursor = max(0, min(cursor, len(text)))
-    return _Completer(text, cursor, subdirs, kms_history).run()[:MAX_RESULTS]
+    return _Completer(text, cursor, subdirs, kms_history, collections).run()[:MAX_RESULTS]
+
+
+def slot_at(text: str, cursor: int) -> CursorSlot | None:
+    """The value slot the cursor is in or at (between tokens where a value may come, or inside
+    a string literal), or None (a keyword position, a comment, ...). Never raises."""
+    try:
+        cursor = max(0, min(cursor, len(text)))
+        return _Completer(text, cursor, None, (), None).slot()
+    except Exception:  # noqa: BLE001 - like complete: never break typing
+        return None
 
 
 # --- sorted subdirectories, reused while the provider hands back the same tuple -------------
@@ -116,76 +157,94 @@ def _sorted_subdirs(seq: Sequence[str]) -> list[str]:
 
 
 def _prefixed(sorted_items: list[str], prefix: str) -> list[str]:
-    """Items starting with `prefix` (exact), by bisection."""
+    """Items starting with `prefix` (exact), newest first as in the browser (dated subdirs sort
+    by time), at most MAX_RESULTS of them, by bisection."""
     lo = bisect.bisect_left(sorted_items, prefix)
-    out = []
-    for i in range(lo, min(len(sorted_items), lo + MAX_RESULTS)):
-        item = sorted_items[i]
-        if not item.startswith(prefix):
-            break
-        out.append(item)
-    return out
+    hi = bisect.bisect_left(sorted_items, prefix + "\U0010ffff", lo)
+    return sorted_items[max(lo, hi - MAX_RESULTS) : hi][::-1]
 
 
 class _Completer:
     def __init__(self, text: str, cursor: int, subdirs: SubdirProvider | None,
-                 kms_history: Sequence[str]) -> None:
+                 kms_history: Sequence[str], collections: CollectionProvider | None) -> None:
         self.text = text
         self.cursor = cursor
         self.subdirs = subdirs
         self.kms_history = kms_history
+        self.collections = collections
         self.out: list[Completion] = []
-        self._slots: list[Slot] | None = None
-
-    def slots(self, stmt: list[Token]) -> list[Slot]:
-        """The whole statement's walk, done once per call."""
-        if self._slots is None:
-            self._slots = walk(stmt).slots
-        return self._slots
+        self.walk = Walk(())
 
     def add(self, text: str, start: int, kind: str, detail: str) -> None:
         self.out.append(Completion(text, start, self.cursor, kind, detail))
 
     # --- where the cursor is ----------------------------------------------------------------
 
-    def run(self) -> list[Completion]:
+    def locate(self) -> tuple[list[Token], Token | None, int] | None:
+        """The cursor's statement (its significant tokens, walked once into `self.walk`), the
+        token the cursor is in or at the end of, and that token's position (or the number of
+        tokens before the cursor); None inside a comment."""
         text, cursor = self.text, self.cursor
         toks = tokenize(text)
         for t in toks:
             if t.kind is TokenKind.COMMENT and t.start < cursor and (
                 cursor < t.end or (cursor == t.end and t.text.startswith("--"))
             ):
-                return []  # inside a comment (a line comment runs to the end of its line)
+                return None  # inside a comment (a line comment runs to the end of its line)
             if t.kind is TokenKind.ERROR and t.text.startswith("/*") and t.start < cursor:
-                return []  # inside an unterminated comment
-        sig = significant(toks)
-        lo, hi = 0, len(sig)
-        for idx, t in enumerate(sig):
-            if t.kind is TokenKind.PUNCTUATION and t.text == ";":
-                if t.end <= cursor:
-                    lo = idx + 1
-                else:
-                    hi = idx
-                    break
-        stmt = sig[lo:hi]
+                return None  # inside an unterminated comment
+        piece = next(p for p in pieces(text, toks) if cursor < p.end or not p.terminated)
+        stmt = list(piece.tokens)
+        self.walk = walk(text, stmt)
         cur_i = next((i for i, t in enumerate(stmt) if t.start < cursor <= t.end), None)
-        cur = stmt[cur_i] if cur_i is not None else None
-        if cur is not None and is_string_token(cur) and (
-            cursor < cur.end or cur.kind is TokenKind.ERROR
-        ):
-            self.in_string(stmt, cur, walk(stmt[:cur_i]).expect)
+        if cur_i is not None and (self.in_literal(stmt[cur_i]) or bare_word(stmt[cur_i])):
+            return stmt, stmt[cur_i], cur_i
+        return stmt, None, sum(1 for t in stmt if t.end <= cursor)
+
+    def in_literal(self, cur: Token | None) -> bool:
+        """The cursor is inside this string literal (an unterminated one runs to the end)."""
+        return cur is not None and is_string_token(cur) and (
+            self.cursor < cur.end or cur.kind is TokenKind.ERROR
+        )
+
+    def run(self) -> list[Completion]:
+        found = self.locate()
+        if found is None:
+            return []
+        stmt, cur, index = found
+        exp = self.walk.expect_at(index)
+        if cur is not None and self.in_literal(cur):
+            self.in_string(stmt, cur, exp)
         elif cur is not None and bare_word(cur) is not None:
-            self.outside(stmt, walk(stmt[:cur_i]).expect, text[cur.start : cursor], cur.start)
+            self.outside(stmt, exp, self.text[cur.start : self.cursor], cur.start)
         else:
-            before = [t for t in stmt if t.end <= cursor]
-            self.outside(stmt, walk(before).expect, "", cursor)
+            self.outside(stmt, exp, "", self.cursor)
         return self.out
+
+    def slot(self) -> CursorSlot | None:
+        found = self.locate()
+        if found is None:
+            return None
+        _, cur, index = found
+        exp = self.walk.expect_at(index)
+        if cur is not None and self.in_literal(cur):
+            s = self.walk.slot_of(cur)
+            role = s.role if s is not None else exp.role
+            if role is None:
+                return None
+            start = cur.start + (2 if cur.text[:1] in ("e", "E") else 1)
+            if self.cursor < start:
+                return None
+            typed = self.text[start : self.cursor].replace("''", "'")
+            clause = s.clause if s is not None else ""
+            return CursorSlot(role, clause, start, self.cursor, typed, True)
+        if exp.role is None or (cur is not None and bare_word(cur) is not None):
+            return None
+        return CursorSlot(exp.role, "", self.cursor, self.cursor, "", False)
 
     # --- between tokens or on a word --------------------------------------------------------
 
-    def outside(self, stmt: list[Token], exp: Expect | None, prefix: str, start: int) -> None:
-        if exp is None:
-            return
+    def outside(self, stmt: list[Token], exp: Expect, prefix: str, start: int) -> None:
         upper = prefix.upper()
         words = [w.upper() for w in exp.keywords]
         if exp.role in (SUBDIR, TARGET):
@@ -201,6 +260,9 @@ class _Completer:
         if role in (SUBDIR, TARGET):
             for s in self.subdir_list(stmt, ""):
                 self.add(quote_string(s), start, "subdir", "backup subdirectory")
+        if role == COLLECTION:
+            for uri in self.collection_list(""):
+                self.add(quote_string(uri), start, "collection", redact_uri(uri))
         if role in KMS_ROLES:
             for uri in dict.fromkeys(self.kms_history):
                 self.add(quote_string(uri), start, "uri", redact_uri(uri))
@@ -212,14 +274,14 @@ class _Completer:
 
     # --- inside a string literal ------------------------------------------------------------
 
-    def in_string(self, stmt: list[Token], cur: Token, exp: Expect | None) -> None:
+    def in_string(self, stmt: list[Token], cur: Token, exp: Expect) -> None:
         body = 2 if cur.text[:1] in ("e", "E") else 1
         content_start = cur.start + body
         if self.cursor < content_start:
             return
         raw = self.text[content_start : self.cursor]
-        slot = next((s for s in self.slots(stmt) if s.token == cur), None)
-        role = slot.role if slot is not None else (exp.role if exp is not None else None)
+        slot = self.walk.slot_of(cur)
+        role = slot.role if slot is not None else exp.role
         if role is None or role == PASSPHRASE:
             return
         if role in (SUBDIR, TARGET):
@@ -228,6 +290,10 @@ class _Completer:
             if role == SUBDIR or "://" not in raw:
                 for s in self.subdir_list(stmt, raw):
                     self.add(_escape(s), content_start, "subdir", "backup subdirectory")
+        if role == COLLECTION:
+            for uri in self.collection_list(raw):
+                if uri != raw:
+                    self.add(_escape(uri), content_start, "collection", redact_uri(uri))
         if role in KMS_ROLES:
             for uri in dict.fromkeys(self.kms_history):
                 if uri.startswith(raw) and uri != raw:
@@ -278,11 +344,22 @@ class _Completer:
 
     # --- engine data --------------------------------------------------------------------------
 
+    def collection_list(self, prefix: str) -> list[str]:
+        """Known collections starting with `prefix` (one call), in the provider's order."""
+        if self.collections is None:
+            return []
+        provider, self.collections = self.collections, None
+        try:
+            items = provider(prefix)
+        except Exception:  # noqa: BLE001 - a failing source must not break typing
+            return []
+        return list(dict.fromkeys(u for u in items if isinstance(u, str) and u.startswith(prefix)))
+
     def subdir_list(self, stmt: list[Token], prefix: str) -> list[str]:
         """Subdirectories of the statement's collection starting with `prefix` (one call)."""
         if self.subdirs is None:
             return []
-        collection = _collection(self.slots(stmt), stmt)
+        collection = _collection(self.walk.slots, stmt)
         if collection is None:
             return []
         provider, self.subdirs = self.subdirs, None  # at most one call per completion

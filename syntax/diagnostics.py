@@ -2,8 +2,9 @@
 
 Run on every keystroke, so it never raises and does only static work: syntax errors (the
 parser's, as values), URI schemes and parameters checked against syntax/catalog.py with
-CockroachDB's texts, duplicate options, ALTER/SHOW pointed at an incremental, and ignored ADD
-clauses. Anything needing the engine (the full KMS rules, opening storage) comes through the
+CockroachDB's texts, duplicate options, ALTER/SHOW pointed at an incremental, and repeated ADD
+clauses (refused, as the engine refuses them). A syntax error says what the grammar expected
+there. Everything comes from one walk of each statement (syntax/parser.py). Anything needing the engine (the full KMS rules, opening storage) comes through the
 optional checker callables, which return CockroachDB's message or None.
 """
 
@@ -15,9 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from syntax import catalog
-from syntax.errors import SQLSyntaxError
-from syntax.parser import parse_tokens
-from syntax.slots import (
+from syntax.parser import (
     BACKUP,
     KMS,
     KMS_ROLES,
@@ -28,9 +27,10 @@ from syntax.slots import (
     Slot,
     Walk,
     bare_word,
-    statements,
     walk,
 )
+from syntax.rules import repeated_add_message
+from syntax.split import pieces
 from syntax.tokens import Token, TokenKind, decode_with_offsets, looks_like_uri
 from syntax.uri import ParsedURI, parse_uri, redact_uri
 
@@ -77,28 +77,27 @@ def diagnose_strict(
 ) -> list[Diagnostic]:
     """`diagnose` without its safety net, so tests see our own bugs."""
     out: list[Diagnostic] = []
-    for toks in statements(text):
-        if toks:
-            _statement(text, toks, out, check_kms_uri, check_storage_uri)
+    for piece in pieces(text):
+        if piece.tokens:
+            _statement(text, piece.tokens, out, check_kms_uri, check_storage_uri)
     out.sort(key=lambda d: (d.start, d.end))
     return out
 
 
 def _statement(
     text: str,
-    toks: list[Token],
+    toks: Sequence[Token],
     out: list[Diagnostic],
     check_kms: Checker | None,
     check_storage: Checker | None,
 ) -> None:
-    try:
-        parse_tokens(text, toks)
-    except SQLSyntaxError as e:
-        # Repeated options are reported below, each one, by the walk.
-        if not e.message.endswith("option specified multiple times"):
-            end = next((t.end for t in toks if t.start == e.position), e.position)
-            out.append(Diagnostic(e.position, end, "error", e.message, "syntax"))
-    w = walk(toks)
+    w = walk(text, toks)
+    e = w.syntax_error  # a repeated option is reported below, each one
+    if e is not None:
+        end = next((t.end for t in toks if t.start == e.position), e.position)
+        expected = e.expected_text()
+        message = f"{e.message}: {expected}" if expected else e.message
+        out.append(Diagnostic(e.position, end, "error", message, "syntax"))
     for slot in w.slots:
         _slot(slot, out, check_kms, check_storage)
     seen: set[str] = set()
@@ -109,13 +108,10 @@ def _statement(
                                   f"{label} option specified multiple times", "duplicate-option"))
         seen.add(key)
     _retired_remaining(w, out)
-    for start, end in w.adds[:-1]:
-        out.append(Diagnostic(
-            start, end, "warning",
-            "only the last ADD clause takes effect (CockroachDB keeps the last NEW_KMS/OLD_KMS "
-            "pair, not all of them): this one is ignored",
-            "ignored-add",
-        ))
+    if len(w.adds) > 1:  # the engine refuses the statement: so do we, on every extra clause
+        message = repeated_add_message(len(w.adds))
+        for start, end in w.adds[1:]:
+            out.append(Diagnostic(start, end, "error", message, "repeated-add"))
 
 
 def _retired_remaining(w: Walk, out: list[Diagnostic]) -> None:

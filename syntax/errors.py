@@ -30,6 +30,8 @@ class SQLSyntaxError(Exception):
         source_sql: str,
         caret_column: int,
         hint: str | None = None,
+        expected: tuple[str, ...] = (),
+        code: str = "syntax",
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -40,6 +42,18 @@ class SQLSyntaxError(Exception):
         self.source_sql = source_sql
         self.caret_column = caret_column
         self.hint = hint
+        self.expected = expected
+        """What the grammar accepted at the token, as phrases ("WITH OLD_KMS = ..."); not part of
+        `str()` (CockroachDB's text), diagnostics show it."""
+        self.code = code
+        """"syntax", or "duplicate-option" for a repeated SHOW BACKUP option."""
+
+    def expected_text(self) -> str:
+        """`expected A, B or C`, or "" when nothing is known."""
+        if not self.expected:
+            return ""
+        *head, last = self.expected
+        return "expected " + (f"{', '.join(head)} or {last}" if head else last)
 
     def __str__(self) -> str:
         text = f"{self.message}\nDETAIL: source SQL:\n{self.source_sql}\n{' ' * self.caret_column}^"
@@ -55,6 +69,9 @@ def make_error(
     stmt_start: int,
     stmt_end: int,
     hint: str | None = None,
+    *,
+    expected: tuple[str, ...] = (),
+    code: str = "syntax",
 ) -> SQLSyntaxError:
     """Build the error for `message` at `position` in the statement text[stmt_start:stmt_end].
 
@@ -84,4 +101,6 @@ def make_error(
         source_sql=apply_edits(text, edits, stmt_start, source_end),
         caret_column=len(apply_edits(text, edits, stmt_line_start, position)),
         hint=hint,
+        expected=expected,
+        code=code,
     )

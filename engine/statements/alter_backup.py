@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from syntax import ast
+from syntax.rules import repeated_add_message
 
 from engine.collection import Collection, FullBackup, open_collection_target
 from engine.errors import RewrapError
@@ -22,11 +23,7 @@ def run(
     ex: Executor, stmt: ast.AlterBackup, *, progress: ProgressSink, cancel: CancelToken | None
 ) -> Result:
     if len(stmt.commands) != 1:
-        raise RewrapError(
-            f"ALTER BACKUP takes one ADD NEW_KMS = ... WITH OLD_KMS = ... clause; this one has "
-            f"{len(stmt.commands)} (CockroachDB would silently apply only the last): list "
-            "several keys in one clause instead, e.g. NEW_KMS = ('uri1', 'uri2')"
-        )
+        raise RewrapError(repeated_add_message(len(stmt.commands)))  # the editor says the same
     command = stmt.commands[0]
     new_kms = [value(v, "NEW_KMS") for v in command.new_kms]
     old_kms = [value(v, "OLD_KMS") for v in command.old_kms]

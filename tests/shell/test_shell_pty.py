@@ -110,8 +110,8 @@ def test_completion_of_keywords_and_live_subdirectories(open_shell, io_dir: Path
     t.wait_for(re.escape(subdirs[-1]))  # listed in the background, menu reopened
     screen = t.screen()
     assert "LATEST" in screen and all(s in screen for s in subdirs)
-    t.keys("Tab", "Tab")  # select LATEST, then the first subdirectory
-    t.wait_for(re.escape(f"SHOW BACKUP FROM '{subdirs[0]}' IN"))
+    t.keys("Tab", "Tab")  # select LATEST, then the first subdirectory: the newest
+    t.wait_for(re.escape(f"SHOW BACKUP FROM '{max(subdirs)}' IN"))
     t.keys("End", "Enter")
     m = t.wait_for(r"\((\d+) rows\)")
     assert int(m.group(1)) > 0 and "movr" in t.screen(200)

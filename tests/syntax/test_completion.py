@@ -51,17 +51,17 @@ def test_inside_subdir_string_with_provider() -> None:
     cursor = text.index("' IN")
     got = complete_strict(text, cursor, subdirs=provider)
     assert calls == ["nodelocal://1/c"]
-    assert texts(got) == ["2024/01/01-000000.00", "2024/01/02-120000.00"]
+    assert texts(got) == ["2024/01/02-120000.00", "2024/01/01-000000.00"]  # newest first
     c = got[0]
     assert (c.start, c.end, c.kind) == (text.index("2024"), cursor, "subdir")
-    assert splice(text, c).startswith("ALTER BACKUP '2024/01/01-000000.00' IN")  # no extra quote
+    assert splice(text, c).startswith("ALTER BACKUP '2024/01/02-120000.00' IN")  # no extra quote
 
 
 def test_subdir_prefix_is_exact_and_latest_is_offered() -> None:
     text = f"SHOW BACKUP FROM '' IN {C}"
     cursor = text.index("'' IN") + 1
     got = complete_strict(text, cursor, subdirs=lambda _: SUBDIRS)
-    assert texts(got) == ["LATEST", *SUBDIRS]
+    assert texts(got) == ["LATEST", *reversed(SUBDIRS)]  # newest first, as in the browser
     text2 = f"SHOW BACKUP FROM 'la' IN {C}"
     assert texts(complete_strict(text2, text2.index("la") + 2, subdirs=lambda _: SUBDIRS)) == ["LATEST"]
 
@@ -184,8 +184,8 @@ def test_large_provider_is_sorted_once_and_bisected() -> None:
     cursor = text.index("' IN")
     got = complete_strict(text, cursor, subdirs=lambda _: subdirs)
     assert got and all(c.text.startswith("2010/0") for c in got)
-    assert texts(got) == sorted(texts(got))
-    assert len(got) <= 200
+    assert texts(got) == sorted(texts(got), reverse=True)  # newest first
+    assert len(got) == 200 and got[0].text == max(s for s in subdirs if s.startswith("2010/0"))
 
 
 @pytest.mark.parametrize("cursor", [-5, 10_000])

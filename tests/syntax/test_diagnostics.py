@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syntax import Diagnostic, diagnose
+from syntax import Diagnostic, SQLSyntaxError, diagnose, parse
 from syntax.diagnostics import diagnose_strict
 
 C = "IN 'nodelocal://1/c'"
@@ -25,8 +25,10 @@ def at(text: str, piece: str, nth: int = 0) -> tuple[int, int]:
 # (text, piece the diagnostic covers, severity, code, message)
 CASES = [
     # syntax errors are values, at the token (or EOF)
-    ("SELECT 1", "SELECT", "error", "syntax", 'at or near "select": syntax error'),
-    ("ALTER BACKUP LATEST IN 'x'", None, "error", "syntax", 'at or near "EOF": syntax error'),
+    ("SELECT 1", "SELECT", "error", "syntax",
+     'at or near "select": syntax error: expected ALTER, SHOW, BACKUP or RESTORE'),
+    ("ALTER BACKUP LATEST IN 'x'", None, "error", "syntax",
+     'at or near "EOF": syntax error: expected ADD NEW_KMS = ... WITH OLD_KMS = ...'),
     # unknown schemes, per position
     (alter(new="'vault:///k'"), "vault", "error", "unknown-scheme", "no factory method found for scheme vault"),
     (alter(coll="IN 'ftp://h/c'"), "ftp", "error", "unknown-scheme",
@@ -128,14 +130,18 @@ def test_full_subdirs_are_fine() -> None:
     assert diagnose_strict(alter(target="'/2024/01/01-000000.00'")) == []
 
 
-def test_several_add_clauses_warn_on_all_but_the_last() -> None:
+def test_repeated_add_clauses_are_errors_as_the_engine_refuses_them() -> None:
+    from syntax.rules import repeated_add_message
+
     first = f"ADD NEW_KMS = {OK_KMS} WITH OLD_KMS = 'testkms:///a'"
     second = "ADD NEW_KMS = 'testkms:///b' WITH OLD_KMS = ('testkms:///a', 'testkms:///c')"
     third = "ADD NEW_KMS = 'testkms:///d' WITH OLD_KMS = 'testkms:///a'"
     text = f"ALTER BACKUP LATEST {C} {first} {second}\n  {third}"
-    got = [d for d in diagnose_strict(text) if d.code == "ignored-add"]
-    assert [(d.start, d.end) for d in got] == [at(text, first), at(text, second)]
-    assert all(d.severity == "warning" for d in got)
+    got = [d for d in diagnose_strict(text) if d.code == "repeated-add"]
+    assert [(d.start, d.end) for d in got] == [at(text, second), at(text, third)]
+    assert {(d.severity, d.message) for d in got} == {("error", repeated_add_message(3))}
+    assert not [d for d in diagnose_strict(text) if "ignored" in d.message]
+    assert not [d for d in diagnose_strict(f"ALTER BACKUP LATEST {C} {first}") if d.code == "repeated-add"]
 
 
 def test_clean_statements_have_no_diagnostics() -> None:
@@ -182,3 +188,40 @@ def test_messages_never_show_secrets() -> None:
     text = alter(new="'aws:///k?AWS_SECRET_ACCESS_KEY=hunter2&FOO=1'", old="'k?AWS_SECRET_ACCESS_KEY=hunter3'")
     for d in diagnose_strict(text):
         assert "hunter" not in d.message, d
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS = 'testkms:///n'", "expected WITH OLD_KMS = ..."),
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS = 'testkms:///n' WITH", "expected OLD_KMS = ..."),
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS", "expected = <kmsURI>"),
+        (f"ALTER BACKUP LATEST {C} ADD NEW_KMS = ('testkms:///n'", "expected ',' or ')'"),
+        (f"ALTER BACKUP LATEST {C}", "expected ADD NEW_KMS = ... WITH OLD_KMS = ..."),
+        ("ALTER BACKUP LATEST", "expected IN <collectionURI>"),
+        ("ALTER BACKUP '2024/01/01-000000.00'",
+         "expected IN <collectionURI> or ADD NEW_KMS = ... WITH OLD_KMS = ..."),
+        ("ALTER BACKUP", "expected ALL or <subdirectory>"),
+        ("ALTER BACKUP ALL", "expected IN <collectionURI>"),
+        ("SHOW BACKUPS", "expected IN <collectionURI>"),
+        ("SHOW BACKUPS IN", "expected <collectionURI>"),
+        ("SHOW", "expected BACKUP, BACKUPS or KMS"),
+        ("SHOW BACKUP KEYS FROM LATEST IN 'nodelocal://1/c' WITH", "expected OPTIONS or KMS = ..."),
+        ("SHOW KMS RETIREMENT 'testkms:///o' IN 'nodelocal://1/c'", "expected ',' or WITH KMS = ..."),
+        ("SHOW KMS RETIREMENT 'testkms:///o' IN 'nodelocal://1/c' WITH KMS =", "expected <kmsURI>"),
+        ("SHOW BACKUPS IN 'nodelocal://1/c' 'x'", "expected end of statement"),
+    ],
+)
+def test_an_unfinished_statement_says_what_may_come_next(text: str, expected: str) -> None:
+    (d,) = [d for d in diagnose_strict(text) if d.code == "syntax"]
+    near = "EOF" if d.start == len(text) else text[d.start : d.end].strip("'").lower()
+    assert d.message == f'at or near "{near}": syntax error: {expected}'
+    with pytest.raises(SQLSyntaxError) as info:
+        parse(text)
+    assert "expected" not in str(info.value)  # the parser's own error stays CockroachDB's text
+    assert info.value.expected_text() == expected
+
+
+def test_cockroachdb_legacy_texts_get_no_expected_list() -> None:
+    (d,) = diagnose_strict("SHOW BACKUP 'nodelocal://1/c'")
+    assert d.message.endswith("Please use `SHOW BACKUP FROM <subdirectory> IN <collectionURI>`.")

@@ -33,9 +33,9 @@ from pygments.styles import get_style_by_name
 from engine.errors import RewrapError
 from engine.execute import Executor, Result
 from engine.rewrap.events import CancelToken, ProgressSink, ignore
-from syntax import SQLSyntaxError, ast, diagnose, parse
+from syntax import SQLSyntaxError, ast, diagnose, ends_statement, parse
 from syntax.lexer import RewrapLexer
-from syntax.tokens import HIDDEN, TokenKind, significant, tokenize
+from syntax.tokens import HIDDEN, TokenKind, tokenize
 from syntax.uri import REDACTED, redact_text
 
 from tui.cli import add_run_options, apply_run_options
@@ -172,8 +172,7 @@ def input_is_complete(text: str) -> bool:
     stripped = text.strip()
     if not stripped or stripped.startswith("\\") or stripped.lower() in QUIT_WORDS:
         return True
-    toks = significant(tokenize(text))
-    return bool(toks) and toks[-1].kind is TokenKind.PUNCTUATION and toks[-1].text == ";"
+    return ends_statement(text)
 
 
 def kms_uris(stmt: ast.Statement) -> list[str]:

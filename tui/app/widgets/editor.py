@@ -26,7 +26,7 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location, TextAreaTheme
 
-from syntax import Diagnostic, TokenKind, complete, diagnose, split_statements, tokenize
+from syntax import Diagnostic, complete, diagnose, statements_at
 from tui.app.messages import (
     CompletionAccepted,
     DiagnosticsUpdated,
@@ -48,24 +48,8 @@ def rewrap_theme() -> TextAreaTheme:
 
 
 def statements_to_run(text: str, cursor: int, selection: tuple[int, int] | None = None) -> list[str]:
-    """What F5 runs: the selection; else every statement when the cursor is past the last `;`
-    (and no statement follows it); else the statement whose `;`-terminated chunk holds the cursor."""
-    if selection and selection[0] != selection[1]:
-        lo, hi = sorted(selection)
-        text, cursor = text[lo:hi], hi - lo
-        return [text[s:e] for s, e in split_statements(text)]
-    spans = split_statements(text)
-    if not spans:
-        return []
-    semis = [t.start for t in tokenize(text) if t.kind is TokenKind.PUNCTUATION and t.text == ";"]
-    if semis and cursor > semis[-1] and all(s < semis[-1] for s, _ in spans):
-        return [text[s:e] for s, e in spans]
-    for s, e in spans:
-        chunk_end = next((p for p in semis if p >= e), len(text))
-        if cursor <= chunk_end + 1:  # just after its `;` still means this statement
-            return [text[s:e]]
-    s, e = spans[-1]
-    return [text[s:e]]
+    """What F5 runs (syntax.statements_at: the one statement splitter decides)."""
+    return statements_at(text, cursor, selection)
 
 
 class LazyHighlights(dict[int, list[Span]]):
