@@ -618,7 +618,6 @@ class _Walker:
         if paren:
             self.expect_punct("(")
         seen: dict[str, object] = {}
-        val: object
         while True:
             tok = self.peek()
             self.at(*SHOW_OPTIONS)
