@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from syntax import ast
 
 from engine.collection import open_collection_target
-from engine.encryption import CRDB_CANNOT_READ, NOT_USED, EncryptionFiles, read_encryption_files
+from engine.encryption import NOT_USED, read_encryption_files
 from engine.execute import Result, value
-from engine.formats.encryption_info import fingerprint, key_id_hash
+from engine.formats.encryption_info import key_id_hash
+from engine.inspection.keys import key_rows
 from engine.kms import parse_kms_uri
 
 if TYPE_CHECKING:
@@ -32,23 +33,10 @@ def run(ex: Executor, stmt: ast.ShowBackupKeys) -> Result:
         for key_id in k.key_ids:
             by_hash.setdefault(key_id_hash(key_id), k.redacted_uri)
     files = read_encryption_files(backup.storage, backup.top_level_files)
-    rows: list[tuple[Any, ...]] = []
-    for f in files.files:
-        if f.info is None:
-            if f.directory:
-                note = f"{f.problem()}: ignored"
-            elif f.listed:
-                fix = "move it out of the backup directory (rewrap never deletes)"
-                note = f"unreadable: {f.error}. " + CRDB_CANNOT_READ.format(name="this file", fix=fix)
-            else:
-                note = f"unreadable, not listed: {f.error}"
-            rows.append((f.name, None, None, note))
-            continue
-        if not f.info.encrypted_data_keys:
-            note = "passphrase salt, no KMS keys" if f.info.salt else "no keys (empty file)"
-            rows.append((f.name, None, None, note))
-        for id_hash in f.info.encrypted_data_keys:
-            rows.append((f.name, fingerprint(id_hash), by_hash.get(id_hash), _duplicate_note(files, f.name, id_hash)))
+    rows: list[tuple[Any, ...]] = [
+        (r.file, r.fingerprint, by_hash.get(r.id_hash) if r.id_hash is not None else None, r.note)
+        for r in key_rows(files)
+    ]
     notices = [] if files.files else [f"{backup.display_uri}: no ENCRYPTION-INFO files (not encrypted)"]
     if len(given) > 1 and files.crdb_pick([k.key_ids for k in given]) is None:
         where = "; ".join(
@@ -62,14 +50,3 @@ def run(ex: Executor, stmt: ast.ShowBackupKeys) -> Result:
         )
     return Result(COLUMNS, rows, notices)
 
-
-def _duplicate_note(files: EncryptionFiles, name: str, id_hash: bytes) -> str | None:
-    """For a key id stored in several files: which entry CockroachDB uses (the first in its
-    order, and no other), so a bad copy there is visible before anyone relies on it."""
-    holders = [f.name for f, _ in files.find_all(id_hash)]
-    if len(holders) < 2:
-        return None
-    others = ", ".join(h for h in holders if h != name)
-    if holders[0] == name:
-        return f"key id also in {others}; CockroachDB uses this entry (first in its order)"
-    return f"key id also in {others}; CockroachDB uses the entry in {holders[0]}, not this one"

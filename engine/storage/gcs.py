@@ -201,6 +201,13 @@ class _Shared:
         self.lock = threading.Lock()
         self.list_pages = 0
 
+    def close(self) -> None:
+        """Close the client's HTTP session (requests opens a new pool if it is used again)."""
+        try:
+            self.client.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
 
 @with_deadlines
 class GCSStorage(ExternalStorage):
@@ -215,6 +222,7 @@ class GCSStorage(ExternalStorage):
         self.display_uri = _display(uri, opts.bucket, self.root)
         self.page_size = page_size
         self._shared = shared
+        self._owns_shared = root is None  # made by open_storage; children share its client
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -367,7 +375,9 @@ class GCSStorage(ExternalStorage):
                           page_size=self.page_size)
 
     def close(self) -> None:
-        """The client's HTTP session is shared with children; it closes with the process."""
+        """Close the shared client's HTTP session (the root storage only: children share it)."""
+        if self._owns_shared:
+            self._shared.close()
 
     def __repr__(self) -> str:
         return f"GCSStorage({self.display_uri!r})"

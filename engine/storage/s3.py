@@ -220,6 +220,21 @@ class _Client:
                     ) from None
             return self._client
 
+    def close(self) -> None:
+        """Drop the client and its connection pool; a later call builds a new one."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
+    @property
+    def connected(self) -> bool:
+        """Whether a client (and its connection pool) is open now."""
+        return self._client is not None
+
     def _build(self) -> Any:
         from engine.sdklog import quiet_sdk_logging
 
@@ -296,10 +311,11 @@ class S3Storage(ExternalStorage):
     """Objects under `s3://bucket/<root>/`; keys are relative to root. Every call has the
     storage deadline and a scrubbed error text (engine/cloud/deadlines.py)."""
 
-    def __init__(self, config: S3Config, root: str, client: _Client) -> None:
+    def __init__(self, config: S3Config, root: str, client: _Client, *, owns_client: bool = True) -> None:
         self.config = config
         self.root = join_key(root)
         self._client = client
+        self._owns_client = owns_client  # the storage open_storage made; its children share it
         base = config.uri.split("?", 1)
         query = "?" + base[1] if len(base) > 1 else ""
         path = "/" + self.root if self.root else ""
@@ -428,7 +444,16 @@ class S3Storage(ExternalStorage):
                 raise self._fail(key, "write", e) from None
 
     def child(self, path: str) -> S3Storage:
-        return S3Storage(self.config, join_key(self.root, path), self._client)
+        return S3Storage(self.config, join_key(self.root, path), self._client, owns_client=False)
+
+    def close(self) -> None:
+        """Close the shared client (the root storage only: children share it)."""
+        if self._owns_client:
+            self._client.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._client.connected
 
     def __repr__(self) -> str:
         return f"S3Storage({self.display_uri!r})"

@@ -1,7 +1,8 @@
 """The Textual app: layout, wiring, and the engine work it runs in thread workers.
 
-`Session` (tui/app/session.py: listings, details, the KMS URIs seen this session) touches no
-Textual. `RewrapApp` wires widgets to workers with
+The engine's inspection service (engine/inspection/: listings, key files, sizes, the KMS URIs
+seen this session; one cached storage per collection, closed on exit) does the browsing.
+`RewrapApp` wires widgets to workers with
 typed messages (tui/app/messages.py). The first frame never waits for storage: every listing,
 detail and statement runs in a thread worker.
 """
@@ -22,12 +23,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from engine.errors import RewrapError
+from engine.inspection import Inspector
 from engine.rewrap.events import CancelToken, Event
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
 from syntax.uri import redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
-from tui.app.session import Session
 from tui.shared import check_kms_uri, safe_error
 from tui.app.messages import (
     BackupsListed,
@@ -48,7 +49,7 @@ from tui.app.messages import (
 )
 from tui.app.widgets.browser import CollectionBrowser
 from tui.app.widgets.completion import CompletionDropdown
-from tui.app.widgets.details import DetailsPanel
+from tui.app.widgets.details import DetailsPanel, details_fields
 from tui.app.widgets.editor import SQLEditor
 from tui.app.widgets.progress import ProgressPane
 from tui.app.widgets.results import ResultsPane
@@ -90,7 +91,7 @@ class RewrapApp(App[int]):
         executor_factory: Callable[[bool], Any] | None = None,
     ) -> None:
         super().__init__()
-        self.session = Session()
+        self.inspector = Inspector()
         self.store = store or CollectionStore()
         self.history = history or History()
         self.initial = list(collections)
@@ -101,6 +102,7 @@ class RewrapApp(App[int]):
         self.running = False
         self.secrets: dict[str, dict[str, str]] = {}
         self._pending_subdirs: set[str] = set()
+        self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
         self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
 
     # -- layout ------------------------------------------------------------------------------
@@ -109,14 +111,14 @@ class RewrapApp(App[int]):
         dropdown = CompletionDropdown(id="dropdown")
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
-                yield CollectionBrowser(self.session.list_children, id="browser")
+                yield CollectionBrowser(self.inspector, id="browser")
                 with VerticalScroll(id="details-scroll"):
                     yield DetailsPanel(id="details")
             with Vertical(id="main"):
                 editor = SQLEditor(
                     dropdown=dropdown,
                     subdirs=self.subdirs,
-                    kms_history=self.session.completion_kms,
+                    kms_history=self.inspector.kms.completion,
                     check_kms_uri=check_kms_uri,
                     history=self.history.entries,
                     id="editor",
@@ -144,8 +146,11 @@ class RewrapApp(App[int]):
         if remembered:
             self.call_after_refresh(self._restore, remembered)
         elif not self.initial and self.demo:
-            self.session.kms_settled.clear()
+            self.inspector.kms.settled.clear()
             self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
+
+    def on_unmount(self) -> None:
+        self.inspector.close()  # the storages it opened (S3 clients, connection pools)
 
     # -- collections -------------------------------------------------------------------------
 
@@ -214,15 +219,17 @@ class RewrapApp(App[int]):
             self._first_listing.wait(2)  # not competing with the listing for the GIL
             from engine.demo import DEFAULT_DEMO_KMS
 
-            self.session.remember_kms(DEFAULT_DEMO_KMS)
+            self.inspector.kms.remember(DEFAULT_DEMO_KMS)
         finally:
-            self.session.kms_settled.set()
+            self.inspector.kms.settled.set()
 
     def subdirs(self, uri: str) -> Sequence[str]:
         """Completion's provider: cached listings, never blocking; a miss lists in a worker."""
-        cached = self.session.subdir_cache.get(uri)
+        cached = self.inspector.cached_subdirs(uri)
         if cached is not None:
             return cached
+        if uri in self._unlisted_subdirs:
+            return ()
         if uri not in self._pending_subdirs:
             self._pending_subdirs.add(uri)
             self._list_subdirs(uri)
@@ -231,9 +238,9 @@ class RewrapApp(App[int]):
     @work(thread=True, group="subdirs")
     def _list_subdirs(self, uri: str) -> None:
         try:
-            self.session.subdirs(uri)
+            self.inspector.subdirs(uri)
         except Exception:  # noqa: BLE001 - completion simply has nothing to offer
-            self.session.subdir_cache[uri] = ()
+            self._unlisted_subdirs.add(uri)
         finally:
             self._pending_subdirs.discard(uri)
 
@@ -246,7 +253,7 @@ class RewrapApp(App[int]):
     @work(thread=True, exclusive=True, group="details")
     def _load_details(self, node: NodeRef) -> None:
         try:
-            fields = self.session.details(node)
+            fields = details_fields(self.inspector, node)
         except Exception as e:  # noqa: BLE001 - shown in the panel
             fields = [("error", safe_error(e))]
         self.post_message(DetailsLoaded(node, fields))
@@ -277,8 +284,7 @@ class RewrapApp(App[int]):
             sql = f"SHOW BACKUPS IN {quote_string(node.collection)}"
         else:
             try:
-                backup = self.session.collection(node.collection).full_backup(node.subdir)
-                _, unlocking, _ = self.session.unlockers(backup)
+                unlocking = self.inspector.unlockers(node.collection, node.subdir)
             except Exception as e:  # noqa: BLE001
                 self.call_from_thread(self.notify, safe_error(e), severity="error")
                 return
@@ -292,9 +298,7 @@ class RewrapApp(App[int]):
     @work(thread=True, group="node")
     def _open_rotation(self, node: NodeRef) -> None:
         try:
-            coll = self.session.collection(node.collection)
-            backup = coll.full_backup(node.subdir or "LATEST")
-            _, unlocking, _ = self.session.unlockers(backup)
+            unlocking = self.inspector.unlockers(node.collection, node.subdir or "LATEST")
         except Exception as e:  # noqa: BLE001
             self.call_from_thread(self.notify, safe_error(e), severity="error")
             return
@@ -309,7 +313,7 @@ class RewrapApp(App[int]):
             old_kms=old_kms,
             plan_runner=self.plan,
             subdirs=self.subdirs,
-            kms_history=self.session.completion_kms,
+            kms_history=self.inspector.kms.completion,
             check_kms_uri=check_kms_uri,
         )
 
@@ -322,7 +326,7 @@ class RewrapApp(App[int]):
     def plan(self, sql: str) -> tuple[list[str], list[tuple]]:
         """A dry run of `sql` (the rotation modal's plan); runs in the modal's worker."""
         stmt = parse(sql)[0]
-        self.session.remember_statement(stmt)
+        self.inspector.kms.remember_statement(stmt)
         result = self.executor_factory(True).run(stmt)
         return result.columns, result.rows
 
@@ -347,7 +351,7 @@ class RewrapApp(App[int]):
             try:
                 statements = parse(text)
                 for stmt in statements:
-                    self.session.remember_statement(stmt)
+                    self.inspector.kms.remember_statement(stmt)
                     result = self.executor_factory(False).run(
                         stmt, progress=self._forward, cancel=token
                     )
@@ -389,6 +393,7 @@ class RewrapApp(App[int]):
         if message.cancelled:
             self.notify("cancelled: every backup is still readable")
         # Listings may have changed (a new ENCRYPTION-INFO file): refresh the details shown.
+        self.inspector.refresh()
         details = self.query_one(DetailsPanel)
         if details.node is not None:
             self._load_details(details.node)

@@ -15,7 +15,6 @@ import bisect
 import os
 import sys
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +31,7 @@ from pygments.styles import get_style_by_name
 
 from engine.errors import RewrapError
 from engine.execute import Executor, Result
+from engine.inspection import Inspector
 from engine.rewrap.events import CancelToken, ProgressSink, ignore
 from syntax import SQLSyntaxError, ast, diagnose, ends_statement, parse
 from syntax.lexer import RewrapLexer
@@ -198,7 +198,10 @@ class Shell:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.kms_seen: list[str] = []
-        self.subdirs = SubdirCache(self._list_subdirs, on_loaded=self._subdirs_loaded)
+        # One cached storage per collection, closed when the shell ends; SubdirCache keeps the
+        # names (and their age), so the service keeps no listing of its own (max_age=0).
+        self.inspector = Inspector(executor.open_storage, max_age=0)
+        self.subdirs = SubdirCache(self.inspector.subdirs, on_loaded=self._subdirs_loaded)
         self._diag_cache: tuple[str, list[Any]] = ("", [])
         self.session: PromptSession[str] = PromptSession(
             message=PROMPT,
@@ -220,6 +223,12 @@ class Shell:
     # -- the loop --------------------------------------------------------------------------------
 
     def run(self) -> int:
+        try:
+            return self._loop()
+        finally:
+            self.inspector.close()
+
+    def _loop(self) -> int:
         self.err.write("rewrap shell: end statements with ';'. \\? for help, \\q to quit.\n")
         while True:
             try:
@@ -369,11 +378,6 @@ class Shell:
         return [(style, f" {line}:{col} {d.severity}: {first_line}{more}")]
 
     # -- subdirectory completion -----------------------------------------------------------------
-
-    def _list_subdirs(self, uri: str) -> Sequence[str]:
-        from engine.collection import Collection
-
-        return Collection(self.executor.open_storage(uri)).full_backups()
 
     def _subdirs_loaded(self, uri: str) -> None:
         """Called from the listing thread: reopen the menu with the names now known (after a

@@ -1,13 +1,14 @@
 """The collection browser: collections, their full backups (newest first, LATEST marked) and
 each full backup's incrementals, loaded lazily in thread workers when a node is expanded.
 
-The browser does no I/O itself: `lister(node) -> list[NodeRef]` (given by the app) runs in a
-worker, and its answer comes back as a BackupsListed message.
+The browser does no I/O itself: `children_of(inspector, node)` asks the engine's inspection
+service (engine/inspection/, cached per collection) in a worker, and its answer comes back as a
+BackupsListed message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.binding import Binding
@@ -17,7 +18,21 @@ from textual.widgets.tree import TreeNode
 from syntax.uri import redact_uri
 from tui.app.messages import BackupsListed, NodeAction, NodeRef, NodeSelected
 
-Lister = Callable[[NodeRef], list[NodeRef]]
+if TYPE_CHECKING:
+    from engine.inspection import Inspector
+
+
+def children_of(inspector: Inspector, node: NodeRef) -> list[NodeRef]:
+    """A collection's full backups (newest first, LATEST marked) or a full backup's
+    incrementals (oldest first); an incremental has none."""
+    if node.kind == "collection":
+        listing = inspector.listing(node.collection)
+        return [NodeRef("full", node.collection, f.subdir, f.subdir.strip("/"), f.latest)
+                for f in listing.full_backups]
+    if node.kind == "full":
+        return [NodeRef("incremental", node.collection, node.subdir, layer.path)
+                for layer in inspector.incrementals(node.collection, node.subdir)]
+    return []
 
 
 def node_label(ref: NodeRef) -> Text:
@@ -38,11 +53,11 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("k", "node('add_key')", "Add key"),
     ]
 
-    def __init__(self, lister: Lister, **kwargs: object) -> None:
+    def __init__(self, inspector: Inspector, **kwargs: object) -> None:
         super().__init__("collections", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
         self.guide_depth = 2
-        self.lister = lister
+        self.inspector = inspector
         self._loaded: set[int] = set()
 
     def add_collection(self, uri: str) -> TreeNode[NodeRef]:
@@ -65,7 +80,7 @@ class CollectionBrowser(Tree[NodeRef]):
 
     def _load(self, node_id: int, ref: NodeRef) -> None:
         try:
-            children, error = self.lister(ref), None
+            children, error = children_of(self.inspector, ref), None
         except Exception as e:  # noqa: BLE001 - shown in the tree, the app keeps going
             children, error = [], _safe_error(e)
         self.post_message(BackupsListed(ref, children, error))
