@@ -6,37 +6,36 @@ from __future__ import annotations
 import json
 import os
 
-from tui_support import DEMO_KMS, DEMO_URI, SIZE, unique, wait_for
+from tui_support import DEMO_KMS, DEMO_URI, SIZE, Inbox, unique
 from engine.execute import Executor
 from syntax import parse
-from tui.app.messages import StatementsSubmitted
 from tui.collections_store import CollectionStore, strip_secrets
 
 NEW_KMS = "testkms:///rotated-key"
 
 
-async def until(pilot, ready, what: str, *, tries: int = 200) -> None:
-    """Pause until `ready()` is true; FAIL naming `what` if it never is (no fall-through)."""
-    for _ in range(tries):
-        if ready():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"{what}: not within {tries} pauses")
-
-
-async def open_demo(pilot, app, msgs):
-    """Wait for the demo collection's listing; return the browser with its first full selected."""
-    await wait_for(pilot, msgs, "BackupsListed")
+async def open_demo(pilot, app, msgs: Inbox):
+    """Wait for the demo collection's listing; return the browser (focused) and the collection."""
+    await msgs.worker(pilot, "browse")
     browser = app.query_one("#browser")
     browser.focus()
     coll = browser.root.children[0]
     return browser, coll
 
 
+async def open_rotation(pilot, app, msgs: Inbox):
+    """`k` on the LATEST full backup; return the rotation dialog once its fields are there."""
+    browser, coll = await open_demo(pilot, app, msgs)
+    browser.move_cursor(coll.children[0])
+    await pilot.press("k")
+    await msgs.worker(pilot, "node")  # the worker found the keys and pushed the dialog
+    assert type(app.screen).__name__ == "RotationModal"
+    return app.screen, coll.children[0]
+
+
 async def test_first_frame_then_lazy_tree_and_details(make_app) -> None:
     app = make_app()
-    msgs: list = []
-    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
         assert app.focused is app.query_one("#editor")  # the editor has focus at start
         browser, coll = await open_demo(pilot, app, msgs)
         fulls = [c.data for c in coll.children]
@@ -45,10 +44,11 @@ async def test_first_frame_then_lazy_tree_and_details(make_app) -> None:
         assert fulls[0].latest and not any(f.latest for f in fulls[1:])  # LATEST marked
         browser.move_cursor(coll.children[0])
         coll.children[0].expand()
-        listed = await wait_for(pilot, msgs, "BackupsListed", count=2)
-        assert [c.kind for c in listed[-1].children] == ["incremental"] * 3
-        details = await wait_for(pilot, msgs, "DetailsLoaded")
-        fields = dict(details[-1].fields)
+        await msgs.worker(pilot, "browse", count=2)
+        assert [c.data.kind for c in coll.children[0].children] == ["incremental"] * 3
+        panel = app.query_one("#details")
+        await msgs.until(pilot, lambda: panel.node == fulls[0] and panel.fields, "the details of LATEST")
+        fields = dict(panel.fields)
         assert fields["encryption"] == "kms"
         assert fields["unlocked by"] == DEMO_KMS
         assert fields["end time"].endswith("UTC") and int(fields["files"]) > 0
@@ -57,53 +57,45 @@ async def test_first_frame_then_lazy_tree_and_details(make_app) -> None:
 
 async def test_node_actions_insert_and_show(make_app) -> None:
     app = make_app()
-    msgs: list = []
-    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
         browser, coll = await open_demo(pilot, app, msgs)
         latest = coll.children[0]
         browser.move_cursor(latest)
         await pilot.press("i")
-        (ins,) = await wait_for(pilot, msgs, "InsertText")
-        assert ins.text == f"'{latest.data.subdir}' IN '{DEMO_URI}'"
-        assert app.query_one("#editor").text == ins.text
+        assert app.query_one("#editor").text == f"'{latest.data.subdir}' IN '{DEMO_URI}'"
+        assert app.focused is app.query_one("#editor")
         browser.focus()
         await pilot.press("s")
-        (done,) = await wait_for(pilot, msgs, "StatementExecuted")
+        (done,) = await msgs.message(pilot, "StatementExecuted")
         assert done.columns[:3] == ["database_name", "parent_schema_name", "object_name"]
         assert done.rows and DEMO_KMS in done.text
         table = app.query_one("#results-table")
         table.focus()
-        await pilot.press("y", "c")
-        copied = await wait_for(pilot, msgs, "Copied", count=2)
-        assert copied[0].what == "row" and "\t" in copied[0].text
-        assert copied[1].what == "cell" and copied[1].text == copied[0].text.split("\t")[0]
+        await pilot.press("y")
+        row = app.clipboard
+        assert row.split("\t")[2] == "movr"  # the first row, as the table shows it
+        await pilot.press("c")
+        assert app.clipboard == row.split("\t")[0]
 
 
 async def test_guided_rotation_adds_a_key_that_opens_the_backup(make_app) -> None:
     app = make_app()
-    msgs: list = []
-    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
-        browser, coll = await open_demo(pilot, app, msgs)
-        latest = coll.children[0]
-        browser.move_cursor(latest)
-        await pilot.press("k")
-        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal"
-                    and bool(app.screen.query("#rotation-old")),
-                    "the rotation dialog opens with its fields")
-        modal = app.screen
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
+        modal, latest = await open_rotation(pilot, app, msgs)
         assert modal.query_one("#rotation-old").text == f"'{DEMO_KMS}'"
         await pilot.press(*f"'{NEW_KMS}'")
         await pilot.press("f6")
-        await until(pilot, lambda: modal.planned, "the dry run finishes")
+        await app.workers.wait_for_complete()  # the dialog's dry run (its messages skip the hook)
+        await pilot.pause()
         status = str(modal.query_one("#rotation-status").render())
         statement = str(modal.query_one("#rotation-statement").render())
         assert modal.planned, status
         assert "ALTER BACKUP" in statement and NEW_KMS in statement
         assert modal.query_one("#rotation-plan").get_row_at(0)[1] == "would add"
         await pilot.press("f7")
-        (done,) = await wait_for(pilot, msgs, "StatementExecuted")
+        (done,) = await msgs.message(pilot, "StatementExecuted")
         assert done.rows[0][1] == "added"
-        events = [type(m.event).__name__ for m in unique(msgs) if type(m).__name__ == "ProgressEvent"]
+        events = [type(m.event).__name__ for m in msgs.of("ProgressEvent")]
         assert events[0] == "PlanReady" and events[-1] == "Finished" and "StepStarted" in events
         pane = app.query_one("#progress")
         assert pane.display and pane.states[latest.data.subdir] == "added"
@@ -114,21 +106,21 @@ async def test_guided_rotation_adds_a_key_that_opens_the_backup(make_app) -> Non
 
 async def test_cancel_keeps_the_session_usable(make_app) -> None:
     app = make_app(demo=False)
-    msgs: list = []
-    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
         app.query_one("#editor").load_text(
             f"ALTER BACKUP ALL IN '{DEMO_URI}' ADD NEW_KMS = '{NEW_KMS}' WITH OLD_KMS = '{DEMO_KMS}'"
         )
         # No await in between: the worker thread starts only when the event loop runs again, so
         # the cancel lands before the first step, deterministically.
-        app.on_statements_submitted(StatementsSubmitted([app.query_one("#editor").text]))
+        app.run_statements([app.query_one("#editor").text])
         app.action_cancel_run()
-        (fin,) = await wait_for(pilot, msgs, "ExecutionFinished")
-        assert fin.cancelled
+        (run,) = await msgs.worker(pilot, "execute")
+        assert run.result.cancelled
         assert not app.running
         app.query_one("#editor").load_text(f"SHOW BACKUPS IN '{DEMO_URI}'")
         await pilot.press("f5")
-        await wait_for(pilot, msgs, "ExecutionFinished", count=2)
+        (first, second) = await msgs.worker(pilot, "execute", count=2)
+        assert second.result.ran == 1 and not second.result.cancelled
 
 
 def test_store_strips_secrets_mode_0600(tui_env) -> None:
@@ -150,21 +142,21 @@ def test_store_strips_secrets_mode_0600(tui_env) -> None:
 async def test_remembered_collection_asks_for_its_secret(make_app, tui_env) -> None:
     CollectionStore().add(f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=gone")
     app = make_app()
-    msgs: list = []
-    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
-        await until(pilot, lambda: type(app.screen).__name__ == "SecretPrompt", "the secret prompt opens")
-        assert type(app.screen).__name__ == "SecretPrompt"
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
+        await msgs.until(pilot, lambda: type(app.screen).__name__ == "SecretPrompt", "the secret prompt opens")
         await pilot.press(*"typed", "enter")
-        (added,) = await wait_for(pilot, msgs, "CollectionAdded")
-        assert added.uri == f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=redacted"
-        await wait_for(pilot, msgs, "BackupsListed")
+        await msgs.worker(pilot, "browse")
+        (coll,) = app.query_one("#browser").root.children
+        assert coll.data.collection == f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=typed"  # the secret, in memory
+        assert str(coll.label) == f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=redacted"  # never on screen
+        shown = [str(c.label) for c in coll.children]
+        assert shown and "loading…" not in shown and not any("typed" in s for s in shown), shown
 
 
 async def test_collection_flag_is_remembered_and_help_opens(make_app, tui_env) -> None:
     app = make_app(collections=[DEMO_URI])
-    msgs: list = []
-    async with app.run_test(size=SIZE, message_hook=msgs.append) as pilot:
-        await wait_for(pilot, msgs, "BackupsListed")
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
+        await msgs.worker(pilot, "browse")
         assert [r.uri for r in CollectionStore().load()] == [DEMO_URI]
         await pilot.press("f1")
         assert type(app.screen).__name__ == "HelpScreen"
@@ -177,23 +169,13 @@ async def test_collection_flag_is_remembered_and_help_opens(make_app, tui_env) -
 
 async def test_rotation_fields_tab_moves_on_and_ctrl_space_completes(make_app) -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        browser = app.query_one("#browser")
-        await until(pilot, lambda: browser.root.children and len(browser.root.children[0].children) >= 3,
-                    "the demo's full backups are listed")
-        browser.focus()
-        browser.move_cursor(browser.root.children[0].children[0])
-        await pilot.pause(0.1)
-        await pilot.press("k")
-        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal",
-                    "the rotation dialog opens")
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
+        await open_rotation(pilot, app, msgs)
         assert app.focused is not None and app.focused.id == "rotation-new"
         await pilot.press("ctrl+@")
-        await pilot.pause(0.2)
         assert app.screen.query_one("CompletionDropdown").is_open
         await pilot.press("escape")
         await pilot.press("tab")
-        await pilot.pause(0.1)
         assert app.focused is not None and app.focused.id == "rotation-old"
 
 
@@ -201,16 +183,8 @@ async def test_add_key_dialog_never_paints_a_typed_secret(make_app) -> None:
     """Issue 15 #2: an unquoted URI (and a quoted one with a doubled quote) typed into the
     Add-key dialog is drawn with its secret as bullets; so is the statement line below it."""
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        browser = app.query_one("#browser")
-        await until(pilot, lambda: browser.root.children and len(browser.root.children[0].children) >= 3,
-                    "the demo's full backups are listed")
-        browser.focus()
-        browser.move_cursor(browser.root.children[0].children[0])
-        await pilot.pause(0.1)
-        await pilot.press("k")
-        await until(pilot, lambda: type(app.screen).__name__ == "RotationModal",
-                    "the rotation dialog opens")
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
+        await open_rotation(pilot, app, msgs)
         field = app.screen.query_one("#rotation-new")
         typed = "aws:///k?REGION=r&AWS_SECRET_ACCESS_KEY=Bare,Sec9 , 's3://u:Pw''d9@h/p?aws_session_token=Tok''en9'"
         field.load_text(typed)
@@ -220,7 +194,8 @@ async def test_add_key_dialog_never_paints_a_typed_secret(make_app) -> None:
             assert secret not in painted, painted
         assert painted.count("•") == len("Bare,Sec9") + len("Pw''d9") + len("Tok''en9")
         await pilot.press("f6")  # dry run: the statement shown below is redacted
-        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         shown = str(app.screen.query_one("#rotation-status").render()) + str(
             app.screen.query_one("#rotation-statement").render()
         )

@@ -36,7 +36,7 @@ async def test_a_keystroke_computes_only_rows_near_the_viewport(make_app) -> Non
         editor = app.query_one("#editor")
         editor.load_text("\n".join(f"{LINE} -- {i}" for i in range(2000)))
         editor.move_cursor((1000, 6))
-        await pilot.pause(0.2)
+        await pilot.pause()
         height = editor.size.height
         for y in range(height):
             editor.render_line(y)

@@ -4,7 +4,7 @@ editor snapshot shows keyword/string/URI colours and a diagnostic underline."""
 
 from __future__ import annotations
 
-from tui_support import DEMO_KMS, DEMO_URI, SIZE
+from tui_support import DEMO_KMS, DEMO_URI, SIZE, settled
 
 from engine.rewrap.events import BackupFinished, BackupStarted, PlanReady, Status, Step, StepStarted
 
@@ -16,13 +16,11 @@ EDITOR_TEXT = (
 )
 
 
-async def _settle(pilot, cond, tries: int = 200) -> None:
-    for _ in range(tries):
-        if cond():
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.3)
+async def _settle(pilot, ready=lambda: True) -> None:
+    """Every worker done and its result shown; then `ready()` must hold (else the test fails)."""
+    await settled(pilot)
     await pilot.wait_for_scheduled_animations()
+    assert ready()
 
 
 def test_editor_highlighting_and_dropdown(snap_compare, make_app) -> None:
@@ -34,7 +32,7 @@ def test_editor_highlighting_and_dropdown(snap_compare, make_app) -> None:
         editor.move_cursor(editor.document.end)
         editor.check_now()
         await pilot.press("ctrl+@")
-        await _settle(pilot, lambda: True)
+        await _settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
 
@@ -68,12 +66,13 @@ def test_progress_pane(snap_compare, make_app) -> None:
 
     async def before(pilot) -> None:
         pane = app.query_one("#progress")
+        pane.clock = lambda: 1000.0  # elapsed times and the summary's timing tick on this clock
         pane.remove_class("-hidden")
         for e in events:
             pane.consume(e)
         bar = pane.query_one("ProgressBar")
         bar.show_eta = False  # the ETA is wall-clock text
-        await _settle(pilot, lambda: True)
+        await _settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
 

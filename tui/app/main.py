@@ -2,9 +2,11 @@
 
 The engine's inspection service (engine/inspection/: listings, key files, sizes, the KMS URIs
 seen this session; one cached storage per collection, closed on exit) does the browsing.
-`RewrapApp` wires widgets to workers with
-typed messages (tui/app/messages.py). The first frame never waits for storage: every listing,
-detail and statement runs in a thread worker.
+Widgets post the messages they declare (`CollectionBrowser.NodeSelected`, ...) and
+`RewrapApp` routes them with `@on`. The first frame never waits for storage: every listing,
+detail and statement runs in one of the app's thread workers (`exit_on_error=False`), and one
+handler, `on_worker_state_changed`, takes each worker's result where it belongs and reports each
+failure through `safe_error` (redacted; a library's own text never reaches the screen).
 """
 
 from __future__ import annotations
@@ -12,47 +14,37 @@ from __future__ import annotations
 import argparse
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from engine.errors import RewrapError
 from engine.inspection import Inspector
 from engine.rewrap.events import CancelToken, Event
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
-from syntax.uri import redact_uri
+from syntax.uri import redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
 from tui.shared import check_kms_uri, safe_error
-from tui.app.messages import (
-    BackupsListed,
-    CancelRequested,
-    CollectionAdded,
-    Copied,
-    DetailsLoaded,
-    DiagnosticsUpdated,
-    ExecutionFinished,
-    InsertText,
-    NodeAction,
-    NodeRef,
-    NodeSelected,
-    ProgressEvent,
-    StatementExecuted,
-    StatementFailed,
-    StatementsSubmitted,
-)
-from tui.app.widgets.browser import CollectionBrowser
+from tui.app.messages import NodeRef
+from tui.app.widgets.browser import CollectionBrowser, children_of
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.details import DetailsPanel, details_fields
 from tui.app.widgets.editor import SQLEditor
 from tui.app.widgets.progress import ProgressPane
 from tui.app.widgets.results import ResultsPane
+
+# What a failed worker was doing, for its notification (groups not named here show elsewhere).
+WORK_NAMES = {"demo": "demo collection", "node": "browser action", "diagnose": "diagnostics"}
 
 
 def show_text(sql: str) -> str:
@@ -63,6 +55,16 @@ def show_text(sql: str) -> str:
         return "; ".join(format_statement(s, redact=True) for s in parse(sql))
     except SQLSyntaxError:
         return redact_statement(sql)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What the statement worker returns: how its run of F5 went."""
+
+    ran: int
+    failed: int
+    cancelled: bool
+    generation: int
 
 
 class RewrapApp(App[int]):
@@ -79,6 +81,36 @@ class RewrapApp(App[int]):
         Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit"),
     ]
+
+    class StatementExecuted(Message):
+        """One statement ran; `rows` and `columns` as the engine returned them (it redacts)."""
+
+        def __init__(self, generation: int, text: str, columns: list[str], rows: list[tuple[Any, ...]],
+                     notices: list[str], ok: bool) -> None:
+            super().__init__()
+            self.generation = generation  # the run it belongs to: a later run's results win
+            self.text = text
+            self.columns = columns
+            self.rows = rows
+            self.notices = notices
+            self.ok = ok
+
+    class StatementFailed(Message):
+        """A statement did not run (syntax error, RewrapError); `error` is safe to show."""
+
+        def __init__(self, generation: int, text: str, error: str) -> None:
+            super().__init__()
+            self.generation = generation
+            self.text = text
+            self.error = error
+
+    class ProgressEvent(Message):
+        """One engine event (engine.rewrap.events) forwarded from the statement worker."""
+
+        def __init__(self, generation: int, event: Event) -> None:
+            super().__init__()
+            self.generation = generation
+            self.event = event
 
     def __init__(
         self,
@@ -100,9 +132,13 @@ class RewrapApp(App[int]):
         self.executor_factory = executor_factory or default_executor
         self.cancel_token: CancelToken | None = None
         self.running = False
+        # Each F5 is a generation; a detached (second Esc) run's late output is of an older one.
+        self.generation = 0
+        self.current_run: Worker[RunOutcome] | None = None
         self.secrets: dict[str, dict[str, str]] = {}
         self._pending_subdirs: set[str] = set()
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
+        self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
         self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
 
     # -- layout ------------------------------------------------------------------------------
@@ -111,7 +147,7 @@ class RewrapApp(App[int]):
         dropdown = CompletionDropdown(id="dropdown")
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
-                yield CollectionBrowser(self.inspector, id="browser")
+                yield CollectionBrowser(id="browser")
                 with VerticalScroll(id="details-scroll"):
                     yield DetailsPanel(id="details")
             with Vertical(id="main"):
@@ -152,6 +188,32 @@ class RewrapApp(App[int]):
     def on_unmount(self) -> None:
         self.inspector.close()  # the storages it opened (S3 clients, connection pools)
 
+    # -- workers: one place for their results and their failures ----------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every app worker ends here: its result goes where it belongs, its failure is told
+        through `safe_error` (the one cleaner: redacted, a library's text never shown)."""
+        worker, state = event.worker, event.state
+        if state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        subject = self._subjects.pop(worker, None)
+        error = safe_error(worker.error) if state is WorkerState.ERROR and worker.error else None
+        group = worker.group.split(":")[0]
+        if group == "execute":
+            self._run_ended(worker, error)
+        elif state is WorkerState.CANCELLED:
+            return  # superseded (an exclusive group's newer worker): nothing to show
+        elif group == "browse":
+            self._listed(subject, worker.result or [], error)
+        elif group == "details":
+            self.query_one(DetailsPanel).show(subject, [("error", error)] if error else worker.result or [])
+        elif group == "subdirs":
+            if error is not None:
+                self._unlisted_subdirs.add(subject)  # completion simply has nothing to offer
+            self._pending_subdirs.discard(subject)
+        elif error is not None:
+            self.notify(f"{WORK_NAMES.get(group, group)}: {error}", severity="error")
+
     # -- collections -------------------------------------------------------------------------
 
     def add_collection(self, uri: str, *, remember: bool) -> None:
@@ -160,7 +222,6 @@ class RewrapApp(App[int]):
         node = self.query_one(CollectionBrowser).add_collection(uri)
         if not node.is_expanded:
             node.expand()
-        self.post_message(CollectionAdded(redact_uri(uri)))
 
     def _restore(self, items: list[Remembered]) -> None:
         """Re-add remembered collections, asking for each secret the store did not keep."""
@@ -202,18 +263,14 @@ class RewrapApp(App[int]):
         browser = self.query_one(CollectionBrowser)
         return {c.data.collection for c in browser.root.children if c.data is not None}
 
-    @work(thread=True, group="demo")
+    @work(thread=True, group="demo", exit_on_error=False)
     def _open_demo(self) -> None:
         from tui.cli import DEMO_DIR_NAME, demo_collection_dir, ensure_demo_collection
 
         try:
-            try:
-                path = demo_collection_dir()
-                if not (path / "metadata").exists() and not (path / "LATEST").exists():
-                    ensure_demo_collection()  # first use: engine.demo writes it
-            except RewrapError as e:
-                self.call_from_thread(self.notify, f"demo collection: {e}", severity="error")
-                return
+            path = demo_collection_dir()
+            if not (path / "metadata").exists() and not (path / "LATEST").exists():
+                ensure_demo_collection()  # first use: engine.demo writes it
             # List it first; engine.demo (the demo's writer, ~0.1 s to import) only for its key.
             self.call_from_thread(self.add_collection, f"nodelocal://self/{DEMO_DIR_NAME}", remember=False)
             self._first_listing.wait(2)  # not competing with the listing for the GIL
@@ -232,76 +289,64 @@ class RewrapApp(App[int]):
             return ()
         if uri not in self._pending_subdirs:
             self._pending_subdirs.add(uri)
-            self._list_subdirs(uri)
+            self._subjects[self._list_subdirs(uri)] = uri
         return ()
 
-    @work(thread=True, group="subdirs")
+    @work(thread=True, group="subdirs", exit_on_error=False)
     def _list_subdirs(self, uri: str) -> None:
-        try:
-            self.inspector.subdirs(uri)
-        except Exception:  # noqa: BLE001 - completion simply has nothing to offer
-            self._unlisted_subdirs.add(uri)
-        finally:
-            self._pending_subdirs.discard(uri)
+        self.inspector.subdirs(uri)
 
     # -- browser and details -----------------------------------------------------------------
 
-    def on_node_selected(self, message: NodeSelected) -> None:
+    @on(CollectionBrowser.ListingWanted, "#browser")
+    def _list(self, message: CollectionBrowser.ListingWanted) -> None:
+        self._subjects[self._list_children(message.node)] = message.node
+
+    @work(thread=True, group="browse", exit_on_error=False)
+    def _list_children(self, node: NodeRef) -> list[NodeRef]:
+        return children_of(self.inspector, node)
+
+    def _listed(self, node: NodeRef, children: list[NodeRef], error: str | None) -> None:
+        self.query_one(CollectionBrowser).show_children(node, children, error)
+        self._first_listing.set()
+
+    @on(CollectionBrowser.NodeSelected, "#browser")
+    def _selected(self, message: CollectionBrowser.NodeSelected) -> None:
         self.query_one(DetailsPanel).loading_for(message.node)
-        self._load_details(message.node)
+        self._subjects[self._load_details(message.node)] = message.node
 
-    @work(thread=True, exclusive=True, group="details")
-    def _load_details(self, node: NodeRef) -> None:
-        try:
-            fields = details_fields(self.inspector, node)
-        except Exception as e:  # noqa: BLE001 - shown in the panel
-            fields = [("error", safe_error(e))]
-        self.post_message(DetailsLoaded(node, fields))
+    @work(thread=True, exclusive=True, group="details", exit_on_error=False)
+    def _load_details(self, node: NodeRef) -> list[tuple[str, str]]:
+        return details_fields(self.inspector, node)
 
-    def on_details_loaded(self, message: DetailsLoaded) -> None:
-        self.query_one(DetailsPanel).show(message)
-
-    def on_backups_listed(self, message: BackupsListed) -> None:
-        self._first_listing.set()  # the browser fills itself; tests watch this message
-
-    def on_node_action(self, message: NodeAction) -> None:
+    @on(CollectionBrowser.NodeAction, "#browser")
+    def _node_action(self, message: CollectionBrowser.NodeAction) -> None:
         node = message.node
         if message.action == "insert":
-            self.post_message(InsertText(node_sql(node)))
+            editor = self.query_one(SQLEditor)
+            editor.insert(node_sql(node))
+            editor.focus()
         elif message.action == "show":
             self._show_node(node)
         elif message.action == "add_key":
             self._open_rotation(node)
 
-    def on_insert_text(self, message: InsertText) -> None:
-        editor = self.query_one(SQLEditor)
-        editor.insert(message.text)
-        editor.focus()
-
-    @work(thread=True, group="node")
+    @work(thread=True, group="node", exit_on_error=False)
     def _show_node(self, node: NodeRef) -> None:
         if node.kind == "collection":
             sql = f"SHOW BACKUPS IN {quote_string(node.collection)}"
         else:
-            try:
-                unlocking = self.inspector.unlockers(node.collection, node.subdir)
-            except Exception as e:  # noqa: BLE001
-                self.call_from_thread(self.notify, safe_error(e), severity="error")
-                return
+            unlocking = self.inspector.unlockers(node.collection, node.subdir)
             sql = f"SHOW BACKUP {quote_string(node.subdir)} IN {quote_string(node.collection)}"
             if unlocking:
                 # One key: CockroachDB's rule (which SHOW BACKUP applies) needs every given
                 # KMS in one ENCRYPTION-INFO file, and the session's keys may be in several.
                 sql += f" WITH KMS = {quote_string(unlocking[0])}"
-        self.post_message(StatementsSubmitted([sql]))
+        self.call_from_thread(self.run_statements, [sql])
 
-    @work(thread=True, group="node")
+    @work(thread=True, group="node", exit_on_error=False)
     def _open_rotation(self, node: NodeRef) -> None:
-        try:
-            unlocking = self.inspector.unlockers(node.collection, node.subdir or "LATEST")
-        except Exception as e:  # noqa: BLE001
-            self.call_from_thread(self.notify, safe_error(e), severity="error")
-            return
+        unlocking = self.inspector.unlockers(node.collection, node.subdir or "LATEST")
         target = node if node.kind != "incremental" else NodeRef("full", node.collection, node.subdir)
         self.call_from_thread(self.open_rotation_modal, target, unlocking)
 
@@ -319,7 +364,7 @@ class RewrapApp(App[int]):
 
         def done(sql: str | None) -> None:
             if sql:
-                self.post_message(StatementsSubmitted([sql]))
+                self.run_statements([sql])
 
         self.push_screen(modal, done)
 
@@ -332,19 +377,29 @@ class RewrapApp(App[int]):
 
     # -- running statements ------------------------------------------------------------------
 
-    def on_statements_submitted(self, message: StatementsSubmitted) -> None:
+    @on(SQLEditor.StatementsSubmitted, "#editor")
+    def _submitted(self, message: SQLEditor.StatementsSubmitted) -> None:
+        self.run_statements(message.texts)
+
+    def run_statements(self, texts: list[str]) -> None:
+        """Run `texts` in order in the statement worker (one run at a time)."""
         if self.running:
             self.notify("a statement is still running (Esc cancels it)", severity="warning")
             return
-        for text in message.texts:
+        for text in texts:
             self.history.append(text)
         self.running = True
+        self.generation += 1
         self.cancel_token = CancelToken()
-        self._execute(message.texts, self.cancel_token)
+        self.current_run = self._execute(texts, self.cancel_token, self.generation)
 
-    @work(thread=True, exclusive=True, group="execute")
-    def _execute(self, texts: list[str], token: CancelToken) -> None:
+    @work(thread=True, group="execute", exit_on_error=False)
+    def _execute(self, texts: list[str], token: CancelToken, generation: int) -> RunOutcome:
         ran = failed = 0
+
+        def forward(event: Event) -> None:
+            self.post_message(self.ProgressEvent(generation, event))
+
         for text in texts:
             if token.cancelled:
                 break
@@ -352,53 +407,60 @@ class RewrapApp(App[int]):
                 statements = parse(text)
                 for stmt in statements:
                     self.inspector.kms.remember_statement(stmt)
-                    result = self.executor_factory(False).run(
-                        stmt, progress=self._forward, cancel=token
-                    )
+                    result = self.executor_factory(False).run(stmt, progress=forward, cancel=token)
+                    if token.cancelled:
+                        result = as_cancelled(result)
                     ran += 1
                     if not result.ok:
                         failed += 1
-                    self.post_message(StatementExecuted(
-                        show_text(text), result.columns, result.rows,
-                        [*result.notices, *([f"ERROR: {result.error}"] if result.error else [])], result.ok))
-            except (SQLSyntaxError, RewrapError) as e:
+                    self.post_message(self.StatementExecuted(
+                        generation, show_text(text), result.columns, result.rows, log_lines(result),
+                        result.ok))
+            except (SQLSyntaxError, RewrapError) as e:  # bad input: said, and the run stops
                 failed += 1
-                self.post_message(StatementFailed(show_text(text), safe_error(e)))
+                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e)))
                 break
-            except Exception as e:  # noqa: BLE001 - the session must stay usable
-                failed += 1
-                self.post_message(StatementFailed(show_text(text), safe_error(e)))
-                break
-        self.post_message(ExecutionFinished(ran, failed, token.cancelled, token))
+        return RunOutcome(ran, failed, token.cancelled, generation)
 
-    def _forward(self, event: Event) -> None:
-        self.post_message(ProgressEvent(event))
-
-    def on_progress_event(self, message: ProgressEvent) -> None:
+    @on(ProgressEvent)
+    def _progress(self, message: ProgressEvent) -> None:
+        if message.generation != self.generation:
+            return
         pane = self.query_one(ProgressPane)
         pane.remove_class("-hidden")
         pane.consume(message.event)
 
-    def on_statement_executed(self, message: StatementExecuted) -> None:
+    @on(StatementExecuted)
+    def _executed(self, message: StatementExecuted) -> None:
+        if message.generation != self.generation:
+            return  # an abandoned run answered late: newer results stay
         self.query_one(ResultsPane).show(message.text, message.columns, message.rows, message.notices)
 
-    def on_statement_failed(self, message: StatementFailed) -> None:
+    @on(StatementFailed)
+    def _failed(self, message: StatementFailed) -> None:
+        if message.generation != self.generation:
+            return
         self.query_one(ResultsPane).show_error(message.text, message.error)
 
-    def on_execution_finished(self, message: ExecutionFinished) -> None:
-        if message.token is not None and message.token is not self.cancel_token:
+    def _run_ended(self, worker: Worker[Any], error: str | None) -> None:
+        if worker is not self.current_run:
             return  # a run the user detached from (second Esc / Ctrl+C) finished late
         self.running = False
         self.cancel_token = None
-        if message.cancelled:
+        self.current_run = None
+        if error is not None:  # not bad input (the worker says that itself): a bug
+            self.query_one(ResultsPane).show_error("statement failed", error)
+            self.notify(f"statement failed: {error}", severity="error")
+        elif worker.result is not None and worker.result.cancelled:
             self.notify("cancelled: every backup is still readable")
         # Listings may have changed (a new ENCRYPTION-INFO file): refresh the details shown.
         self.inspector.refresh()
         details = self.query_one(DetailsPanel)
         if details.node is not None:
-            self._load_details(details.node)
+            self._subjects[self._load_details(details.node)] = details.node
 
-    def on_cancel_requested(self, message: CancelRequested) -> None:
+    @on(ProgressPane.CancelRequested, "#progress")
+    def _cancel_requested(self) -> None:
         self.action_cancel_run()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -412,28 +474,28 @@ class RewrapApp(App[int]):
             return
         if not token.cancelled:
             token.cancel()
+            self.query_one(ProgressPane).cancel_requested()
             self.notify("cancelling after the current step… (press again to stop waiting)")
             return
         # Second press: a KMS or storage call may hang. Free the session now; the cancelled run
-        # still stops at its next step boundary and writes nothing more.
+        # still stops at its next step boundary and writes nothing more, and its late output
+        # (an older generation) never replaces what runs next.
         self.running = False
         self.cancel_token = None
+        self.current_run = None
+        self.generation += 1
         self.notify("stopped waiting: the cancelled statement ends its current step in the background")
 
-    # -- status line, copies, help, palette --------------------------------------------------
+    # -- status line, help, palette ----------------------------------------------------------
 
-    def on_diagnostics_updated(self, message: DiagnosticsUpdated) -> None:
-        if message.source_id != "editor":
-            return  # a rotation field: the modal shows its own
+    @on(SQLEditor.DiagnosticsUpdated, "#editor")
+    def _diagnosed(self, message: SQLEditor.DiagnosticsUpdated) -> None:
         try:
             status = self.query_one("#status", Static)
         except NoMatches:  # the main screen is not the active one (a modal, or shutting down)
             return
         status.update(message.message)
         status.set_class(message.count > 0, "-problem")
-
-    def on_copied(self, message: Copied) -> None:
-        pass
 
     def action_help(self) -> None:
         from tui.app.screens.help_screen import HelpScreen  # markdown_it: only when asked for
@@ -487,6 +549,31 @@ class RewrapApp(App[int]):
         yield SystemCommand("Focus results", "F4", lambda: self.action_focus("results-table"))
         yield SystemCommand("Older statement", "history (Ctrl+Up)", lambda: editor.action_history(-1))
         yield SystemCommand("Newer statement", "history (Ctrl+Down)", lambda: editor.action_history(1))
+
+
+def as_cancelled(result: Any) -> Any:
+    """A cancelled ALTER's result as the progress pane shows it: a backup that failed once the
+    cancel was asked for (its KMS call abandoned) reads `cancelled`; its reason stays."""
+    if not {"status", "error"} <= set(result.columns):
+        return result
+    status = result.columns.index("status")
+    rows = [(*r[:status], "cancelled", *r[status + 1:]) if r[status] == "failed" else r for r in result.rows]
+    return replace(result, rows=rows)
+
+
+def log_lines(result: Any) -> list[str]:
+    """The notice log after a result: what batch mode prints on stderr (tui/cli.py), whole:
+    notices, the error, and each failed backup with every reason (one per OLD_KMS URI)."""
+    out = [f"NOTICE: {n}" for n in result.notices]
+    if result.error:
+        out.append(f"ERROR: {result.error}")
+    elif not result.ok and {"status", "error"} <= set(result.columns):
+        status, error = result.columns.index("status"), result.columns.index("error")
+        failed = [r for r in result.rows if r[status] == "failed"]
+        out += [f"ERROR: {r[0]}: {r[error]}" for r in failed]
+        if failed and len(result.rows) > 1:
+            out.append(f"ERROR: {len(failed)} of {len(result.rows)} backups failed")
+    return [redact_text(line) for line in out]
 
 
 def node_sql(node: NodeRef) -> str:

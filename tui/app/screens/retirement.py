@@ -20,7 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from syntax import SQLSyntaxError, parse, quote_string
-from syntax.uri import contains_secret, redact_text
+from syntax.uri import contains_secret
+from tui.shared import safe_error
 
 CELL = {"proven": ("✓", "success"), "present": ("○", "warning"), "absent": ("✗", "error"),
         "damaged": ("!", "error")}
@@ -122,7 +123,7 @@ class RetirementScreen(ModalScreen[None]):
         try:
             parse(sql)
         except SQLSyntaxError as e:
-            self.show_verdict(redact_text(str(e)).splitlines()[0], "error")
+            self.show_verdict(safe_error(e).splitlines()[0], "error")
             return
         self.show_verdict("checking…", "")
         self._check(sql)
@@ -132,7 +133,7 @@ class RetirementScreen(ModalScreen[None]):
         try:
             result = self.run_sql(sql)
         except Exception as e:  # noqa: BLE001 - bad input or storage: say it, keep the screen
-            self.app.call_from_thread(self.show_verdict, f"ERROR: {redact_text(str(e))}", "error")
+            self.app.call_from_thread(self.show_verdict, f"ERROR: {safe_error(e)}", "error")
             return
         self.app.call_from_thread(self.show_result, result)
 

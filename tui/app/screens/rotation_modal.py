@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from textual.widgets import Button, DataTable, Label, Static
 from syntax import SQLSyntaxError, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
 from tui.app.messages import NodeRef
+from tui.shared import safe_error
 from tui.batch.output import cell_text
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.editor import SQLEditor
@@ -130,7 +132,7 @@ class RotationModal(ModalScreen[str | None]):
         try:
             stmt = parse(sql)[0]
         except SQLSyntaxError as e:
-            status.update(f"[red]fix the URIs first: {e}[/red]")
+            status.update(Text(f"fix the URIs first: {safe_error(e)}", style="red"))
             return
         self.query_one("#rotation-statement", Static).update(
             "Statement:\n" + format_statement(stmt, redact=True)
@@ -144,9 +146,7 @@ class RotationModal(ModalScreen[str | None]):
             columns, rows = self.plan_runner(sql)
             error = None
         except Exception as e:  # noqa: BLE001 - shown in the modal
-            from engine.errors import RewrapError
-
-            columns, rows, error = [], [], str(e) if isinstance(e, RewrapError) else type(e).__name__
+            columns, rows, error = [], [], safe_error(e)
         self.app.call_from_thread(self._show_plan, sql, columns, rows, error)
 
     def _show_plan(self, sql: str, columns: list[str], rows: list[tuple], error: str | None) -> None:

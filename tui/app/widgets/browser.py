@@ -1,9 +1,8 @@
 """The collection browser: collections, their full backups (newest first, LATEST marked) and
 each full backup's incrementals, loaded lazily in thread workers when a node is expanded.
 
-The browser does no I/O itself: `children_of(inspector, node)` asks the engine's inspection
-service (engine/inspection/, cached per collection) in a worker, and its answer comes back as a
-BackupsListed message.
+The browser does no I/O itself: a node expanded for the first time posts ListingWanted; the app
+lists it in a worker and hands the answer (or the error, cleaned) to `show_children`.
 """
 
 from __future__ import annotations
@@ -12,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from syntax.uri import redact_uri
-from tui.app.messages import BackupsListed, NodeAction, NodeRef, NodeSelected
+from tui.app.messages import NodeRef
 
 if TYPE_CHECKING:
     from engine.inspection import Inspector
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def children_of(inspector: Inspector, node: NodeRef) -> list[NodeRef]:
     """A collection's full backups (newest first, LATEST marked) or a full backup's
-    incrementals (oldest first); an incremental has none."""
+    incrementals (oldest first); an incremental has none. The app runs it in a worker."""
     if node.kind == "collection":
         listing = inspector.listing(node.collection)
         return [NodeRef("full", node.collection, f.subdir, f.subdir.strip("/"), f.latest)
@@ -53,11 +53,47 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("k", "node('add_key')", "Add key"),
     ]
 
-    def __init__(self, inspector: Inspector, **kwargs: object) -> None:
+    class NodeSelected(Message):
+        """The highlighted node changed: the details panel loads its details."""
+
+        def __init__(self, browser: CollectionBrowser, node: NodeRef) -> None:
+            super().__init__()
+            self.browser = browser
+            self.node = node
+
+        @property
+        def control(self) -> CollectionBrowser:
+            return self.browser
+
+    class NodeAction(Message):
+        """An action on a node: "insert" its path, "show" (SHOW BACKUP) or "add_key"."""
+
+        def __init__(self, browser: CollectionBrowser, action: str, node: NodeRef) -> None:
+            super().__init__()
+            self.browser = browser
+            self.action = action
+            self.node = node
+
+        @property
+        def control(self) -> CollectionBrowser:
+            return self.browser
+
+    class ListingWanted(Message):
+        """A node was expanded for the first time: its children are to be listed (by the app)."""
+
+        def __init__(self, browser: CollectionBrowser, node: NodeRef) -> None:
+            super().__init__()
+            self.browser = browser
+            self.node = node
+
+        @property
+        def control(self) -> CollectionBrowser:
+            return self.browser
+
+    def __init__(self, **kwargs: object) -> None:
         super().__init__("collections", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
         self.guide_depth = 2
-        self.inspector = inspector
         self._loaded: set[int] = set()
 
     def add_collection(self, uri: str) -> TreeNode[NodeRef]:
@@ -74,27 +110,19 @@ class CollectionBrowser(Tree[NodeRef]):
             return
         self._loaded.add(node.id)
         node.add_leaf(Text("loading…", style="dim"))
-        ref = node.data
-        node_id = node.id
-        self.run_worker(lambda: self._load(node_id, ref), thread=True, group="browse")
+        self.post_message(self.ListingWanted(self, node.data))
 
-    def _load(self, node_id: int, ref: NodeRef) -> None:
-        try:
-            children, error = children_of(self.inspector, ref), None
-        except Exception as e:  # noqa: BLE001 - shown in the tree, the app keeps going
-            children, error = [], _safe_error(e)
-        self.post_message(BackupsListed(ref, children, error))
-
-    def on_backups_listed(self, message: BackupsListed) -> None:
-        node = self._find(message.node)
+    def show_children(self, ref: NodeRef, children: list[NodeRef], error: str | None = None) -> None:
+        """The listing of `ref` arrived (`error`: already cleaned for the screen)."""
+        node = self._find(ref)
         if node is None:
             return
         node.remove_children()
-        if message.error:
-            node.add_leaf(Text(f"error: {message.error}", style="red"))
-        elif not message.children:
+        if error:
+            node.add_leaf(Text(f"error: {error}", style="red"))
+        elif not children:
             node.add_leaf(Text("(empty)", style="dim"))
-        for ref in message.children:
+        for ref in children:
             node.add(node_label(ref), data=ref, allow_expand=ref.kind == "full")
 
     def _find(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
@@ -108,17 +136,11 @@ class CollectionBrowser(Tree[NodeRef]):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
         if event.node.data is not None:
-            self.post_message(NodeSelected(event.node.data))
+            self.post_message(self.NodeSelected(self, event.node.data))
 
     def action_node(self, action: str) -> None:
         node = self.cursor_node
         if node is None or node.data is None:
             self.notify("select a collection or backup first", severity="warning")
             return
-        self.post_message(NodeAction(action, node.data))
-
-
-def _safe_error(e: Exception) -> str:
-    from engine.errors import RewrapError
-
-    return str(e) if isinstance(e, RewrapError) else f"{type(e).__name__}"
+        self.post_message(self.NodeAction(self, action, node.data))

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from syntax.uri import redact_text, redact_uri
-from tui.app.messages import DetailsLoaded, NodeRef
+from tui.app.messages import NodeRef
 
 if TYPE_CHECKING:
     from engine.inspection import Inspector
@@ -36,14 +36,15 @@ class DetailsPanel(Static):
         self.node = node
         self.update(Text("loading…", style="dim"))
 
-    def show(self, message: DetailsLoaded) -> None:
-        if message.node != self.node:
+    def show(self, node: NodeRef, fields: list[tuple[str, str]]) -> None:
+        """Details of `node` as (label, value) lines, ready to show (the app loads them)."""
+        if node != self.node:
             return  # the selection moved on
-        self.fields = message.fields
+        self.fields = fields
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for label, value in message.fields:
+        for label, value in fields:
             table.add_row(label, value)
         self.update(table)
 

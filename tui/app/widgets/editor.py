@@ -22,17 +22,12 @@ from dataclasses import replace
 
 from textual import events
 from textual.binding import Binding
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location, TextAreaTheme
 
 from syntax import Diagnostic, complete, diagnose, statements_at
-from tui.app.messages import (
-    CompletionAccepted,
-    DiagnosticsUpdated,
-    HistoryRecalled,
-    StatementsSubmitted,
-)
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span
 
@@ -75,6 +70,31 @@ class LazyHighlights(dict[int, list[Span]]):
 
 class SQLEditor(TextArea):
     """rewrap's SQL editor."""
+
+    class StatementsSubmitted(Message):
+        """F5: run these statements' texts, in order."""
+
+        def __init__(self, editor: SQLEditor, texts: list[str]) -> None:
+            super().__init__()
+            self.editor = editor
+            self.texts = texts
+
+        @property
+        def control(self) -> SQLEditor:
+            return self.editor
+
+    class DiagnosticsUpdated(Message):
+        """The text was re-checked: `count` problems, the first at the cursor (or overall)."""
+
+        def __init__(self, editor: SQLEditor, count: int, message: str) -> None:
+            super().__init__()
+            self.editor = editor
+            self.count = count
+            self.message = message
+
+        @property
+        def control(self) -> SQLEditor:
+            return self.editor
 
     BINDINGS = [
         Binding("f5", "run", "Run", priority=True),
@@ -246,8 +266,9 @@ class SQLEditor(TextArea):
     def _start_diagnose(self) -> None:
         text = self._full_text()
         chunks = self._chunks() if not (self.context or self.suffix) else [(0, len(text))]
-        self.run_worker(lambda: self._diagnose(text, chunks), thread=True, exclusive=True,
-                        group="diag")
+        # The app's worker (one handler reports every worker's failure), one group per editor.
+        self.app.run_worker(lambda: self._diagnose(text, chunks), thread=True, exclusive=True,
+                            group=f"diagnose:{self.id or id(self)}", exit_on_error=False)
 
     def _chunks(self) -> list[tuple[int, int]]:
         """(start, end) of each `;`-terminated piece, from the highlighter's last pass, so a
@@ -279,7 +300,7 @@ class SQLEditor(TextArea):
         self.diagnostics = self._own(found)
         self._refresh_marks(keep_unchanged=True)  # same text: the highlighter keeps its rows
         self.refresh()
-        self.post_message(DiagnosticsUpdated(len(self.diagnostics), self.diagnostic_message(), self.id))
+        self.post_message(self.DiagnosticsUpdated(self, len(self.diagnostics), self.diagnostic_message()))
 
     def diagnostic_message(self) -> str:
         if not self.diagnostics:
@@ -327,7 +348,6 @@ class SQLEditor(TextArea):
         if start < 0:
             return
         self.replace(choice.text, self._loc(start), self._loc(end))
-        self.post_message(CompletionAccepted(choice.text, start, end))
 
     async def _on_key(self, event: events.Key) -> None:
         dd = self.dropdown
@@ -375,7 +395,7 @@ class SQLEditor(TextArea):
         hi = self.document.get_index_from_location(sel.end)
         texts = statements_to_run(self.text, self.cursor_index, (lo, hi))
         if texts:
-            self.post_message(StatementsSubmitted(texts))
+            self.post_message(self.StatementsSubmitted(self, texts))
         else:
             self.notify("nothing to run: the editor is empty", severity="warning")
 
@@ -399,4 +419,3 @@ class SQLEditor(TextArea):
         self._history_index = index
         self.load_text(entries[index])
         self.move_cursor(self.document.end)
-        self.post_message(HistoryRecalled(index, entries[index]))
