@@ -95,7 +95,7 @@ class LineHighlighter:
         hit = self._cache.get(line)
         if hit is None:
             tokens = tokenize(line, split_uris=True)
-            spans = []
+            spans: list[Span] = []
             for t in tokens:
                 name = NAMES.get(t.kind)
                 if name:
