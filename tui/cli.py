@@ -491,7 +491,11 @@ def install_sigint(cancel: CancelToken, writing: threading.Event) -> Callable[[]
         previous = signal.signal(signal.SIGINT, on_sigint)
     except ValueError:
         return lambda: None
-    return lambda: signal.signal(signal.SIGINT, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
 
 
 def _write_fd(fd: int, text: str) -> None:
