@@ -17,7 +17,7 @@ names alone, and CockroachDB opens the content only for SHOW BACKUPS' revision s
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ from engine.formats.manifest import (
     BACKUP_MANIFEST,
     BACKUP_METADATA,
     CHECKSUM_SUFFIX,
+    Descriptor,
     build_manifest,
     database_descriptor,
     encode_manifest,
@@ -103,8 +104,11 @@ def demo_release(crdb_version: str | Release | None = None) -> Release:
     return chosen
 
 
-def _descriptor_id(d) -> int:  # type: ignore[no-untyped-def]
-    return getattr(d, d.WhichOneof("union")).id
+def _descriptor_id(d: Descriptor) -> int:
+    which = d.WhichOneof("union")
+    assert which is not None  # every demo descriptor has its union set
+    ident: int = getattr(d, which).id
+    return ident
 
 
 class _DemoWriter:
@@ -138,7 +142,12 @@ class _DemoWriter:
         return lambda plain: encrypted_file.encrypt(data_key, plain, iv=source.randbytes(12))
 
     def layer(
-        self, path: str, start: datetime | None, end: datetime, data_key: bytes, changes: dict
+        self,
+        path: str,
+        start: datetime | None,
+        end: datetime,
+        data_key: bytes,
+        changes: Mapping[int, Sequence[int]],
     ) -> None:
         """One backup directory: a data SST per table, then the manifest and its checksum."""
         encrypt = self.encrypter(data_key)
@@ -226,7 +235,7 @@ class _DemoWriter:
         start = full_end
         for i in range(1, incrementals + 1):
             end = full_end + timedelta(hours=i, seconds=self.rng.randrange(60), microseconds=self.rng.randrange(1, 99) * 10_000)
-            changes = {}
+            changes: dict[int, list[int]] = {}
             for t in TABLES:
                 updated = sorted(self.rng.sample(range(1, t.rows + 1), max(1, t.rows // 50)))
                 new = list(range(self.next_pk[t.id], self.next_pk[t.id] + t.rows // 100 + 1))
@@ -242,7 +251,7 @@ class _DemoWriter:
         return subdir
 
 
-def descriptors() -> list:
+def descriptors() -> list[Descriptor]:
     modified = DEMO_START - timedelta(days=30)
     out = [
         database_descriptor(DATABASE_ID, DATABASE, modified=modified),

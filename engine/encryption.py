@@ -193,10 +193,6 @@ class EncryptionFiles:
         directories not): its ALTER BACKUP names its new file after this count + 1."""
         return sum(1 for f in self.files if not f.directory)
 
-    def max_number(self) -> int:
-        """The largest n among ENCRYPTION-INFO-<n> names (1 for the plain file), 0 if none."""
-        return max(self.taken_numbers(), default=0)
-
 
 def encryption_file_names(names: Iterable[str]) -> list[str]:
     """The ENCRYPTION-INFO* names among `names`: numbered ones in numeric order, then any other
@@ -354,12 +350,6 @@ def match_all(kms: KMS, files: EncryptionFiles) -> list[tuple[EncryptionFile, by
     """Every (file, wrapped key) whose entry matches one of the KMS's id forms: for each id
     form, files in CockroachDB's order."""
     return [hit for key_id in kms.key_ids for hit in files.find_all(key_id_hash(key_id))]
-
-
-def match_kms(kms: KMS, files: EncryptionFiles) -> tuple[EncryptionFile, bytes] | None:
-    """The first (file, wrapped key) matching the KMS (an id comparison, no KMS call)."""
-    hits = match_all(kms, files)
-    return hits[0] if hits else None
 
 
 @dataclass

@@ -37,13 +37,13 @@ from engine.rewrap.events import (
 from engine.storage import NotFound
 
 
-def decryptor(key: DataKey | None, name: str) -> Callable[[bytes], bytes] | None:
+def decryptor(key: DataKey | None, name: str) -> Callable[[bytes], bytes | bytearray] | None:
     if key is None:
         return None
     return lambda data: encrypted_file.decrypt(key.material, data, name=name)
 
 
-def read_file(layer: BackupLayer, name: str, key: DataKey | None) -> bytes:
+def read_file(layer: BackupLayer, name: str, key: DataKey | None) -> bytes | bytearray:
     """A file of the layer, decrypted when the backup is encrypted."""
     data = layer.storage.read(name)
     if key is not None:
@@ -71,8 +71,8 @@ class LayerContents:
 
     layer: BackupLayer
     manifest: BackupManifest
-    files: list  # BackupManifest.File messages
-    descriptors: list  # Descriptor messages
+    files: list[backup_pb2.BackupManifest.File]
+    descriptors: list[descriptors_pb2.Descriptor]
 
 
 def read_contents(layer: BackupLayer, key: DataKey | None) -> LayerContents:
@@ -92,7 +92,7 @@ def read_contents(layer: BackupLayer, key: DataKey | None) -> LayerContents:
     return LayerContents(layer, manifest, list(manifest.files), list(manifest.descriptors))
 
 
-def read_descriptors(layer: BackupLayer, key: DataKey | None) -> list:
+def read_descriptors(layer: BackupLayer, key: DataKey | None) -> list[descriptors_pb2.Descriptor]:
     """Descriptors of a slim manifest's descriptorslist.sst as of the backup's end time.
 
     Entries come id ascending, newest revision first (desc_sst.go); the first entry of an id is
@@ -111,7 +111,7 @@ def read_descriptors(layer: BackupLayer, key: DataKey | None) -> list:
     return out
 
 
-def _read_list(layer: BackupLayer, name: str, key: DataKey | None) -> bytes:
+def _read_list(layer: BackupLayer, name: str, key: DataKey | None) -> bytes | bytearray:
     try:
         return read_file(layer, name, key)
     except NotFound:
@@ -133,11 +133,6 @@ def _parse(message, raw: bytes, where: str):  # type: ignore[no-untyped-def]
 class FileProblem:
     path: str
     problem: str
-
-
-def check_layer_files(contents: LayerContents, key: DataKey | None) -> list[FileProblem]:
-    """check_chain_files for one layer, without progress."""
-    return check_chain_files([contents], key)
 
 
 _PROGRESS_EVERY = 0.25  # seconds between CheckProgress events within a file

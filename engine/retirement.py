@@ -37,7 +37,6 @@ from engine.collection import BackupLayer, Collection, FullBackup
 from engine.encryption import (
     CRDB_CANNOT_READ,
     DataKey,
-    EncryptionFiles,
     EncryptionMode,
     KeyError_,
     match_all,

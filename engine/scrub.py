@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from syntax.uri import REDACTED, is_secret_param, parse_uri, redact_text
+from syntax.uri import REDACTED, parse_uri, redact_text
 
 MIN_SECRET = 4  # shorter values would blot out ordinary words; no real credential is this short
 
@@ -53,8 +53,3 @@ def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
         text = text.replace(s, REDACTED)
     text = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}" if m.group(3).strip() else m.group(0), text)
     return redact_text(text)
-
-
-def is_secret_name(name: str) -> bool:
-    """Re-exported for providers that hold params as a dict (same rule as the URI redaction)."""
-    return is_secret_param(name)

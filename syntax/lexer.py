@@ -11,8 +11,8 @@ loudly, e.g. reverse video; screens draw it as bullets).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
 
 from pygments.lexer import Lexer
 from pygments.token import (
@@ -61,7 +61,7 @@ class RewrapLexer(Lexer):
     name = "rewrap-sql"
     aliases = ["rewrap-sql", "rewrap"]
     filenames = ["*.rewrap.sql"]
-    mimetypes: list[str] = []
+    mimetypes: ClassVar[Sequence[str]] = []
 
     def __init__(self, **options: Any) -> None:
         # Offsets must match the text as given: no newline stripping or adding.

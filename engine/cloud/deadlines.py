@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from engine.deadline import DeadlineExceeded, call_with_deadline
 from engine.settings import limits
-from engine.storage.base import StorageError
+from engine.storage.base import ExternalStorage, StorageError
 
-C = TypeVar("C", bound=type)
+C = TypeVar("C", bound=type[ExternalStorage])
 LIST_CHUNK = 1000  # names fetched per deadline-bound step of a listing (about one page)
 
 
@@ -85,7 +85,7 @@ def with_deadlines(cls: C) -> C:
             if len(chunk) < LIST_CHUNK:
                 return
 
-    cls.read, cls.read_range, cls.size, cls.write_new, cls.list = (
+    cls.read, cls.read_range, cls.size, cls.write_new, cls.list = (  # type: ignore[method-assign]
         read_, read_range_, size_, write_new_, list_,
     )
     return cls

@@ -59,7 +59,7 @@ def encode_filelist(
     return write_table(keyed, table_format, release=release, writer="transport")
 
 
-def decode_filelist(data: bytes, *, name: str = FILELIST_SST) -> list[tuple[bytes, str, bytes]]:
+def decode_filelist(data: bytes | bytearray, *, name: str = FILELIST_SST) -> list[tuple[bytes, str, bytes]]:
     """(span key, path, marshalled File) of every entry, in file order."""
     out = []
     for raw_key, value in read_sst(data, name=name):
@@ -98,12 +98,16 @@ def encode_descriptorslist(
     release: str | None = None,
 ) -> bytes:
     """descriptorslist.sst from (id, descriptor[, wall_time, logical]) entries, in any order."""
-    keyed = []
+    keyed: list[tuple[bytes, bytes]] = []
     for entry in entries:
         e = DescriptorEntry(*entry)
         key = encode_mvcc_key(DESC_PREFIX + encode_uvarint_ascending(e.id), e.wall_time, e.logical)
         keyed.append((key, bytes(e.descriptor)))
-    keyed.sort(key=functools.cmp_to_key(lambda a, b: engine_compare(a[0], b[0])))
+
+    def by_key(a: tuple[bytes, bytes], b: tuple[bytes, bytes]) -> int:
+        return engine_compare(a[0], b[0])
+
+    keyed.sort(key=functools.cmp_to_key(by_key))
     for before, after in zip(keyed, keyed[1:]):
         if engine_compare(before[0], after[0]) == 0:
             raise ValueError("descriptorslist: duplicate descriptor id and time")
@@ -111,7 +115,7 @@ def encode_descriptorslist(
 
 
 def decode_descriptorslist(
-    data: bytes, *, name: str = DESCRIPTORSLIST_SST
+    data: bytes | bytearray, *, name: str = DESCRIPTORSLIST_SST
 ) -> list[DescriptorEntry]:
     """Every descriptor (revision) in file order: id ascending, then newest first."""
     out = []

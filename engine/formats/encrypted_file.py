@@ -19,6 +19,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -66,7 +67,7 @@ def ciphertext_size(plaintext_size: int) -> int:
     return HEADER_SIZE + plaintext_size + TAG_SIZE * (plaintext_size // CHUNK_SIZE + 1)
 
 
-def _aead(key: bytes, name: str) -> AESGCM:
+def _aead(key: bytes | bytearray, name: str) -> AESGCM:
     try:
         return AESGCM(key)  # accepts a bytearray as is: no immutable copy of the key
     except (ValueError, TypeError):
@@ -115,14 +116,14 @@ def _new_iv(iv: bytes | None) -> bytes:
     return bytes(iv)
 
 
-def encrypt(key: bytes, plaintext: bytes, *, iv: bytes | None = None) -> bytes:
+def encrypt(key: bytes | bytearray, plaintext: bytes, *, iv: bytes | None = None) -> bytes:
     """A v2 file, byte-identical to CockroachDB's EncryptFile given the same IV (random if None)."""
     iv = _new_iv(iv)
     header = PREAMBLE + bytes([VERSION_V2]) + iv
     return b"".join([header, *_seal_all(AESGCM(key), iv, plaintext)])
 
 
-def encrypt_v1(key: bytes, plaintext: bytes, *, iv: bytes | None = None) -> bytes:
+def encrypt_v1(key: bytes | bytearray, plaintext: bytes, *, iv: bytes | None = None) -> bytes:
     """A legacy v1 file (one GCM message); CockroachDB still reads these. For tests and fixtures."""
     iv = _new_iv(iv)
     sealed = AESGCM(key).encrypt(iv, plaintext, None)
@@ -133,7 +134,7 @@ def _decrypt_into(aead: AESGCM) -> Callable[[bytes, memoryview, None, memoryview
     """AESGCM.decrypt_into (cryptography >= 46: no per-chunk allocation), else decrypt + copy."""
     into = getattr(aead, "decrypt_into", None)
     if into is not None:
-        return into
+        return cast(Callable[[bytes, memoryview, None, memoryview], object], into)
 
     def copying(nonce: bytes, sealed: memoryview, aad: None, out: memoryview) -> None:
         out[:] = aead.decrypt(nonce, sealed, aad)
@@ -165,7 +166,7 @@ def _open_v2_into(
         i += 1
 
 
-def decrypt(key: bytes, data: bytes, *, name: str = "file") -> bytearray:
+def decrypt(key: bytes | bytearray, data: bytes, *, name: str = "file") -> bytearray:
     """The plaintext of a whole v1 or v2 file held in memory; `name` labels errors.
 
     The plaintext is opened chunk by chunk straight into one preallocated buffer (no per-chunk
@@ -194,7 +195,7 @@ class EncryptingWriter:
     """
 
     def __init__(
-        self, sink: Callable[[bytes], object], key: bytes, *, iv: bytes | None = None
+        self, sink: Callable[[bytes], object], key: bytes | bytearray, *, iv: bytes | None = None
     ) -> None:
         self._sink = sink
         self._aead = AESGCM(key)
@@ -204,7 +205,7 @@ class EncryptingWriter:
         self._closed = False
         sink(PREAMBLE + bytes([VERSION_V2]) + self._iv)
 
-    def _seal(self, chunk: bytes | memoryview) -> None:
+    def _seal(self, chunk: bytes | bytearray | memoryview) -> None:
         self._sink(self._aead.encrypt(chunk_nonce(self._iv, self._index), chunk, None))
         self._index += 1
 
@@ -263,7 +264,7 @@ class DecryptingReader:
         self,
         read_range: Callable[[int, int], bytes],
         size: int,
-        key: bytes,
+        key: bytes | bytearray,
         *,
         name: str = "file",
     ) -> None:
@@ -373,10 +374,6 @@ class DecryptingReader:
                     raise _failed(self._name, i) from None
                 yield plain
             del view
-
-    def read_all(self) -> bytearray:
-        """The whole plaintext (see plaintext())."""
-        return self.plaintext()
 
     def plaintext(self, on_batch: Callable[[int], None] | None = None) -> bytearray:
         """The whole plaintext in one preallocated buffer, every GCM tag checked; ciphertext is

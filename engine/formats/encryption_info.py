@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
@@ -89,12 +88,3 @@ def parse_encryption_info_name(name: str) -> int | None:
         return None
     n = int(m.group(1))
     return n if n >= 2 else None
-
-
-def sort_encryption_info_names(names: Iterable[str]) -> list[str]:
-    """Valid ENCRYPTION-INFO names in numeric order (-10 after -9, unlike a storage listing).
-
-    Names that `parse_encryption_info_name` rejects are left out; duplicates are kept once.
-    """
-    numbered = {n: name for name in names if (n := parse_encryption_info_name(name)) is not None}
-    return [numbered[n] for n in sorted(numbered)]

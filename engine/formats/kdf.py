@@ -7,16 +7,9 @@ ENCRYPTION-INFO field 2) and GenerateKey = pbkdf2.Key(passphrase, salt, 64000, 3
 from __future__ import annotations
 
 import hashlib
-import secrets
 
 PBKDF2_ITERATIONS = 64000
-SALT_SIZE = 16
 KEY_SIZE = 32
-
-
-def generate_salt() -> bytes:
-    """A fresh random salt for a new passphrase-encrypted backup."""
-    return secrets.token_bytes(SALT_SIZE)
 
 
 def derive_key(passphrase: str | bytes, salt: bytes) -> bytes:

@@ -101,17 +101,3 @@ def table_prefix(table_id: int, tenant_id: int | None = None) -> bytes:
     return prefix + encode_uvarint_ascending(table_id)
 
 
-def decode_table_id(key: bytes) -> int | None:
-    """The table id a span key falls in, or None for keys outside the table space.
-
-    Mirrors keys.SQLCodec.DecodeTablePrefix: an optional tenant prefix, then a uvarint id.
-    """
-    try:
-        if key[:1] == bytes([TENANT_PREFIX]):
-            _, key = decode_uvarint_ascending(key[1:])
-        if not key or not INT_MIN <= key[0] <= INT_MAX:
-            return None
-        table_id, _ = decode_uvarint_ascending(key)
-    except FormatError:
-        return None
-    return table_id

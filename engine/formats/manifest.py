@@ -33,12 +33,12 @@ Span = roachpb_pb2.Span
 RowCount = roachpb_pb2.RowCount
 
 # File names live in names.py (no protobuf import) so listing code can use them cheaply.
-from engine.formats.names import (  # noqa: E402, F401  (re-exported)
-    BACKUP_LEGACY,
-    BACKUP_MANIFEST,
-    BACKUP_METADATA,
-    CHECKSUM_SUFFIX,
-    MANIFEST_NAMES,
+from engine.formats.names import (  # noqa: E402  (re-exported)
+    BACKUP_LEGACY as BACKUP_LEGACY,
+    BACKUP_MANIFEST as BACKUP_MANIFEST,
+    BACKUP_METADATA as BACKUP_METADATA,
+    CHECKSUM_SUFFIX as CHECKSUM_SUFFIX,
+    MANIFEST_NAMES as MANIFEST_NAMES,
 )
 
 FORMAT_VERSION = 1
@@ -78,7 +78,7 @@ _checksum = checksum  # decode_manifest's keyword `checksum` shadows the functio
 def decode_manifest(
     stored: bytes,
     *,
-    decrypt: Callable[[bytes], bytes] | None = None,
+    decrypt: Callable[[bytes], bytes | bytearray] | None = None,
     checksum: bytes | None = None,
     name: str = BACKUP_MANIFEST,
 ) -> BackupManifest:
@@ -95,15 +95,16 @@ def decode_manifest(
                 f"{name}: checksum mismatch (stored {name}{CHECKSUM_SUFFIX} "
                 f"{bytes(checksum).hex()}, computed {computed.hex()})"
             )
-    data = bytes(stored)
-    if data.startswith(ENCRYPTED_PREAMBLE):
+    raw = bytes(stored)
+    data: bytes | bytearray = raw
+    if raw.startswith(ENCRYPTED_PREAMBLE):
         if decrypt is None:
             # CockroachDB: "file appears encrypted -- try specifying one of ..."
             raise FormatError(
                 f"{name}: file appears encrypted; pass KMS = ... or ENCRYPTION_PASSPHRASE = ..."
             )
         try:
-            data = decrypt(data)
+            data = decrypt(raw)
         except RewrapError:
             raise
         except Exception as exc:  # a cipher error from the caller's decrypt: name it, no traceback
@@ -121,7 +122,7 @@ def decode_manifest(
         raise FormatError(f"{name}: empty manifest")
     manifest = BackupManifest()
     try:
-        manifest.ParseFromString(data)
+        manifest.ParseFromString(bytes(data))  # copies only a decrypted manifest not gzipped
     except DecodeError as exc:
         raise FormatError(f"{name}: not a BackupManifest protobuf ({exc})") from None
     no_end = manifest.end_time.wall_time == 0 and manifest.end_time.logical == 0
@@ -235,7 +236,12 @@ def _ts(dt: datetime | None) -> Timestamp | None:
 
 
 def database_descriptor(
-    id: int, name: str, *, version: int = 1, modified: datetime | None = None, state: int = 0
+    id: int,
+    name: str,
+    *,
+    version: int = 1,
+    modified: datetime | None = None,
+    state: descriptors_pb2.DescriptorState = descriptors_pb2.PUBLIC,
 ) -> Descriptor:
     """A DatabaseDescriptor wrapped in Descriptor (state: descriptors_pb2.PUBLIC/DROP/...)."""
     return Descriptor(
@@ -252,7 +258,7 @@ def schema_descriptor(
     *,
     version: int = 1,
     modified: datetime | None = None,
-    state: int = 0,
+    state: descriptors_pb2.DescriptorState = descriptors_pb2.PUBLIC,
 ) -> Descriptor:
     """A SchemaDescriptor (user-defined schema, or a database's own `public` since v22.1)."""
     return Descriptor(
@@ -275,7 +281,7 @@ def table_descriptor(
     *,
     version: int = 1,
     modified: datetime | None = None,
-    state: int = 0,
+    state: descriptors_pb2.DescriptorState = descriptors_pb2.PUBLIC,
 ) -> Descriptor:
     """A TableDescriptor in database `parent_id`, schema `schema_id`."""
     return Descriptor(
@@ -298,10 +304,10 @@ def type_descriptor(
     schema_id: int = PUBLIC_SCHEMA_ID,
     *,
     array_type_id: int = 0,
-    kind: int = descriptors_pb2.TypeDescriptor.ENUM,
+    kind: descriptors_pb2.TypeDescriptor.Kind = descriptors_pb2.TypeDescriptor.ENUM,
     version: int = 1,
     modified: datetime | None = None,
-    state: int = 0,
+    state: descriptors_pb2.DescriptorState = descriptors_pb2.PUBLIC,
 ) -> Descriptor:
     """A TypeDescriptor (user-defined enum by default; CockroachDB also backs up its array type)."""
     return Descriptor(

@@ -113,8 +113,6 @@ TAG_BYTES = 3
 TAG_TIME = 4
 TAG_DECIMAL = 5
 TAG_TUPLE = 10  # a row's column family value
-TAG_MVCC_EXTENDED = 101  # MVCC_EXTENDED_ENCODING_SENTINEL (pkg/storage/mvcc_value.go)
-_HEADER = 5
 
 
 def value_checksum(key: bytes, tag_and_payload: bytes) -> int:
@@ -128,36 +126,6 @@ def encode_value(key: bytes, payload: bytes, tag: int = TAG_BYTES) -> bytes:
         raise ValueError("value tag must fit in one byte")
     body = bytes([tag]) + bytes(payload)
     return struct.pack(">I", value_checksum(key, body)) + body
-
-
-def decode_value(key: bytes, raw: bytes) -> tuple[int, bytes]:
-    """(tag, payload) of roachpb.Value RawBytes; verifies a non-zero checksum against `key`."""
-    if len(raw) < _HEADER:
-        raise FormatError(f"value: {len(raw)} bytes is shorter than the 5-byte header")
-    (stored,) = struct.unpack(">I", raw[:4])
-    if stored and stored != value_checksum(key, raw[4:]):
-        raise FormatError("value: checksum mismatch")
-    return raw[4], bytes(raw[_HEADER:])
-
-
-def decode_mvcc_value(raw: bytes) -> bytes:
-    """The roachpb.Value RawBytes inside an MVCCValue (pkg/storage/mvcc_value.go).
-
-    Backups export values with EncodeMVCCValueForExport, which drops the local timestamp, so the
-    "simple" encoding (no header: the raw bytes are the roachpb.Value) is the usual case. The
-    "extended" encoding is header_len(4, BE) ‖ 0x65 ‖ MVCCValueHeader proto ‖ roachpb.Value.
-    An empty result is a deletion tombstone.
-    """
-    if not raw:
-        return b""
-    if len(raw) <= 4:
-        raise FormatError("MVCC value: missing tag")
-    if raw[4] != TAG_MVCC_EXTENDED:
-        return bytes(raw)
-    header_end = _HEADER + struct.unpack(">I", raw[:4])[0]
-    if len(raw) < header_end:
-        raise FormatError("MVCC value: missing header")
-    return bytes(raw[header_end:])
 
 
 # --- SQL row keys (pkg/keys/sql.go MakeFamilyKey; pkg/util/encoding EncodeVarintAscending) -------

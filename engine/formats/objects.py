@@ -96,20 +96,6 @@ def _require_inline(manifest: BackupManifest, what: str) -> None:
         )
 
 
-def file_paths(
-    manifest: BackupManifest, *, files: Sequence[ManifestFile] | None = None
-) -> list[str]:
-    """The distinct data files (relative paths) a CHECK_FILES pass must open, in manifest order.
-
-    Several File entries (spans) may share one SST; each path is listed once. For a slim
-    BACKUP_METADATA manifest the file list must be passed in (`files`).
-    """
-    if files is None:
-        _require_inline(manifest, "files")
-        files = manifest.files
-    return list(dict.fromkeys(f.path for f in files))
-
-
 def _tenant_of(key: bytes, path: str) -> int:
     """keys.DecodeTenantPrefix: the tenant a key belongs to (system tenant without a prefix)."""
     if key[:1] != bytes([TENANT_PREFIX]):
@@ -299,7 +285,8 @@ def manifest_tenant_ids(manifest: BackupManifest) -> list[int]:
     from google.protobuf.unknown_fields import UnknownFieldSet
 
     ids = []
-    for unknown in UnknownFieldSet(manifest):  # no re-serialisation of a large manifest
+    # iter(): the set is a sequence (__getitem__/__len__), which the stubs give no __iter__
+    for unknown in iter(UnknownFieldSet(manifest)):  # no re-serialisation of a large manifest
         raw = unknown.data
         if unknown.field_number != _MANIFEST_TENANTS or not isinstance(raw, bytes):
             continue

@@ -28,10 +28,15 @@ from __future__ import annotations
 
 import base64
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+
+if TYPE_CHECKING:  # the C (upb) descriptors are what msg.DESCRIPTOR.fields usually holds
+    from google._upb._message import FieldDescriptor as _UpbFieldDescriptor
+
+    _Field = FieldDescriptor | _UpbFieldDescriptor
 
 REDACTED_MARKER = "__redacted__"
 UUID_FIELDS = frozenset(
@@ -50,12 +55,15 @@ _STRING_INTS = {
 }
 
 
-def _is_repeated(f: FieldDescriptor) -> bool:
+def _is_repeated(f: _Field) -> bool:
     repeated = getattr(f, "is_repeated", None)  # protobuf >= 6; `label` is deprecated there
-    return bool(repeated) if repeated is not None else f.label == FieldDescriptor.LABEL_REPEATED
+    if repeated is not None:
+        return bool(repeated)
+    label: int = getattr(f, "label")  # not in the stubs any more
+    return label == FieldDescriptor.LABEL_REPEATED
 
 
-def _scalar(f: FieldDescriptor, v: Any) -> Any:
+def _scalar(f: _Field, v: Any) -> Any:
     if f.full_name in UUID_FIELDS:
         raw = bytes(v).ljust(16, b"\x00")[:16]  # uuid.UUID is a [16]byte array, never nil
         return str(uuid.UUID(bytes=raw))
@@ -64,7 +72,7 @@ def _scalar(f: FieldDescriptor, v: Any) -> Any:
         return base64.b64encode(v).decode() if v else None
     if t in _STRING_INTS:
         return str(v)
-    if t == FieldDescriptor.TYPE_ENUM:
+    if t == FieldDescriptor.TYPE_ENUM and f.enum_type is not None:  # an enum field has its type
         value = f.enum_type.values_by_number.get(v)
         return value.name if value is not None else v
     return v

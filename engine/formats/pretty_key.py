@@ -39,7 +39,6 @@ SYSTEM_PREFIX, SYSTEM_MAX = b"\x04", b"\x05"
 NAMESPACE_TABLE_ID = 30
 TABLE_DATA_MIN = b"\x88"  # TablePrefix(0)
 TABLE_DATA_MAX = b"\xfa"  # TablePrefix(MaxUint32).PrefixEnd()
-TENANT_PREFIX_BYTE = 0xFE
 TENANT_DATA_MIN = b"\xfe\x8a"  # MakeTenantPrefix(MinTenantID = 2)
 TENANT_DATA_MAX = b"\xfe\xfe"  # MakeTenantPrefix(MaxUint64).PrefixEnd()
 

@@ -46,7 +46,6 @@ from engine.formats.sst_format import (
     ROCKSDB_FOOTER_LEN,
     ROCKSDB_MAGIC,
     TableFormat,
-    get_uvarint as _get_uvarint,
     masked_crc32c,
     parse_footer,
     put_uvarint as _put_uvarint,
@@ -276,7 +275,7 @@ def write_sst(
 # --- reading (engine.formats.sst_reader) ---------------------------------------------------------
 
 
-def read_sst(data: bytes, *, name: str = "sst") -> Iterator[tuple[bytes, bytes]]:
+def read_sst(data: bytes | bytearray, *, name: str = "sst") -> Iterator[tuple[bytes, bytes]]:
     """(user key, value) of every point SET, verifying each block's checksum as it is read.
 
     Range deletions and range keys live in their own meta blocks: see sst_spans.
@@ -320,7 +319,7 @@ def sst_properties(data: bytes, *, name: str = "sst") -> dict[str, bytes]:
         raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
 
 
-def check_sst(data: bytes, *, name: str = "sst") -> int:
+def check_sst(data: bytes | bytearray, *, name: str = "sst") -> int:
     """Point entry count, after verifying every block checksum (data, index, meta, value and
     keyspan blocks, the v6+ footer), key order under the table's comparer, index separators,
     structural sanity of every block, and the entry counts and v7 attributes the properties

@@ -123,6 +123,7 @@ def _check_sorted(
     first_row: int,
 ) -> None:
     """Strictly increasing internal keys within one block."""
+    order: list[bytes] | None
     if compare is bytewise_compare:
         order = keys
     elif compare is engine_compare:

@@ -116,7 +116,7 @@ def get_uvarint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
 
 def masked_crc32c(data: bytes) -> int:
     """Pebble's crc.New(data).Value(): CRC-32C rotated right by 15 plus 0xa282ead8."""
-    c = google_crc32c.value(bytes(data))
+    c: int = google_crc32c.value(bytes(data))
     return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
@@ -129,7 +129,7 @@ def block_checksum(kind: int, block_and_type: bytes) -> int:
     return xxhash.xxh64_intdigest(block_and_type) & 0xFFFFFFFF
 
 
-def parse_footer(data: bytes, name: str) -> Footer:
+def parse_footer(data: bytes | bytearray, name: str) -> Footer:
     if len(data) < LEVELDB_FOOTER_LEN:
         raise FormatError(f"{name}: {len(data)} bytes is too short for an SST footer")
     magic = bytes(data[-8:])

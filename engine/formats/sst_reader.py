@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from engine.errors import FormatError
 from engine.formats.colblk.blocks import (
@@ -36,6 +36,8 @@ from engine.formats.sst_format import (
     parse_footer,
 )
 
+_T = TypeVar("_T")
+
 COCKROACH_COMPARATOR = "cockroach_comparator"
 BYTEWISE_COMPARATOR = "leveldb.BytewiseComparator"
 
@@ -44,7 +46,6 @@ META_VALUE_INDEX = b"pebble.value_index"
 META_RANGE_DEL = b"rocksdb.range_del2"
 META_RANGE_DEL_V1 = b"rocksdb.range_del"
 META_RANGE_KEY = b"pebble.range_key"
-META_BLOB_REF_INDEX = b"pebble.blob_ref_index"
 PROP_KEY_SCHEMA = b"pebble.colblk.schema"
 PROP_INDEX_TYPE = b"rocksdb.block.based.table.index.type"
 INDEX_TWO_LEVEL = 2
@@ -216,7 +217,7 @@ class _ValueIndex:
 class Table:
     """One parsed table: footer, metaindex, properties, and checksum-verified block access."""
 
-    def __init__(self, data: bytes, name: str) -> None:
+    def __init__(self, data: bytes | bytearray, name: str) -> None:
         self.data = memoryview(data)
         self.name = name
         self.footer: Footer = parse_footer(data, name)
@@ -263,7 +264,7 @@ class Table:
     def fail(self, what: str) -> FormatError:
         return FormatError(f"{self.name}: {what}")
 
-    def _colblk(self, decode: Callable, block: bytes, what: str):  # noqa: ANN202
+    def _colblk(self, decode: Callable[[bytes], _T], block: bytes, what: str) -> _T:
         try:
             return decode(block)
         except (ColumnError, struct.error, IndexError) as exc:
@@ -300,7 +301,8 @@ class Table:
         if raw is None:
             return None
         if name == PROP_INDEX_TYPE:
-            return struct.unpack("<I", raw[:4].ljust(4, b"\0"))[0]
+            index_type: int = struct.unpack("<I", raw[:4].ljust(4, b"\0"))[0]
+            return index_type
         try:
             return get_uvarint(raw, 0, len(raw))[0]
         except ValueError:
@@ -309,7 +311,7 @@ class Table:
     def two_level(self) -> bool:
         return self.int_property(PROP_INDEX_TYPE) == INDEX_TWO_LEVEL
 
-    def _index_entries(self, handle: tuple[int, int], what: str) -> list[tuple[bytes, tuple]]:
+    def _index_entries(self, handle: tuple[int, int], what: str) -> list[tuple[bytes, tuple[int, int]]]:
         block = self.read_block(handle, what)
         if self.columnar:
             idx = self._colblk(decode_index_block, block, what)

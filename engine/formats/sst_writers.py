@@ -9,6 +9,7 @@ engine.formats.colblk_write.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from engine.errors import FormatError
 
@@ -28,7 +29,7 @@ def write_table(
     *,
     release: str | None = None,
     writer: str | None = None,
-    **options: object,
+    **options: Any,
 ) -> bytes:
     """An SST holding `entries` (sorted point SETs) in `table_format`.
 
@@ -41,11 +42,11 @@ def write_table(
     if table_format in ROW_FORMATS:
         from engine.formats.sst import write_sst
 
-        return write_sst(entries, table_format=ROW_FORMATS[table_format], **options)  # type: ignore[arg-type]
+        return write_sst(entries, table_format=ROW_FORMATS[table_format], **options)
     if table_format in COLUMNAR_FORMATS:
         from engine.formats.colblk_write import write_columnar_sst
 
-        return write_columnar_sst(  # type: ignore[arg-type]
+        return write_columnar_sst(
             entries, table_format=table_format, crdb_release=release, writer=writer, **options
         )
     raise FormatError(f"cannot write SST table format {table_format!r} (known: {', '.join(sorted(WIRED))})")

@@ -102,7 +102,7 @@ class AwsKMS(KMS):
         self._lock = threading.Lock()
         self._client: Any = None
 
-    def _build_client(self) -> Any:  # type: ignore[override]
+    def _build_client(self) -> Any:
         return self._kms()
 
     def _client_key(self) -> tuple[object, ...]:

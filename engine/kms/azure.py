@@ -164,7 +164,7 @@ class AzureKMS(KMS):
         cloud = azure_cloud(self.parsed.params.get(ENVIRONMENT))
         return "https://" + (cloud.login_host if cloud is not None else "login.microsoftonline.com")
 
-    def _build_client(self) -> Any:  # type: ignore[override]
+    def _build_client(self) -> Any:
         return self._crypto()
 
     def _crypto(self) -> Any:

@@ -193,7 +193,7 @@ class GoogleCloudKMS(KMS):
         except CredentialsError as e:
             raise KMSError(str(e), self.redacted_uri) from None
 
-    def _build_client(self) -> Any:  # type: ignore[override]
+    def _build_client(self) -> Any:
         return self._connect()
 
     def _connect(self) -> Any:

@@ -57,7 +57,7 @@ def _provider(uri: str) -> tuple[Provider, GoURL]:
     name = PROVIDERS.get(url.scheme)
     if name is None:
         raise KMSError(f"no factory method found for scheme {url.scheme}", redact_kms_uri(uri))
-    module: Provider = importlib.import_module(f"{__package__}.{name}")  # type: ignore[assignment]
+    module: Provider = importlib.import_module(f"{__package__}.{name}")
     return module, url
 
 

@@ -28,10 +28,12 @@ import hmac
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine.collection import BackupLayer, FullBackup
 from engine.encryption import (
     NO_MATCH,
+    DataKey,
     EncryptionFiles,
     EncryptionMode,
     KMSCandidate,
@@ -218,7 +220,7 @@ def rewrap_backup(
     """Run the steps above for one backup; never raises for a per-backup failure."""
     name = backup.subdir
     started = time.monotonic()
-    state: dict = {"old_key": None, "verified": {}}
+    state: dict[str, Any] = {"old_key": None, "verified": {}}
 
     def finish(status: Status, **kw: object) -> BackupFinished:
         event = BackupFinished(name, status, elapsed=time.monotonic() - started, **kw)  # type: ignore[arg-type]
@@ -252,7 +254,7 @@ def rewrap_backup(
         return finish(Status.FAILED, error=f"internal error ({type(e).__name__}): {e}")
 
 
-def _journal(journal: AuditJournal, name: str, emit: ProgressSink, record: dict) -> None:
+def _journal(journal: AuditJournal, name: str, emit: ProgressSink, record: dict[str, Any]) -> None:
     """Append to the audit journal; a journal that cannot be written is a warning, because by
     now the key file may already be written and the person must hear about both."""
     try:
@@ -261,7 +263,14 @@ def _journal(journal: AuditJournal, name: str, emit: ProgressSink, record: dict)
         emit(Notice(name, f"audit journal {journal.path} not written: {e.strerror or e}"))
 
 
-def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # type: ignore[no-untyped-def]
+def _run(
+    backup: FullBackup,
+    request: RewrapRequest,
+    emit: ProgressSink,
+    cancel: CancelToken,
+    state: dict[str, Any],
+    finish: Callable[..., BackupFinished],
+) -> BackupFinished:
     name = backup.subdir
     emit(StepStarted(name, Step.READING_KEYS))
     if backup.manifest_name is None:
@@ -294,7 +303,7 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
     emit(StepStarted(name, Step.UNWRAPPING))
     layer = backup.layer()
 
-    def verify(key):  # type: ignore[no-untyped-def]
+    def verify(key: DataKey) -> None:
         emit(StepStarted(name, Step.VERIFYING_MANIFEST))
         _check_manifest(layer, key.material)
 
@@ -353,7 +362,7 @@ def _run(backup, request, emit, cancel, state, finish) -> BackupFinished:  # typ
     )
 
 
-def _check_manifest(layer: BackupLayer, key: bytes) -> None:
+def _check_manifest(layer: BackupLayer, key: bytes | bytearray) -> None:
     """Decrypt and decode the layer's manifest with `key` (checksum-checked when a -CHECKSUM
     file exists), as engine.reader.read_manifest does; here so that ALTER does not import the
     SST reader behind engine.reader (~50 ms of CPU at every start)."""

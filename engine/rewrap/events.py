@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from engine.deadline import Cancelled  # noqa: F401 - defined there: SDK waits raise it too
+from engine.deadline import Cancelled as Cancelled  # defined there: SDK waits raise it too
   # noqa: F401 - defined there: SDK waits raise it too
 
 

@@ -87,13 +87,6 @@ class AuditJournal:
                 os.close(dfd)
             self._dir_synced = True
 
-    def records(self) -> list[dict[str, Any]]:
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-
 
 def _write_line(fd: int, data: bytes) -> None:
     written = os.write(fd, data)

@@ -173,9 +173,16 @@ def open_storage(uri: str, settings: StorageSettings) -> AzureBlobStorage:
     from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
     options: dict[str, Any] = dict(
+        # Half-second steps: the SDK annotates these int but computes the backoff in float
+        # (ExponentialRetry.get_backoff_time, random.uniform), so 0.5 works as meant.
         retry_policy=ExponentialRetry(
-            initial_backoff=0.5, increment_base=2, retry_total=5, random_jitter_range=0.5,
-            retry_connect=2, retry_read=3, retry_status=5,
+            initial_backoff=0.5,  # type: ignore[arg-type]
+            increment_base=2,
+            retry_total=5,
+            random_jitter_range=0.5,  # type: ignore[arg-type]
+            retry_connect=2,
+            retry_read=3,
+            retry_status=5,
         ),
         connection_timeout=10,
         read_timeout=60,

@@ -8,6 +8,7 @@ Paths are '/'-separated keys relative to the storage root (the collection or bac
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Iterator
 
 from engine.errors import RewrapError
@@ -83,7 +84,7 @@ class ExternalStorage(abc.ABC):
             return False
         return True
 
-    def take_warnings(self) -> list[str]:
+    def take_warnings(self) -> builtins.list[str]:  # builtins.: `list` here is the method
         """Warnings a person should see that did not stop an operation (e.g. a listing that
         skipped an entry it cannot show), collected since the last call and shared with the
         storage's children. Callers add them to a statement's notices."""

@@ -157,7 +157,7 @@ class _Shared:
         from google.api_core.retry import Retry, if_exception_type
         from google.auth import exceptions as auth_exceptions
         from google.auth.credentials import AnonymousCredentials
-        from google.cloud import storage
+        import google.cloud.storage as storage
         import requests
 
         test = bool(settings.gcs_endpoint)
@@ -270,7 +270,7 @@ class GCSStorage(ExternalStorage):
             return StorageError(f"{where}: {what}: gave up after retries: {first_line(cause)}")
         return StorageError(f"{where}: {what}: {type(e).__name__}: {first_line(e)}")
 
-    def _errors(self) -> tuple[type[BaseException], ...]:
+    def _errors(self) -> tuple[type[Exception], ...]:
         s = self._shared
         return (s.api_errors.GoogleAPICallError, s.api_errors.RetryError,
                 s.auth_errors.GoogleAuthError, *s.transport_errors)

@@ -20,6 +20,7 @@ killed run leaves nothing behind.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import os
 import stat
@@ -285,7 +286,7 @@ class LocalStorage(ExternalStorage):
 
     def _scan_above(
         self, fd: int, rel: str, prefix: str, delimiter: str, found: dict[str, None]
-    ) -> list[str]:
+    ) -> builtins.list[str]:  # builtins.: `list` here is the method
         """`_scan` for a directory the prefix reaches into (`rel` shorter than the prefix)."""
         descend = []
         plen, dlen = len(prefix), len(delimiter)
@@ -377,7 +378,7 @@ class LocalStorage(ExternalStorage):
         key = join_key(path)
         return self._derive(key, self._parts(key))
 
-    def take_warnings(self) -> list[str]:
+    def take_warnings(self) -> builtins.list[str]:
         return self._warnings.take()
 
     def _warn(self, message: str) -> None:

@@ -10,7 +10,6 @@ from syntax.uri import parse_uri, redact_uri
 
 from engine.storage.base import ExternalStorage, StorageError, StorageSettings, join_key
 
-LOCAL_SCHEMES = ("nodelocal", "file")
 # scheme -> module under engine.storage with `open_storage(uri, settings) -> ExternalStorage`;
 # imported only when the scheme is used, so batch mode never loads a cloud SDK it does not need.
 CLOUD_MODULES = {
@@ -20,7 +19,6 @@ CLOUD_MODULES = {
     "azure": "azure",  # deprecated spelling CockroachDB still accepts
     "azure-storage": "azure",  # older External Connection scheme
 }
-CLOUD_SCHEMES = tuple(CLOUD_MODULES)
 
 
 def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalStorage:

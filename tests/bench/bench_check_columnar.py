@@ -17,7 +17,7 @@ Rows (best of --repeat):
   CHECK_FILES       SHOW BACKUP LATEST ... WITH KMS = 'testkms:///cmk', CHECK_FILES.
 Printed: MiB/s, "raw / CHECK_FILES" (the goal is >= 0.5: checking costs at most twice the bare
 decrypt), and the share of CHECK_FILES spent in SST parsing (engine.reader.check_sst, timed by
-wrapping it) and in decrypting (the rest of check_layer_files).
+wrapping it) and in decrypting (the rest of check_chain_files).
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def test_known_answer_v2(n: int) -> None:
     expected = spec_v2(KEY, IV, data)
     assert encrypt(KEY, data, iv=IV) == expected
     assert decrypt(KEY, expected) == data
-    assert reader(expected).read_all() == data
+    assert reader(expected).plaintext() == data
     assert len(expected) == ciphertext_size(n)
     assert plaintext_size(len(expected)) == n
     sink: list[bytes] = []
@@ -101,7 +101,7 @@ def test_known_answer_v1(n: int) -> None:
     assert decrypt(KEY, expected) == data
     r = reader(expected)
     assert (r.version, r.plaintext_size, r.num_chunks) == (1, n, 1)
-    assert r.read_all() == data
+    assert r.plaintext() == data
     assert r.read(n // 2, 10) == data[n // 2 : n // 2 + 10]
 
 
@@ -149,13 +149,13 @@ def test_truncated_on_chunk_boundary(n: int) -> None:
     with pytest.raises(DecryptError, match="BACKUP_MANIFEST: file appears truncated"):
         decrypt(KEY, cut, name="BACKUP_MANIFEST")
     with pytest.raises(DecryptError, match="truncated"):
-        reader(cut).read_all()
+        reader(cut).plaintext()
 
 
 @pytest.mark.parametrize("drop", [1, 15, 16, 17, 1000])
 def test_truncated_mid_chunk(drop: int) -> None:
     blob = encrypt(KEY, plain(2 * 65536 + 3000), iv=IV)[:-drop]
-    for attempt in (lambda: decrypt(KEY, blob), lambda: reader(blob).read_all()):
+    for attempt in (lambda: decrypt(KEY, blob), lambda: reader(blob).plaintext()):
         with pytest.raises(DecryptError):
             attempt()
 
@@ -187,7 +187,7 @@ def test_every_region_bit_flip_fails(version: int) -> None:
         with pytest.raises(DecryptError, match="failed to decrypt: wrong key or corrupted"):
             decrypt(KEY, bytes(flipped), name="f")
         with pytest.raises(DecryptError):
-            reader(bytes(flipped)).read_all()
+            reader(bytes(flipped)).plaintext()
 
 
 def test_bit_flip_in_preamble_and_version() -> None:
@@ -224,7 +224,7 @@ def test_wrong_key(n: int) -> None:
         with pytest.raises(DecryptError, match="wrong key"):
             decrypt(OTHER_KEY, blob)
         with pytest.raises(DecryptError, match="wrong key"):
-            reader(blob, OTHER_KEY).read_all()
+            reader(blob, OTHER_KEY).plaintext()
 
 
 def test_bad_key_length_is_decrypt_error() -> None:
@@ -300,7 +300,7 @@ def test_short_read_range_is_truncation() -> None:
     blob = encrypt(KEY, plain(100000))
     r = DecryptingReader(lambda o, n: blob[o : o + n][:-1] if o else blob[:n], len(blob), KEY)
     with pytest.raises(DecryptError, match="truncated"):
-        r.read_all()
+        r.plaintext()
 
 
 def test_writer_zero_copy_big_writes_and_close_idempotent() -> None:
@@ -358,7 +358,7 @@ def test_round_trip_property(payload: bytes, iv: bytes, pieces: list[int]) -> No
     blob = encrypt(KEY, payload, iv=iv)
     assert blob == spec_v2(KEY, iv, payload)
     assert decrypt(KEY, blob) == payload
-    assert reader(blob).read_all() == payload
+    assert reader(blob).plaintext() == payload
     sink: list[bytes] = []
     with EncryptingWriter(sink.append, KEY, iv=iv) as w:
         pos = 0

@@ -17,7 +17,6 @@ from engine.formats.encryption_info import (
     fingerprint,
     key_id_hash,
     parse_encryption_info_name,
-    sort_encryption_info_names,
 )
 
 DATA_KEY = bytes(range(100, 132))
@@ -169,16 +168,3 @@ def test_parse_name(name: str, n: int | None) -> None:
 @given(st.integers(1, 10**12))
 def test_name_round_trip(n: int) -> None:
     assert parse_encryption_info_name(encryption_info_file_name(n)) == n
-
-
-def test_sort_is_numeric_not_lexical() -> None:
-    listing = sorted(
-        ["ENCRYPTION-INFO-10", "ENCRYPTION-INFO", "ENCRYPTION-INFO-9", "ENCRYPTION-INFO-2",
-         "ENCRYPTION-INFO-11", "ENCRYPTION-INFO-abc", "BACKUP_MANIFEST", "ENCRYPTION-INFO-2"]
-    )
-    assert listing.index("ENCRYPTION-INFO-10") < listing.index("ENCRYPTION-INFO-9")  # lexical trap
-    assert sort_encryption_info_names(listing) == [
-        "ENCRYPTION-INFO", "ENCRYPTION-INFO-2", "ENCRYPTION-INFO-9", "ENCRYPTION-INFO-10",
-        "ENCRYPTION-INFO-11",
-    ]
-    assert sort_encryption_info_names([]) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from engine.formats.kdf import PBKDF2_ITERATIONS, SALT_SIZE, derive_key, generate_salt
+from engine.formats.kdf import PBKDF2_ITERATIONS, derive_key
 
 
 def _pbkdf2_one_block(password: bytes, salt: bytes, iterations: int) -> bytes:
@@ -18,7 +18,7 @@ def _pbkdf2_one_block(password: bytes, salt: bytes, iterations: int) -> bytes:
 
 
 def test_constants() -> None:
-    assert (PBKDF2_ITERATIONS, SALT_SIZE) == (64000, 16)
+    assert PBKDF2_ITERATIONS == 64000
 
 
 def test_rfc7914_vector_shape() -> None:
@@ -40,8 +40,3 @@ def test_derive_key_matches_independent_pbkdf2() -> None:
 def test_str_passphrase_is_utf8() -> None:
     salt = b"s" * 16
     assert derive_key("pässwörd", salt) == derive_key("pässwörd".encode(), salt)
-
-
-def test_generate_salt() -> None:
-    a, b = generate_salt(), generate_salt()
-    assert len(a) == 16 and a != b

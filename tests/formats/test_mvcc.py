@@ -11,11 +11,7 @@ from hypothesis import strategies as st
 
 from engine.errors import FormatError
 from engine.formats.mvcc import (
-    TAG_BYTES,
-    TAG_TUPLE,
     decode_mvcc_key,
-    decode_mvcc_value,
-    decode_value,
     encode_mvcc_key,
     encode_value,
     encode_varint_ascending,
@@ -82,28 +78,6 @@ def test_value_known_answer() -> None:
     key, payload = b"/Table/104/1/1/0", b"hello"
     crc = binascii.crc32(key + bytes([3]) + payload)
     assert encode_value(key, payload) == struct.pack(">I", crc) + b"\x03hello"
-    assert decode_value(key, encode_value(key, payload)) == (TAG_BYTES, payload)
-
-
-def test_value_checksum_is_verified_unless_zero() -> None:
-    raw = bytearray(encode_value(b"k", b"payload", TAG_TUPLE))
-    with pytest.raises(FormatError, match="checksum"):
-        decode_value(b"other key", bytes(raw))
-    raw[:4] = b"\0\0\0\0"
-    assert decode_value(b"other key", bytes(raw)) == (TAG_TUPLE, b"payload")
-    with pytest.raises(FormatError, match="header"):
-        decode_value(b"k", b"\0\0\0")
-
-
-def test_mvcc_value_simple_and_extended_encodings() -> None:
-    inner = encode_value(b"k", b"v")
-    assert decode_mvcc_value(inner) == inner
-    assert decode_mvcc_value(b"") == b""  # tombstone
-    header = b"\x0a\x02\x08\x01"  # some MVCCValueHeader proto bytes
-    extended = struct.pack(">I", len(header)) + b"\x65" + header + inner
-    assert decode_mvcc_value(extended) == inner
-    with pytest.raises(FormatError):
-        decode_mvcc_value(struct.pack(">I", 99) + b"\x65")
 
 
 def test_signed_varint_ascending() -> None:

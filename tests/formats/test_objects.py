@@ -14,7 +14,7 @@ import pytest
 
 from engine.errors import FormatError
 from engine.formats import manifest as mf
-from engine.formats.objects import BackupObject, backup_objects, file_paths, is_full_cluster
+from engine.formats.objects import BackupObject, backup_objects, is_full_cluster
 from engine.formats.proto import descriptors_pb2
 
 END = datetime(2024, 5, 20, 12, 0, tzinfo=UTC)
@@ -92,11 +92,8 @@ def test_sizes_come_from_the_given_file_list_for_slim_manifests() -> None:
     m = mf.slim_manifest(manifest())
     with pytest.raises(FormatError, match="filelist.sst"):
         backup_objects(m)
-    with pytest.raises(FormatError, match="filelist.sst"):
-        file_paths(m)
     rows = backup_objects(m, files=files(), descriptors=descriptors())
     assert rows == backup_objects(manifest())
-    assert file_paths(m, files=files()[:2]) == ["data/1.sst"]
 
 
 def test_overrides_replace_the_manifest_lists() -> None:
@@ -106,11 +103,6 @@ def test_overrides_replace_the_manifest_lists() -> None:
         BackupObject(None, None, "users", "table", 0, 0, 104),  # schema 102 not in the list
         BackupObject(None, None, "ledger", "table", 700, 7, 105),
     ]
-
-
-def test_file_paths_are_distinct_in_manifest_order() -> None:
-    # build_manifest stores files sorted by span, so /System (0x04) comes first
-    assert file_paths(manifest()) == ["data/6.sst"] + [f"data/{i}.sst" for i in range(1, 6)]
 
 
 def test_is_full_cluster() -> None:

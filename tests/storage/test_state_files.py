@@ -4,6 +4,7 @@ whatever the umask, and tightened when found looser. An existing 0644 audit.json
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -15,6 +16,11 @@ import pytest
 
 from engine.paths import ensure_private_dir, open_private, write_private
 from engine.rewrap.journal import AuditJournal
+
+
+def _records(journal: AuditJournal) -> list[dict[str, object]]:
+    """The journal as written: one JSON object a line."""
+    return [json.loads(line) for line in journal.path.read_text().splitlines() if line.strip()]
 
 
 def mode(p: Path) -> int:
@@ -36,7 +42,7 @@ def test_journal_under_umask_000_creates_private_dir_and_file(tmp_path: Path, um
     j.append({"backup": "b"})
     assert mode(data / "audit.jsonl") == 0o600
     assert mode(data) == 0o700 and mode(tmp_path / "a") == 0o700
-    assert [r["backup"] for r in j.records()] == ["b"]
+    assert [r["backup"] for r in _records(j)] == ["b"]
 
 
 def test_existing_loose_journal_and_data_dir_are_tightened(
@@ -110,6 +116,6 @@ def test_journal_appends_from_threads_are_whole_lines(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(r["backup"] for r in j.records()) == sorted(
+    assert sorted(r["backup"] for r in _records(j)) == sorted(
         f"{n}-{i}" for n in range(8) for i in range(25)
     )

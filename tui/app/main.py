@@ -629,7 +629,7 @@ class RewrapApp(App[int]):
 
         self.push_screen(HelpScreen())
 
-    def action_focus(self, widget_id: str) -> None:
+    async def action_focus(self, widget_id: str) -> None:  # App.action_focus is async too
         self.query_one(f"#{widget_id}").focus()
 
     def action_add_collection(self) -> None:

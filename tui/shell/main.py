@@ -106,7 +106,7 @@ class MaskSecrets(Processor):
                 if c != "\n" and _inside(spans, pos + i):
                     chars[i] = "•"
             pos += len(text)
-            fragments.append((style, "".join(chars), *fragment[2:]))  # type: ignore[arg-type]
+            fragments.append((style, "".join(chars), *fragment[2:]))
         return Transformation(fragments)
 
 

@@ -78,7 +78,7 @@ class DataBlock:
             return [p + s for p, s in zip(self.prefixes, self.suffixes)]
         assert self.walls is not None and self.logicals is not None
         wall_only, wall_logical = _WALL.pack, _WALL_LOGICAL.pack
-        out = []
+        out: list[bytes] = []
         append = out.append
         untyped = self.untyped
         for i, (roach, wall, logical) in enumerate(zip(self.prefixes, self.walls, self.logicals)):
@@ -96,6 +96,7 @@ class DataBlock:
 
 def decode_data_block(buf: bytes, schema: str) -> DataBlock:
     """A columnar data block under key schema `schema` ("crdb1" or "DefaultKeySchema(...)")."""
+    key_types: tuple[int, ...]
     if schema == CRDB1_SCHEMA:
         schema_header, key_types = 1, (TYPE_PREFIX_BYTES, TYPE_UINT, TYPE_UINT, TYPE_BYTES)
     elif schema.startswith(DEFAULT_SCHEMA_PREFIX):

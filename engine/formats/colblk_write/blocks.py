@@ -9,6 +9,7 @@ sstable/colblk/key_value_block.go (KeyValueBlockWriter), sstable/rowblk/rowblk_w
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from engine.formats.colblk_write.columns import (
     DATA_TYPE_BYTES,
@@ -62,7 +63,6 @@ class CockroachKeyWriter:
         self.logical_times.reset()
         self.untyped.reset()
         self.suffix_types = 0
-        self.versions: list[bytes] = []
 
     def column_type(self, col: int) -> int:
         return self._TYPES[col]
@@ -116,7 +116,7 @@ class DefaultKeyWriter:
     num_columns = 2
     _TYPES = (DATA_TYPE_PREFIX_BYTES, DATA_TYPE_BYTES)
 
-    def __init__(self, split, bundle_size: int = 16) -> None:
+    def __init__(self, split: Callable[[bytes], int], bundle_size: int = 16) -> None:
         self.split = split
         self.prefixes = PrefixBytesBuilder(bundle_size)
         self.suffixes = RawBytesBuilder()
@@ -149,7 +149,7 @@ class DataBlockEncoder:
     """A columnar data block of point keys: key-schema header, max key length, the key
     schema's columns, then trailer, prefix-changed, value, is-value-external, is-obsolete."""
 
-    def __init__(self, key_writer=None) -> None:
+    def __init__(self, key_writer: CockroachKeyWriter | DefaultKeyWriter | None = None) -> None:
         self.keys = key_writer if key_writer is not None else CockroachKeyWriter()
         self.trailers = UintBuilder()
         self.prefix_same = BitmapBuilder()
@@ -273,7 +273,7 @@ class IndexBlockWriter:
         self.rows += 1
         return row
 
-    def _writers(self) -> list:
+    def _writers(self) -> list[RawBytesBuilder | UintBuilder]:
         return [self.separators, self.offsets, self.lengths, self.props]
 
     def size(self, rows: int | None = None) -> int:

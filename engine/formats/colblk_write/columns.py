@@ -16,6 +16,8 @@ Two details matter for byte equality and are kept on purpose:
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
+from typing import Any, Literal, overload
 
 DATA_TYPE_BOOL = 1
 DATA_TYPE_UINT = 2
@@ -389,11 +391,22 @@ def header_size(columns: int, custom_header_size: int = 0) -> int:
     return BLOCK_HEADER_BASE_SIZE + columns * COLUMN_HEADER_SIZE + custom_header_size
 
 
+@overload
 def encode_block(
-    rows: int, writers: list, custom_header: bytes = b"", sizes_only: bool = False
+    rows: int, writers: Sequence[Any], custom_header: bytes = ..., sizes_only: Literal[False] = ...
+) -> bytes: ...
+@overload
+def encode_block(
+    rows: int, writers: Sequence[Any], custom_header: bytes = ..., *, sizes_only: Literal[True]
+) -> int: ...
+def encode_block(
+    rows: int, writers: Sequence[Any], custom_header: bytes = b"", sizes_only: bool = False
 ) -> bytes | int:
     """A columnar block: [custom header] version 1, column count, row count, per column its type
-    and page offset, the column pages, and a trailing zero byte (colblk.BlockEncoder)."""
+    and page offset, the column pages, and a trailing zero byte (colblk.BlockEncoder).
+
+    `writers` are duck-typed: a column builder (num_columns 1: data_type, size, finish) or a
+    key writer (num_columns > 1: column_type, size, finish_column)."""
     columns = sum(w.num_columns for w in writers)
     size = header_size(columns, len(custom_header))
     for w in writers:

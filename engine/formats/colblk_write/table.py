@@ -275,7 +275,7 @@ class _Layout:
 
 def masked_crc32c(data: bytes) -> int:
     """Pebble's crc.New(data).Value(): CRC-32C rotated right by 15 plus 0xa282ead8."""
-    c = google_crc32c.value(bytes(data))
+    c: int = google_crc32c.value(bytes(data))
     return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 

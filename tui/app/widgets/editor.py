@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import TextArea
-from textual.widgets.text_area import Edit, EditResult, Location, TextAreaTheme
+from textual.widgets.text_area import Document, Edit, EditResult, Location, TextAreaTheme
 
 from syntax import Diagnostic, complete, diagnose, statements_at
 from tui.app.widgets.completion import CompletionDropdown
@@ -254,12 +254,20 @@ class SQLEditor(TextArea):
             span = (len(line[:s].encode()), len(line[:max(e, s + 1)].encode()), name)
             self._marks.setdefault(r, []).append(span)
 
+    @property
+    def _plain(self) -> Document:
+        """The document, typed: TextArea declares a DocumentBase, and without a tree-sitter
+        language it always holds a Document (which converts between index and location)."""
+        doc = self.document
+        assert isinstance(doc, Document)
+        return doc
+
     def _loc(self, index: int) -> Location:
-        return self.document.get_location_from_index(index)
+        return self._plain.get_location_from_index(index)
 
     @property
     def cursor_index(self) -> int:
-        return self.document.get_index_from_location(self.cursor_location)
+        return self._plain.get_index_from_location(self.cursor_location)
 
     # -- diagnostics -----------------------------------------------------------------------
 
@@ -504,8 +512,8 @@ class SQLEditor(TextArea):
         if self.dropdown is not None:
             self.dropdown.close()
         sel = self.selection
-        lo = self.document.get_index_from_location(sel.start)
-        hi = self.document.get_index_from_location(sel.end)
+        lo = self._plain.get_index_from_location(sel.start)
+        hi = self._plain.get_index_from_location(sel.end)
         texts = statements_to_run(self.text, self.cursor_index, (lo, hi))
         if texts:
             self.post_message(self.StatementsSubmitted(self, texts))

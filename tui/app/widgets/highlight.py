@@ -83,7 +83,6 @@ class LineHighlighter:
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[list[Span], bool, list[int]]] = {}
-        self.semicolons: list[tuple[int, int]] = []  # (row, column) of each `;` token, last spans()
         self._rows: list[list[Span]] = []  # spans per row; valid for rows < _done
         self._semis: list[list[int]] = []  # `;` columns per row
         self._seg: list[int] = []  # the first row of the segment each row belongs to
@@ -95,7 +94,7 @@ class LineHighlighter:
         hit = self._cache.get(line)
         if hit is None:
             tokens = tokenize(line, split_uris=True)
-            spans = []
+            spans: list[Span] = []
             for t in tokens:
                 name = NAMES.get(t.kind)
                 if name:
@@ -112,7 +111,6 @@ class LineHighlighter:
     def spans(self, lines: Sequence[str]) -> dict[int, list[Span]]:
         self.invalidate(lines, 0)
         self._advance(lines, len(lines))
-        self.semicolons = self.all_semicolons(lines)
         return {r: self._rows[r] for r in range(len(lines)) if self._rows[r]}
 
     # -- incremental (the editor) ----------------------------------------------------------
