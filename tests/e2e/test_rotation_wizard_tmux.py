@@ -39,8 +39,7 @@ def test_wizard_from_add_key_to_the_retirement_verdict(tmp_path: Path) -> None:
     term = start(tmp_path)
     try:
         term.wait_for(r"LATEST", timeout=30)  # the demo collection is listed
-        term.keys("F3")  # the browser
-        term.keys("Down")  # its first node: the collection
+        term.keys("F3")  # the browser: focusing it puts the cursor on its first node, the collection
         term.wait_for(r"full backups\s+3")  # the details of the collection node
         term.keys("k")
         term.wait_for(r"Add key to every full backup in nodelocal://self/demo")
