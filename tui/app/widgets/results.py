@@ -220,4 +220,6 @@ class ResultsPane(Vertical):
         self.table.set_rows(result.columns, result.rows)
         self.query_one("#results-title", Static).update(Text(result.title, no_wrap=True, overflow="ellipsis"))
         self.query_one("#results-notices", Static).update(Text("\n".join(result.notices)))
-        self.query_one(NoticeLog).scroll_home(animate=False)
+        log = self.query_one(NoticeLog)
+        log.display = bool(result.notices)  # no empty line above the rows
+        log.scroll_home(animate=False)
