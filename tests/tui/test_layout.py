@@ -71,3 +71,7 @@ async def test_ctrl_b_and_f9_hide_and_show_the_sidebar(make_app) -> None:
         await pilot.press("f9")
         await pilot.pause()
         assert not sidebar.display
+        await pilot.press("f1")  # over the help (another screen): the keys do nothing, no crash
+        await pilot.press("ctrl+b", "ctrl+s")
+        await pilot.pause()
+        assert app.is_running and not sidebar.display and len(app.screen_stack) == 2

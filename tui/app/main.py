@@ -521,6 +521,8 @@ class RewrapApp(App[int]):
 
     def action_toggle_sidebar(self) -> None:
         """Ctrl+B / F9: hide the collections and details (the editor and results get the width)."""
+        if len(self.screen_stack) > 1:
+            return  # a modal or the help is up: the sidebar is not on screen
         sidebar = self.query_one("#sidebar")
         hide = not sidebar.has_class("-hidden")
         if hide and self.focused is not None and sidebar in self.focused.ancestors_with_self:
@@ -531,6 +533,8 @@ class RewrapApp(App[int]):
         """Ctrl+S: write the shown result to a .csv, .tsv or .json file (asked for in a modal)."""
         from tui.app.screens.export import ExportScreen
 
+        if len(self.screen_stack) > 1:
+            return  # not over a dialog (the rotation modal has its own keys)
         shown = self.query_one(ResultsPane).shown
         if shown is None or shown.error is not None:
             self.notify("nothing to export: run a statement that returns rows first", severity="warning")
