@@ -23,6 +23,7 @@ def test_title_puts_count_and_time_first() -> None:
         "2 rows · 0.12 s · SHOW BACKUPS IN 'x'"
     assert Result("SHOW\n  BACKUPS", ["path"], [("a",)], elapsed=12.34).title == "1 row · 12.3 s · SHOW BACKUPS"
     assert Result("SHOW X", error="bad").title == "error · SHOW X"
+    assert Result("SHOW X", error="bad", elapsed=0.5).title == "error · 0.50 s · SHOW X"
     assert seconds(125) == "2m 05s"
 
 
@@ -47,6 +48,10 @@ async def test_title_shows_rows_and_elapsed_before_the_statement(make_app) -> No
         assert re.match(r"3 rows · \d+\.\d\d s · SHOW BACKUPS IN ", title), title
         (done,) = msgs.of("StatementExecuted")
         assert done.elapsed is not None and done.elapsed >= 0
+        await run(app, pilot, msgs, f"SHOW BACKUP FROM LATEST IN '{DEMO_URI}' WITH KMS = 'testkms:///wrong';")
+        (failed,) = msgs.of("StatementFailed")
+        title = str(app.query_one("#results-title").render())
+        assert failed.elapsed is not None and re.match(r"error · \d+\.\d\d s · SHOW BACKUP ", title), title
 
 
 async def test_each_statement_keeps_its_result_and_history_entry(make_app, tui_env) -> None:

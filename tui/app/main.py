@@ -102,9 +102,10 @@ class RewrapApp(App[int]):
     class StatementFailed(Message):
         """A statement did not run (syntax error, RewrapError); `error` is safe to show."""
 
-        def __init__(self, generation: int, text: str, error: str) -> None:
+        def __init__(self, generation: int, text: str, error: str, elapsed: float | None = None) -> None:
             super().__init__()
             self.generation = generation
+            self.elapsed = elapsed  # None: it failed before the engine ran it (a syntax error)
             self.text = text
             self.error = error
 
@@ -409,6 +410,7 @@ class RewrapApp(App[int]):
         for text in texts:
             if token.cancelled:
                 break
+            started: float | None = None
             try:
                 statements = parse(text)
                 for stmt in statements:
@@ -426,7 +428,8 @@ class RewrapApp(App[int]):
                         log_lines(result), result.ok, elapsed))
             except (SQLSyntaxError, RewrapError) as e:  # bad input: said, and the run stops
                 failed += 1
-                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e)))
+                elapsed = None if started is None else self.clock() - started
+                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e), elapsed))
                 break
         return RunOutcome(ran, failed, token.cancelled, generation)
 
@@ -449,7 +452,7 @@ class RewrapApp(App[int]):
     def _failed(self, message: StatementFailed) -> None:
         if message.generation != self.generation:
             return
-        self._results_for(message.generation).show_error(message.text, message.error)
+        self._results_for(message.generation).show_error(message.text, message.error, message.elapsed)
 
     def _results_for(self, generation: int) -> ResultsPane:
         """The results pane, emptied when a run's first result arrives (one tab per statement)."""
