@@ -428,8 +428,8 @@ class RewrapApp(App[int]):
                         log_lines(result), result.ok, elapsed))
             except (SQLSyntaxError, RewrapError) as e:  # bad input: said, and the run stops
                 failed += 1
-                elapsed = None if started is None else self.clock() - started
-                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e), elapsed))
+                took = None if started is None else self.clock() - started
+                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e), took))
                 break
         return RunOutcome(ran, failed, token.cancelled, generation)
 
