@@ -1,4 +1,4 @@
-"""The layout adapts: the sidebar (collections, details) takes 30% of the width within 24..44
+"""The layout adapts: the sidebar (collections, details) takes 30% of the width within 28..44
 columns, Ctrl+B / F9 hides and shows it, the editor and results get the rest. SVG snapshots at
 80x24, 120x40 and 200x60 (update with --snapshot-update after checking them by eye)."""
 
@@ -47,7 +47,7 @@ def test_layout_sidebar_hidden_80x24(snap_compare, make_app) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
 
-@pytest.mark.parametrize(("size", "sidebar"), [((80, 24), 24), ((120, 40), 36), ((200, 60), 44), ((60, 20), 24)])
+@pytest.mark.parametrize(("size", "sidebar"), [((80, 24), 28), ((120, 40), 36), ((200, 60), 44), ((60, 20), 28)])
 async def test_sidebar_shrinks_and_the_editor_gets_the_width(make_app, size, sidebar) -> None:
     app = make_app(demo=False)
     async with app.run_test(size=size) as pilot:
@@ -67,7 +67,7 @@ async def test_ctrl_b_and_f9_hide_and_show_the_sidebar(make_app) -> None:
         assert app.focused is app.query_one("#editor")  # focus left the hidden browser
         await pilot.press("ctrl+b")  # from the editor: the TextArea does not take Ctrl+B
         await pilot.pause()
-        assert sidebar.display and main.outer_size.width == 56
+        assert sidebar.display and main.outer_size.width == 52
         await pilot.press("f9")
         await pilot.pause()
         assert not sidebar.display
