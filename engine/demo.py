@@ -54,11 +54,14 @@ from engine.formats.mvcc import TAG_BYTES, encode_mvcc_key, encode_value, table_
 from engine.formats.releases import NEWEST_RELEASED, Release, release
 from engine.formats.sst_writers import can_write, write_table
 from engine.kms import KMSEnv, open_kms
-from engine.storage import ExternalStorage
+from engine.storage import ExternalStorage, StorageSettings
 from engine.storage.local import LocalStorage
 from syntax.uri import redact_uri
 
 DEFAULT_DEMO_KMS = "testkms:///demo-key"
+DEMO_DIR_NAME = "demo"
+DEMO_COLLECTION = f"nodelocal://self/{DEMO_DIR_NAME}"
+"""Where the console opens the demo when nothing else is configured."""
 DEMO_START = datetime(2026, 11, 24, 2, 0, 12, 340000, tzinfo=UTC)
 CRDB_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)  # builtins.GenerateUniqueInt's epoch
 
@@ -325,3 +328,16 @@ def write_demo_collection(
         f"KMS {redact_uri(kms_uri)}; CockroachDB {crdb.version} layout "
         f"({crdb.table_format}, {' + '.join(crdb.manifests)})"
     )
+
+
+def demo_collection_dir(storage: StorageSettings) -> Path:
+    """The directory of DEMO_COLLECTION under the external-IO dir of `storage`."""
+    return Path(storage.external_io_dir) / DEMO_DIR_NAME
+
+
+def ensure_demo_collection(storage: StorageSettings) -> Path:
+    """The demo collection under the external-IO dir, written on first use."""
+    path = demo_collection_dir(storage)
+    if not (path / "metadata").exists() and not (path / "LATEST").exists():
+        write_demo(path, kms_uri=DEFAULT_DEMO_KMS)
+    return path

@@ -8,12 +8,13 @@ CockroachDB's column names so scripts written against `cockroach sql` keep worki
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, assert_never
 
 from syntax import ast
 
-from engine.errors import RewrapError, UnsupportedError
+from engine.errors import UnsupportedError
+from engine.result import Result, show_statement, value
+from engine.settings import DEFAULT_CONCURRENCY, EngineSettings
 from engine.storage import ExternalStorage, StorageSettings, open_storage
 
 if TYPE_CHECKING:
@@ -21,43 +22,31 @@ if TYPE_CHECKING:
     from engine.rewrap.events import CancelToken, ProgressSink
     from engine.rewrap.journal import AuditJournal
 
-DEFAULT_CONCURRENCY = 8
-
-
-@dataclass
-class Result:
-    """Rows of one statement plus notices (warnings a person should see, e.g. a skipped file).
-
-    `ok` is False when the statement ran but part of it failed (a bulk ALTER with a failed
-    backup): batch mode exits 1 then, after printing every row.
-    """
-
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    notices: list[str] = field(default_factory=list)
-    ok: bool = True
-    error: str | None = None
-    """When set (with ok False), the statement's own error, printed after the rows."""
-    report: Any = None
-    """A statement's structured findings (SHOW KMS RETIREMENT's RetirementReport), for reports."""
+__all__ = ["DEFAULT_CONCURRENCY", "Executor", "Result", "show_statement", "value"]
 
 
 class Executor:
-    """Runs statements; holds what a URI cannot say (external-IO dir, test injection)."""
+    """Runs statements with one set of settings (engine.settings.EngineSettings) and KMS test
+    endpoints (engine.kms.KMSEnv); both default to the built-in defaults, never the environment.
+
+    `storage_settings`, `dry_run` and `concurrency` override the matching parts of `settings`
+    (tests pass just the piece they need)."""
 
     def __init__(
         self,
         storage_settings: StorageSettings | None = None,
         kms_env: KMSEnv | None = None,
         *,
-        dry_run: bool = False,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        settings: EngineSettings | None = None,
+        dry_run: bool | None = None,
+        concurrency: int | None = None,
         journal: AuditJournal | None = None,
     ) -> None:
-        self.storage_settings = storage_settings or StorageSettings.from_env()
+        base = settings or EngineSettings()
+        self.storage_settings = storage_settings or base.storage
         self._kms_env = kms_env
-        self.dry_run = dry_run
-        self.concurrency = concurrency
+        self.dry_run = base.dry_run if dry_run is None else dry_run
+        self.concurrency = base.concurrency if concurrency is None else concurrency
         self.journal = journal
 
     @property
@@ -65,7 +54,7 @@ class Executor:
         if self._kms_env is None:
             from engine.kms import KMSEnv
 
-            self._kms_env = KMSEnv.from_env()
+            self._kms_env = KMSEnv()
         return self._kms_env
 
     def open_storage(self, uri: str) -> ExternalStorage:
@@ -108,22 +97,4 @@ class Executor:
                 f"{statement.kind} needs a CockroachDB cluster: rewrap reads and re-keys backup "
                 f"files; run {statement.kind} in `cockroach sql`"
             )
-        kind = type(statement).__name__
-        raise UnsupportedError(f"{kind} is not available in this build yet")
-
-
-def value(v: ast.Value | None, what: str) -> str:
-    """The string of a string-or-placeholder; placeholders cannot be bound outside a cluster."""
-    if isinstance(v, ast.Placeholder):
-        raise RewrapError(f"{what}: placeholder ${v.index} has no value (rewrap takes literals)")
-    if v is None:
-        raise RewrapError(f"{what} missing")
-    return v
-
-
-def show_statement(stmt: ast.Statement) -> str:
-    """A statement as it may be shown or stored: secrets redacted."""
-    from syntax import format_statement
-
-    return format_statement(stmt, redact=True)
-
+        assert_never(statement)  # mypy proves every statement syntax/ parses has a case above

@@ -19,11 +19,14 @@ SET WITH kms = '<new uri>'` (synopsis `ALTER BACKUP SCHEDULE schedule_id SET WIT
 cockroachlabs.com/docs/stable/alter-backup-schedule; `kms` is a BACKUP option).
 
 Cost: one KMS decrypt per (ENCRYPTION-INFO file, key) at most, made once for the whole chain;
-backups are checked `concurrency` at a time; the old key's KMS is never called.
+at most `concurrency` KMS calls at once (a few more threads read ahead, so the calls never wait
+for storage); the collection is listed once (engine/storage/snapshot.py); the old key's KMS is
+never called.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -44,6 +47,7 @@ from engine.errors import RewrapError
 from engine.formats.encryption_info import fingerprint, key_id_hash
 from engine.kms import KMS, KMSEnv, KMSURI, open_kms, parse_kms_uri
 from engine.storage import ExternalStorage
+from engine.storage.snapshot import SnapshotStorage
 from syntax.uri import redact_text, redact_uri
 
 SAFE = "safe"
@@ -210,7 +214,8 @@ def open_collections(open_storage: Any, uris: list[str]) -> list[tuple[str, Coll
     for uri in uris:
         try:
             storage: ExternalStorage = open_storage(uri)
-            coll = Collection(storage)
+            # one listing of the collection answers every backup's listings (engine/storage/snapshot.py)
+            coll = Collection(SnapshotStorage.of(storage))
             subdirs = coll.every_full_backup()
         except RewrapError as e:
             raise RetirementError(f"collection '{redact_uri(uri)}': {e}") from None
@@ -247,11 +252,14 @@ def _prove_manifests(key: DataKey, layers: list[BackupLayer]) -> list[str]:
 class _Checker:
     """Proves backups one at a time (threads share it; each backup's calls are its own)."""
 
-    def __init__(self, old: KMSURI, remaining: list[_Remaining], cancel: Any = None) -> None:
+    def __init__(self, old: KMSURI, remaining: list[_Remaining], cancel: Any = None,
+                 kms_slots: int = 1) -> None:
         self.old = old
         self.old_info = key_info(old, "old")
         self.remaining = remaining
         self.cancel = cancel
+        # At most `kms_slots` KMS calls at once, whatever the number of threads preparing them.
+        self.kms_slots = threading.BoundedSemaphore(max(1, kms_slots))
 
     def prove(self, shown: str, coll: Collection, subdir: str) -> BackupProof:
         proof = BackupProof(shown, subdir, 0, UNREADABLE, None, 0, "",
@@ -316,7 +324,8 @@ class _Checker:
             tried.add((pick.name, r.kms.master_key_id))
             proof.kms_calls += 1
             try:
-                plain = r.kms.decrypt(wrapped)
+                with self.kms_slots:
+                    plain = r.kms.decrypt(wrapped)
                 key = DataKey(plain)
             except RewrapError as e:
                 proof.cells[fp] = DAMAGED
@@ -409,14 +418,18 @@ def check_retirement(
             remaining.append(_Remaining(info, open_kms(uri, env=env), None))
         except RewrapError as e:
             remaining.append(_Remaining(info, None, f"could not be opened: {e}"))
-    checker = _Checker(old, remaining, cancel)
+    checker = _Checker(old, remaining, cancel, kms_slots=concurrency)
     try:
         # full_backup() lists the directory: done in the workers, not up front
         jobs = [(shown, coll, sub) for shown, coll, subdirs in colls for sub in subdirs]
         if concurrency <= 1 or len(jobs) <= 1:
             proofs = [checker.prove(*j) for j in jobs]
         else:
-            with ThreadPoolExecutor(max_workers=min(concurrency, len(jobs))) as pool:
+            # A few more threads than KMS slots: while one thread reads files and decrypts
+            # manifests, another waits at a slot with its KMS call ready, so `concurrency` calls
+            # stay in flight (the KMS wait is the cost; storage reads run a few backups ahead).
+            threads = min(concurrency + max(1, concurrency // 4), len(jobs))
+            with ThreadPoolExecutor(max_workers=threads) as pool:
                 proofs = list(pool.map(lambda j: checker.prove(*j), jobs))
         _call_out_after_rotation(proofs, checker)
     finally:

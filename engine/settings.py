@@ -1,14 +1,19 @@
-"""Settings a URI cannot carry: test-only endpoints, and the time and thread limits of a run.
+"""The engine's settings: what a URI cannot carry, as typed values passed down, never globals.
+
+`EngineSettings` is what a run of statements needs: where nodelocal:// resolves and the
+test-only endpoints (`StorageSettings`), the whole-call deadlines (`Limits`), how many backups
+ALTER BACKUP ALL rewraps at once, and dry run. The faces build it once (tui/settings.py reads
+the command line and the `REWRAP_*` environment, in that one place) and hand it to the Executor.
+Nothing in engine/ reads the environment for these.
+
+Every KMS call and every cloud storage call has a whole-call deadline (retries and slow replies
+included, not per socket read), so a dead or trickling endpoint fails in seconds. The KMS and
+cloud clients read the deadlines from `limits()`; the faces install their settings' `Limits`
+with `set_limits` before running anything (tests set their own); unset, the defaults below.
 
 End-to-end tests drive the installed `rewrap` command against local stand-ins of Cloud KMS, Key
-Vault, GCS and Azure Blob, whose endpoints no URI parameter can name. They set
-REWRAP_TEST_<FIELD> (e.g. REWRAP_TEST_GCS_ENDPOINT); nothing else reads these variables.
-
-`Limits` are real settings: every KMS call and every cloud storage call has a whole-call deadline
-(retries and slow replies included, not per socket read), so a dead or trickling endpoint fails
-in seconds. Batch mode sets them from --kms-timeout / --storage-timeout; the shell and the
-console may do the same (`set_limits`); otherwise REWRAP_KMS_TIMEOUT / REWRAP_STORAGE_TIMEOUT,
-else the defaults below.
+Vault, GCS and Azure Blob, whose endpoints no URI parameter can name: REWRAP_TEST_<FIELD> (e.g.
+REWRAP_TEST_GCS_ENDPOINT) fills the test-only fields (`test_settings_from_env`).
 """
 
 from __future__ import annotations
@@ -16,22 +21,32 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 DEFAULT_KMS_TIMEOUT = 10.0
 """Seconds for one KMS call (a healthy one takes milliseconds; retries fit inside)."""
 DEFAULT_STORAGE_TIMEOUT = 15.0
 """Seconds for one cloud storage call (a list page, a read of one file, a create-only write)."""
+DEFAULT_CONCURRENCY = 8
+"""Backups ALTER BACKUP ALL works on at once, unless told otherwise."""
 MAX_CONCURRENCY = 256
 """Most backups ALTER BACKUP ALL works on at once (one thread each)."""
 KMS_TIMEOUT_ENV = "REWRAP_KMS_TIMEOUT"
 STORAGE_TIMEOUT_ENV = "REWRAP_STORAGE_TIMEOUT"
+EXTERNAL_IO_DIR_ENV = "REWRAP_EXTERNAL_IO_DIR"
 
 
-def test_settings_from_env(cls: type, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """{field: value} for each field of dataclass `cls` set as REWRAP_TEST_<FIELD>."""
+def test_settings_from_env(
+    cls: type, *, skip: tuple[str, ...] = (), environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """{field: value} for each field of dataclass `cls` set as REWRAP_TEST_<FIELD> in `environ`
+    (the process environment when not given)."""
+    env = os.environ if environ is None else environ
     out = {}
     for f in dataclasses.fields(cls):
-        value = os.environ.get(f"REWRAP_TEST_{f.name.upper()}")
+        value = env.get(f"REWRAP_TEST_{f.name.upper()}")
         if value and f.name not in skip:
             out[f.name] = value
     return out
@@ -57,40 +72,64 @@ def check_concurrency(n: int) -> int:
     return n
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class Limits:
     """Whole-call deadlines, in seconds, for KMS calls and cloud storage calls."""
 
     kms_timeout: float = DEFAULT_KMS_TIMEOUT
     storage_timeout: float = DEFAULT_STORAGE_TIMEOUT
 
-    @classmethod
-    def from_env(cls) -> Limits:
-        """The defaults, overridden by REWRAP_KMS_TIMEOUT / REWRAP_STORAGE_TIMEOUT (a bad value
-        is a ValueError naming the variable)."""
-        kw = {}
-        for name, env in (("kms_timeout", KMS_TIMEOUT_ENV), ("storage_timeout", STORAGE_TIMEOUT_ENV)):
-            text = os.environ.get(env)
-            if text:
-                kw[name] = parse_seconds(text, env)
-        return cls(**kw)
+
+def default_external_io_dir() -> Path:
+    """`<rewrap data dir>/extern` (engine/paths.py), like CockroachDB's `<store>/extern`."""
+    from engine.paths import data_dir
+
+    return data_dir() / "extern"
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """What a URI alone cannot say: where nodelocal:// paths live.
+
+    external_io_dir: like CockroachDB's --external-io-dir; the faces take it from
+    `--external-io-dir`, else REWRAP_EXTERNAL_IO_DIR, else `<rewrap data dir>/extern`.
+    """
+
+    external_io_dir: Path = field(default_factory=default_external_io_dir)
+
+    # Test-only endpoints for services a URI cannot point elsewhere (S3 has AWS_ENDPOINT). They
+    # are never read from a URI, so a pasted URI cannot redirect backup traffic.
+    gcs_endpoint: str | None = None
+    """http://host:port of a GCS stand-in (fake-gcs-server)."""
+    azure_blob_endpoint: str | None = None
+    """http://host:port/<account> of an Azure Blob stand-in (azurite), or a full azurite
+    connection string, which then replaces both endpoint and credential (azurite has no Azure AD
+    login, so a client-secret URI can only reach it that way)."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Everything a run of statements is configured with (the KMS test endpoints travel beside
+    it as engine.kms.KMSEnv, which lives with the KMS code)."""
+
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    limits: Limits = Limits()
+    concurrency: int = DEFAULT_CONCURRENCY
+    dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        check_concurrency(self.concurrency)
 
 
 _limits: Limits | None = None
 
 
 def limits() -> Limits:
-    """The limits in force: those set with `set_limits`, else from the environment."""
-    global _limits
-    if _limits is None:
-        try:
-            _limits = Limits.from_env()
-        except ValueError:
-            _limits = Limits()  # the CLI reports a bad variable before any call is made
-    return _limits
+    """The limits in force: those the face installed with `set_limits`, else the defaults."""
+    return _limits if _limits is not None else Limits()
 
 
 def set_limits(value: Limits | None) -> None:
-    """Set the limits for this process (None: back to the environment / defaults)."""
+    """Install the limits of this process's settings (None: back to the defaults)."""
     global _limits
     _limits = value

@@ -11,6 +11,7 @@ affected). Rerun it whenever the UI changes. Writes:
   browser-details.svg    the collection tree (LATEST marked) and the details panel
   rotation-plan.svg      "Add key" on the collection: KMS fields, the exact statement, the dry-run plan
   rotation-progress.svg  the progress pane while ALTER BACKUP ALL runs
+  retirement-matrix.svg  the rotation's last step, "Can the old key be retired?": verdict, key-coverage matrix
   results.svg            SHOW BACKUP rows in the results table
 """
 
@@ -81,6 +82,13 @@ async def shoot(out: Path) -> None:
         await pilot.pause(KMS_DELAY * 1.5)  # mid-run: keys being unwrapped / wrapped
         app.save_screenshot(str(out / "rotation-progress.svg"))
         await until(pilot, lambda: not app.running)
+        # the rotation goes on: "Can the old key be retired?" checks every backup, then the matrix
+        await until(pilot, lambda: type(app.screen).__name__ == "RetireStep")
+        step = app.screen
+        await until(pilot, lambda: step.report is not None)
+        app.save_screenshot(str(out / "retirement-matrix.svg"))
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ != "RetireStep")
 
         editor.load_text(f"SHOW BACKUP LATEST IN '{DEMO}' WITH KMS = '{NEW}';")
         editor.move_cursor(editor.document.end)

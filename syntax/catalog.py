@@ -1,7 +1,7 @@
 """Static catalog of the URI schemes a statement may name, for diagnostics and completion.
 
 syntax/ cannot ask the engine, so what a scheme accepts is written down here, from
-spec/alter-backup-kms-grammar.md §1-§2 and CockroachDB's sources:
+CockroachDB's sources:
 - KMS: pkg/cloud/amazon/aws_kms.go, pkg/cloud/gcp/gcp_kms.go, pkg/cloud/azure/azure_kms.go
   (the same sets as engine/kms/aws.py, gcp.py, azure.py; tests/test_catalog_matches_engine.py
   keeps the two from drifting);

@@ -50,7 +50,8 @@ class Diagnostic:
 
 
 # A full backup subdir (/2006/01/02-150405.00) followed by an incremental level
-# (/20060102/150405.00[-...]): spec/backup-format.md §1.1 and §1.3.
+# (/20060102/150405.00[-...]): CockroachDB's pkg/backup/backupbase DateBasedIntoFolderName and
+# DateBasedIncFolderName.
 _FULL_THEN_INC = re.compile(r"\d{4}/\d{2}/\d{2}-\d{6}\.\d{2}/+\d{8}/\d{6}\.\d{2}")
 _GO_BOOLS = frozenset("1 t T TRUE true True 0 f F FALSE false False".split())  # strconv.ParseBool
 

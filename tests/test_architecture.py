@@ -1,4 +1,4 @@
-"""The layering DESIGN.md fixes: engine/ is headless, syntax/ is pure, formats/storage/kms are
+"""The layering README.md describes (docs/architecture.md): engine/ is headless, syntax/ is pure, formats/storage/kms are
 independent. Checked twice: import-linter's static contracts, and a run-time import."""
 
 from __future__ import annotations

@@ -107,14 +107,22 @@ def test_no_arguments_creates_and_shows_the_demo(tmp_path: Path) -> None:
     )
     # stdin is not a terminal here, so rewrap reads (empty) SQL from it: nothing to do
     assert p.returncode == 0, p.stderr
+    # what the console opens on first use: the demo collection, written under the external-IO dir
     code = (
-        "import sys; from tui import cli; sys.exit(cli.show_demo('tsv'))"
+        "import sys\n"
+        "from engine.demo import DEFAULT_DEMO_KMS, DEMO_COLLECTION, ensure_demo_collection\n"
+        "from tui.cli import run_batch\n"
+        "from tui.settings import load_settings\n"
+        "s = load_settings()\n"
+        "ensure_demo_collection(s.engine.storage)\n"
+        "sql = f\"SHOW BACKUP FROM LATEST IN '{DEMO_COLLECTION}' WITH KMS = '{DEFAULT_DEMO_KMS}'\"\n"
+        "sys.exit(run_batch(sql, fmt='tsv', out=sys.stdout, err=sys.stderr, settings=s))\n"
     )
     q = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "REWRAP_EXTERNAL_IO_DIR": str(tmp_path)})
     assert q.returncode == 0, q.stderr
     assert (tmp_path / "demo" / "metadata" / "latest").is_dir()
-    assert "movr" in q.stdout and "nodelocal://self/demo" in q.stderr
+    assert "movr" in q.stdout
 
 
 def test_rewrap_demo_command(tmp_path: Path) -> None:

@@ -1,4 +1,10 @@
-"""The `rewrap` command: batch mode, `rewrap demo`, and (when built) the TUI and shell.
+"""The `rewrap` command: batch mode (the default), `rewrap shell`, `rewrap demo`, the console.
+
+With no subcommand, rewrap runs SQL: `-e SQL` (repeatable), `-f FILE`, or standard input; with
+none of them on a terminal it opens the console (tui/app/, on the demo collection when nothing is
+configured). The run options (`--external-io-dir`, `--dry-run`, `--concurrency`, the deadlines)
+go before or after `shell`; `main` turns them and the `REWRAP_*` environment into one
+tui.settings.Settings and hands it down.
 
 Exit codes: 0 every statement succeeded; 1 a statement failed (its error is on stderr, and later
 statements did not run; a syntax error anywhere in the script counts, and then nothing runs),
@@ -7,116 +13,141 @@ standard input); 130 interrupted (Ctrl-C). stdout carries results only; errors, 
 progress go to stderr. Warnings (a skipped ENCRYPTION-INFO file, an audit journal that could not
 be written) are always written, one `WARNING: ` line each (a JSON `warning` event with --format
 json). Progress lines are written only when stderr is a terminal or with --progress; with
---format json every event is a JSON line on stderr (scripts asked for it).
+--format json every event is a JSON line on stderr (scripts asked for it). Ctrl-C: see
+tui/batch/runner.py. No input produces a Python traceback: an unexpected error is one
+`rewrap: internal error` line, exit 1.
 
-Ctrl-C: the first cancels cooperatively (queued backups do not start, running ones stop at their
-next step, KMS and cloud calls in flight are abandoned) and exits 130; the second exits 130 at
-once. Either way every backup stays readable: key files are written create-only, whole or not
-at all. No input produces a Python traceback: an unexpected error is one `rewrap: internal
-error` line, exit 1.
-
-Startup cost matters for scripts: nothing beyond the standard library is imported before the SQL
-is known, and textual / prompt_toolkit only by the TUI and the shell (tests/bench/bench_startup.py).
+Startup cost matters for scripts: little beyond the standard library is imported before the SQL
+is known, and textual / prompt_toolkit only by the console and the shell
+(tests/bench/bench_startup.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
-from pathlib import Path
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from syntax.uri import redact_text
 
+from tui.batch.runner import OutputError, interrupted, run_batch, warn
+from tui.shared import (
+    DEFAULT_CONCURRENCY,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    FORMATS,
+)
+
 if TYPE_CHECKING:
-    from engine.rewrap.events import CancelToken, Event, ProgressSink
+    from tui.settings import Settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+__all__ = ["OutputError", "build_parser", "interrupted", "main", "run_batch", "warn"]
+
 MAX_SQL_BYTES = 16 * 1024 * 1024  # a script of statements, not a data file: refuse more
-DEFAULT_CONCURRENCY = 8
-FORMATS = ("table", "tsv", "csv", "json")  # tui/batch/output.py writes each
-DEMO_DIR_NAME = "demo"
+COMMANDS = ("shell", "demo")
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options every way of running statements takes (batch, console, shell)."""
-    parser.add_argument(
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kw: object) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0,
+                         help="print rewrap's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: object, values: object,
+                 option_string: str | None = None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            text = version("rewrap")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            text = "unknown (not installed)"
+        sys.stdout.write(f"rewrap {text}\n")
+        parser.exit()
+
+
+def storage_options(*, under_command: bool = False) -> argparse.ArgumentParser:
+    """Where nodelocal:// resolves and the call deadlines: every command takes them.
+    `under_command`: the copy a subcommand gets, whose defaults must not overwrite the values
+    given before the subcommand's name (argparse copies a subparser's whole namespace)."""
+    from engine.settings import (
+        DEFAULT_KMS_TIMEOUT,
+        DEFAULT_STORAGE_TIMEOUT,
+        KMS_TIMEOUT_ENV,
+        STORAGE_TIMEOUT_ENV,
+    )
+
+    p = argparse.ArgumentParser(add_help=False, argument_default=_default_for(under_command))
+    p.add_argument(
         "--external-io-dir",
         metavar="DIR",
         help="where nodelocal://self/... resolves (env REWRAP_EXTERNAL_IO_DIR; default: "
         "<data dir>/extern, e.g. ~/.local/share/rewrap/extern)",
     )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="ALTER BACKUP checks everything (KMS reachable, old key unwraps, manifest decrypts, "
-        "new keys round-trip) and writes nothing",
-    )
-    from engine.settings import (
-        DEFAULT_KMS_TIMEOUT,
-        DEFAULT_STORAGE_TIMEOUT,
-        KMS_TIMEOUT_ENV,
-        MAX_CONCURRENCY,
-        STORAGE_TIMEOUT_ENV,
-    )
-
-    parser.add_argument(
-        "--concurrency",
-        type=int,
-        default=DEFAULT_CONCURRENCY,
-        metavar="N",
-        help=f"backups rewrapped at once by ALTER BACKUP ALL (default {DEFAULT_CONCURRENCY}, "
-        f"at most {MAX_CONCURRENCY})",
-    )
-    parser.add_argument(
+    p.add_argument(
         "--kms-timeout",
         metavar="SECONDS",
         help="deadline of one KMS call, retries included (env "
         f"{KMS_TIMEOUT_ENV}; default {DEFAULT_KMS_TIMEOUT:g})",
     )
-    parser.add_argument(
+    p.add_argument(
         "--storage-timeout",
         metavar="SECONDS",
         help="deadline of one cloud storage call (s3, gs, azure-blob), retries included (env "
         f"{STORAGE_TIMEOUT_ENV}; default {DEFAULT_STORAGE_TIMEOUT:g})",
     )
+    return p
 
 
-def apply_run_options(args: argparse.Namespace) -> str | None:
-    """Check --concurrency and the deadlines and put the deadlines in force
-    (engine.settings.set_limits). Returns a usage error message, or None. The shell and the
-    console call this too, after parsing add_run_options' flags."""
-    from engine.settings import Limits, check_concurrency, parse_seconds, set_limits
+def _default_for(under_command: bool) -> str | None:
+    return argparse.SUPPRESS if under_command else None
 
-    try:
-        check_concurrency(args.concurrency)
-        base = Limits.from_env()
-        kms = base.kms_timeout
-        storage = base.storage_timeout
-        if getattr(args, "kms_timeout", None) is not None:
-            kms = parse_seconds(args.kms_timeout, "--kms-timeout")
-        if getattr(args, "storage_timeout", None) is not None:
-            storage = parse_seconds(args.storage_timeout, "--storage-timeout")
-    except ValueError as e:
-        return str(e).replace("concurrency must", "--concurrency must", 1)
-    set_limits(Limits(kms_timeout=kms, storage_timeout=storage))
-    return None
+
+def run_options(*, under_command: bool = False) -> argparse.ArgumentParser:
+    """The storage options plus those of running statements (batch, console, shell)."""
+    from engine.settings import MAX_CONCURRENCY
+
+    p = argparse.ArgumentParser(
+        add_help=False,
+        parents=[storage_options(under_command=under_command)],
+        argument_default=_default_for(under_command),
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=argparse.SUPPRESS if under_command else False,
+        help="ALTER BACKUP checks everything (KMS reachable, old key unwraps, manifest decrypts, "
+        "new keys round-trip) and writes nothing",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help=f"backups rewrapped at once by ALTER BACKUP ALL (default {DEFAULT_CONCURRENCY}, "
+        f"at most {MAX_CONCURRENCY})",
+    )
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rewrap",
-        description="A console for CockroachDB encrypted backup collections.",
-        epilog="Subcommands: `rewrap shell` opens the line shell; `rewrap demo DIR|URI [--kms URI]` "
-        "writes a demo collection. With no SQL given on a terminal, rewrap opens the console "
-        "(on the demo collection when nothing is configured). Exit codes: 0 ok, 1 a statement "
-        "failed, 2 usage error, 130 interrupted.",
+        usage="%(prog)s [options] [-e SQL ... | -f FILE]   (no SQL on a terminal: the console)\n"
+        "       %(prog)s [options] shell\n"
+        "       %(prog)s [options] demo DIR|URI [--kms URI] [--seed N] [--crdb-version X.Y]\n"
+        "       %(prog)s --version",
+        description="A console for CockroachDB encrypted backup collections. With no command, "
+        "runs the SQL given with -e, -f or on standard input; with none on a terminal, opens the "
+        "console (on the demo collection when nothing is configured).",
+        epilog="`rewrap COMMAND --help` lists a command's options. Exit codes: 0 ok, 1 a "
+        "statement failed, 2 usage error, 130 interrupted.",
+        parents=[run_options()],
     )
-    add_run_options(p)
+    p.add_argument("--version", action=_Version)
     p.add_argument(
         "--collection",
         metavar="URI",
@@ -144,14 +175,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="write ALTER BACKUP progress lines to stderr even when it is not a terminal "
         "(with --format json, JSON events are always written)",
     )
+    commands = p.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.add_parser(
+        "shell",
+        parents=[run_options(under_command=True)],
+        help="the line shell: highlighting, completion, history (needs a terminal)",
+        description="A line shell for rewrap's SQL: highlighting, completion, history.",
+    )
+    add_demo_arguments(
+        commands.add_parser(
+            "demo",
+            parents=[storage_options(under_command=True)],
+            help="write a demo collection: rewrap demo DIR|URI [--kms URI]",
+            description="Write a demo backup collection in CockroachDB's layout and format.",
+        )
+    )
     return p
 
 
-def build_demo_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="rewrap demo",
-        description="Write a demo backup collection in CockroachDB's layout and format.",
-    )
+def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "dir",
         metavar="DIR|URI",
@@ -171,15 +213,6 @@ def build_demo_parser() -> argparse.ArgumentParser:
         help="write the layout of this CockroachDB release (23.2 ... 26.3; default: the newest "
         "release whose SST format rewrap can write)",
     )
-    return p
-
-
-class OutputError(Exception):
-    """Results could not be written to stdout (a full disk, a closed pipe or file)."""
-
-    def __init__(self, e: OSError) -> None:
-        super().__init__(e.strerror or str(e))
-        self.error = e
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,24 +333,26 @@ def _read_sql(data: object, what: str) -> str:
 
 def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["demo"]:
-        return demo_main(argv[1:])
-    if argv[:1] == ["shell"]:
-        return shell_main(argv[1:])
     args = build_parser().parse_args(argv)
-    if args.external_io_dir:
-        if "\0" in args.external_io_dir:
-            print("rewrap: --external-io-dir: a path cannot hold a NUL byte", file=sys.stderr)
-            return EXIT_USAGE
-        try:
-            io_dir = str(Path(args.external_io_dir).resolve())
-        except (OSError, RuntimeError):  # e.g. a symlink loop: let storage name the problem
-            io_dir = os.path.abspath(args.external_io_dir)
-        os.environ["REWRAP_EXTERNAL_IO_DIR"] = io_dir
-    problem = apply_run_options(args)
-    if problem:
-        print(f"rewrap: {problem}", file=sys.stderr)
+    prog = "rewrap shell" if args.command == "shell" else "rewrap"
+    if args.command is not None and (args.execute or args.file):
+        print(f"rewrap: -e and -f run SQL in batch mode; they do not go with `{args.command}`",
+              file=sys.stderr)
         return EXIT_USAGE
+    from engine.settings import set_limits
+
+    from tui.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(args, os.environ)  # the one reading of REWRAP_* settings
+    except SettingsError as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    set_limits(settings.engine.limits)  # the KMS and cloud clients' deadlines, from the settings
+    if args.command == "demo":
+        return demo_main(args, settings)
+    if args.command == "shell":
+        return shell_main(settings)
     try:
         if args.execute:
             sql = ";\n".join(args.execute)
@@ -334,7 +369,9 @@ def _main(argv: list[str] | None = None) -> int:
         elif not sys.stdin.isatty():
             sql = _read_sql(sys.stdin.buffer, "standard input")
         else:
-            return app_main(args)
+            from tui.app.main import run_app  # Textual is imported only here
+
+            return run_app(settings)
     except _UsageError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
@@ -343,204 +380,37 @@ def _main(argv: list[str] | None = None) -> int:
         fmt=args.format,
         out=sys.stdout,
         err=sys.stderr,
-        dry_run=args.dry_run,
-        concurrency=args.concurrency,
+        settings=settings,
         progress=args.progress,
         report=args.report,
     )
 
 
-def run_batch(
-    sql: str,
-    *,
-    fmt: str,
-    out: TextIO,
-    err: TextIO,
-    dry_run: bool = False,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    progress: bool = False,
-    report: str | None = None,
-) -> int:
-    """Parse and run every statement; stop at the first failure. `progress` forces progress
-    output on `err` even when it is not a terminal; warnings are always written. `report`:
-    where SHOW KMS RETIREMENT writes its report (FILE.md + FILE.json), verdict good or bad."""
-    from engine.errors import RewrapError
-    from engine.execute import Executor
-    from engine.paths import audit_journal_path
-    from engine.rewrap.events import CancelToken
-    from engine.rewrap.journal import AuditJournal
-    from syntax import SQLSyntaxError, parse
-
-    from tui.batch.output import write_rows
-    from tui.batch.progress import batch_progress
-
-    try:
-        statements = parse(sql)
-    except SQLSyntaxError as e:
-        print(f"ERROR: {redact_text(str(e))}", file=err)
-        return EXIT_FAILED
-    executor = Executor(
-        dry_run=dry_run, concurrency=concurrency, journal=AuditJournal(audit_journal_path())
-    )
-    sink = batch_progress(fmt, err, forced=progress)
-    from syntax import ast
-
-    cancel = CancelToken()
-    writing = threading.Event()  # set while a statement that may write runs (ALTER BACKUP)
-    restore = install_sigint(cancel, writing)
-    try:
-        for stmt in statements:
-            if cancel.cancelled:
-                return interrupted(err)
-            if isinstance(stmt, ast.AlterBackup):
-                writing.set()
-            else:
-                writing.clear()
-            try:
-                result = executor.run(stmt, progress=sink, cancel=cancel)
-            except KeyboardInterrupt:  # a read-only statement stopped where it was
-                return interrupted(err)
-            except RewrapError as e:
-                if cancel.cancelled:
-                    return interrupted(err)
-                print(f"ERROR: {redact_text(str(e))}", file=err)
-                return EXIT_FAILED
-            for notice in result.notices:
-                warn(err, fmt, notice)
-            try:
-                write_rows(out, fmt, result.columns, result.rows)
-                out.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as e:
-                raise OutputError(e) from None
-            if cancel.cancelled:
-                return interrupted(err)
-            if report and isinstance(stmt, ast.ShowKMSRetirement) and result.report is not None:
-                from engine.retirement import write_report
-
-                try:
-                    md, js = write_report(result.report, report)
-                except OSError as e:
-                    print(f"ERROR: cannot write the report {redact_text(report)}: {e.strerror or e}", file=err)
-                    return EXIT_FAILED
-                if fmt != "json":
-                    print(f"NOTICE: retirement report written to {md} and {js}", file=err)
-            if result.error is not None:
-                print(f"ERROR: {redact_text(result.error)}", file=err)
-                return EXIT_FAILED
-            if isinstance(stmt, ast.ShowKMSRetirement) and result.report is not None and fmt != "json":
-                print(f"NOTICE: '{result.report.old.uri}' can be retired: every backup opens with a "
-                      "remaining key", file=err)
-            if not result.ok:
-                failed = [r for r in result.rows if r[1] == "failed"]
-                for row in failed:
-                    print(f"ERROR: {row[0]}: {redact_text(str(row[3]))}", file=err)
-                if len(result.rows) > 1:
-                    print(f"ERROR: {len(failed)} of {len(result.rows)} backups failed", file=err)
-                return EXIT_FAILED
-        return EXIT_OK
-    finally:
-        restore()
-
-
-def warn(err: TextIO, fmt: str, message: str, backup: str = "") -> None:
-    """One warning on stderr: `WARNING: ...`, or a JSON `warning` event with --format json."""
-    if fmt == "json":
-        import json
-
-        from engine.rewrap.events import Notice
-
-        err.write(json.dumps(Notice(backup, redact_text(message)).to_dict()) + "\n")
-    else:
-        where = f"{backup}: " if backup else ""
-        one_line = " ".join(redact_text(message).splitlines())
-        err.write(f"WARNING: {where}{one_line}\n")
-    err.flush()
-
-
-def interrupted(err: TextIO) -> int:
-    print("rewrap: interrupted: stopped before finishing (exit 130); every backup is readable", file=err)
-    return EXIT_INTERRUPTED
-
-
-def install_sigint(cancel: CancelToken, writing: threading.Event) -> Callable[[], None]:
-    """Ctrl-C while statements run: the first cancels (`cancel`), the second exits 130 at once.
-
-    A read-only statement (`writing` not set) has nothing to finish: the first Ctrl-C also
-    stops it where it is (KeyboardInterrupt). An ALTER stops cooperatively, at the next step.
-    Returns a function that puts the previous handler back. Only the main thread can set
-    signal handlers; elsewhere (tests calling run_batch from a thread) nothing is installed.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def on_sigint(signum: int, frame: object) -> None:
-        # os.write, not print: the main thread may be inside a write to stderr right now
-        if cancel.cancelled:
-            _write_fd(2, "rewrap: interrupted again: exiting now (exit 130); every backup stays "
-                         "readable, key files are written create-only\n")
-            os._exit(EXIT_INTERRUPTED)
-        cancel.cancel()
-        if not writing.is_set():
-            raise KeyboardInterrupt
-        _write_fd(2, "rewrap: interrupted: stopping; running backups stop at their next step "
-                     "(press Ctrl-C again to quit at once)\n")
-
-    try:
-        previous = signal.signal(signal.SIGINT, on_sigint)
-    except ValueError:
-        return lambda: None
-    return lambda: signal.signal(signal.SIGINT, previous)
-
-
-def _write_fd(fd: int, text: str) -> None:
-    try:
-        os.write(fd, text.encode("utf-8", "replace"))
-    except OSError:
-        pass
-
-
-def app_main(args: argparse.Namespace) -> int:
-    """The Textual app (imported only here); until it exists, the demo in batch mode."""
-    try:
-        from tui.app.main import run_app
-    except ModuleNotFoundError as e:
-        if e.name != "tui.app.main":
-            raise
-        return show_demo(args.format)
-    return run_app(args)
-
-
-def shell_main(argv: list[str]) -> int:
+def shell_main(settings: Settings) -> int:
     """`rewrap shell`: the prompt-toolkit line shell (imported only here)."""
-    try:
-        from tui.shell.main import main as run_shell
-    except ModuleNotFoundError as e:
-        if e.name != "tui.shell.main":
-            raise
-        print("rewrap shell is not available in this build yet", file=sys.stderr)
-        return EXIT_USAGE
-    return run_shell(argv)
+    from tui.shell.main import run_shell
+
+    return run_shell(settings)
 
 
-def demo_main(argv: list[str]) -> int:
-    args = build_demo_parser().parse_args(argv)
+def demo_main(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
     from engine.demo import DEFAULT_DEMO_KMS, demo_release, write_demo, write_demo_collection
     from engine.errors import RewrapError
-    from engine.kms import KMSEnv, parse_kms_uri
-    from engine.storage import StorageSettings, open_storage
+    from engine.kms import parse_kms_uri
+    from engine.storage import open_storage
 
     kms_uri = args.kms or DEFAULT_DEMO_KMS
     try:
         parse_kms_uri(kms_uri)  # before anything is created
         crdb = demo_release(args.crdb_version).version  # likewise: a clear error, nothing written
         if "://" in args.dir:
-            storage = open_storage(args.dir, StorageSettings.from_env())
+            storage = open_storage(args.dir, settings.engine.storage)
             if next(iter(storage.list()), None) is not None:
                 raise RewrapError(f"{storage.display_uri}: not empty; rewrap demo writes into a new location")
             summary = write_demo_collection(
-                storage, kms_uri=kms_uri, seed=args.seed, kms_env=KMSEnv.from_env(), crdb_version=crdb
+                storage, kms_uri=kms_uri, seed=args.seed, kms_env=settings.kms_env, crdb_version=crdb
             )
         else:
             summary = write_demo(Path(args.dir), kms_uri=kms_uri, seed=args.seed, crdb_version=crdb)
@@ -554,38 +424,6 @@ def demo_main(argv: list[str]) -> int:
         return EXIT_FAILED
     print(summary)
     return EXIT_OK
-
-
-def demo_collection_dir() -> Path:
-    from engine.storage import StorageSettings
-
-    return StorageSettings.default_external_io_dir() / DEMO_DIR_NAME
-
-
-def ensure_demo_collection() -> Path:
-    """The demo collection under the external-IO dir, written on first use."""
-    from engine.demo import DEFAULT_DEMO_KMS, write_demo
-
-    path = demo_collection_dir()
-    if not (path / "metadata").exists() and not (path / "LATEST").exists():
-        write_demo(path, kms_uri=DEFAULT_DEMO_KMS)
-    return path
-
-
-def show_demo(fmt: str) -> int:
-    """Until the TUI lands: show the demo collection in batch mode, with what to try next."""
-    from engine.demo import DEFAULT_DEMO_KMS
-
-    path = ensure_demo_collection()
-    coll = f"nodelocal://self/{DEMO_DIR_NAME}"
-    print(f"-- demo collection {coll} (files in {path})", file=sys.stderr)
-    sql = (
-        f"SHOW BACKUPS IN '{coll}';\n"
-        f"SHOW BACKUP FROM LATEST IN '{coll}' WITH KMS = '{DEFAULT_DEMO_KMS}';"
-    )
-    for line in sql.splitlines():
-        print(f"-- {line}", file=sys.stderr)
-    return run_batch(sql, fmt=fmt, out=sys.stdout, err=sys.stderr)
 
 
 if __name__ == "__main__":

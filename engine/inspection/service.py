@@ -97,9 +97,9 @@ class _Entry:
 
 
 def _default_opener(uri: str) -> ExternalStorage:
-    from engine.storage import StorageSettings, open_storage
+    from engine.storage import open_storage
 
-    return open_storage(uri, StorageSettings.from_env())
+    return open_storage(uri)  # the engine's defaults; the faces pass an opener with their settings
 
 
 class Inspector:

@@ -215,7 +215,7 @@ class GoogleCloudKMS(KMS):
             credentials = None if endpoint and implicit else self._credentials()
             if endpoint:
                 # Test only: api_endpoint alone would build a TLS channel to the plaintext fake
-                # (spec/test-servers.md), so hand the transport an insecure channel instead.
+                # (tests/servers/fake_cloudkms.py), so hand the transport an insecure channel instead.
                 import grpc
                 from google.cloud.kms_v1.services.key_management_service.transports import (
                     KeyManagementServiceGrpcTransport,

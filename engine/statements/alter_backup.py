@@ -9,7 +9,7 @@ from syntax.rules import repeated_add_message
 
 from engine.collection import Collection, FullBackup, open_collection_target
 from engine.errors import RewrapError
-from engine.execute import Result, show_statement, value
+from engine.result import Result, show_statement, value
 from engine.rewrap.events import CancelToken, Event, Notice, ProgressSink
 from engine.rewrap.run import all_succeeded, run_rewrap
 

@@ -18,7 +18,7 @@ from syntax import ast
 from engine.collection import FullBackup, open_collection_target
 from engine.encryption import EncryptionFiles, read_encryption_files, unlocked_key
 from engine.errors import RewrapError, UnsupportedError
-from engine.execute import Result, value
+from engine.result import Result, value
 from engine.formats.manifest import hlc_to_datetime, is_incremental
 from engine.formats.objects import (
     BackupObject,
@@ -78,7 +78,7 @@ NOT_LOCALITY_AWARE = "NULL"  # show.go writes the string "NULL", not a SQL NULL
 NO_FILE_SIZE = -1
 
 def _unsupported(stmt: ast.ShowBackup) -> list[str]:
-    """Forms and options not built yet, named as written."""
+    """Forms and options rewrap does not implement, named as written."""
     opts = stmt.options
     given = {
         "SCHEMAS": stmt.details == "SCHEMAS",
@@ -101,7 +101,7 @@ def run(
     unsupported = _unsupported(stmt)
     if unsupported:
         raise UnsupportedError(
-            f"SHOW BACKUP: {', '.join(unsupported)} is not available in this build yet"
+            f"SHOW BACKUP: {', '.join(unsupported)} is not supported by rewrap; run it in `cockroach sql`"
         )
     _, backup = open_collection_target(
         ex.open_storage, value(stmt.collections[0], "collection"), value(stmt.subdir, "subdirectory")

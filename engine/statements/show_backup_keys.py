@@ -12,7 +12,7 @@ from syntax import ast
 
 from engine.collection import open_collection_target
 from engine.encryption import NOT_USED, read_encryption_files
-from engine.execute import Result, value
+from engine.result import Result, value
 from engine.formats.encryption_info import key_id_hash
 from engine.inspection.keys import key_rows
 from engine.kms import parse_kms_uri

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from syntax import ast
 
 from engine.collection import Collection
-from engine.execute import Result, value
+from engine.result import Result, value
 
 if TYPE_CHECKING:
     from engine.execute import Executor

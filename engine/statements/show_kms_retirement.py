@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from syntax import ast
 
-from engine.execute import Result, show_statement, value
+from engine.result import Result, show_statement, value
 from engine.retirement import COLUMNS, RetirementReport, check_retirement
 
 if TYPE_CHECKING:

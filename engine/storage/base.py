@@ -8,13 +8,10 @@ Paths are '/'-separated keys relative to the storage root (the collection or bac
 from __future__ import annotations
 
 import abc
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from engine.errors import RewrapError
-from engine.settings import test_settings_from_env
+from engine.settings import StorageSettings as StorageSettings  # its home is engine.settings
 
 
 class StorageError(RewrapError):
@@ -32,43 +29,6 @@ class NotAFile(StorageError):
 
 class AlreadyExists(StorageError):
     """A create-only write found the object already there (someone else won the race)."""
-
-
-def _default_external_io_dir() -> Path:
-    from engine.paths import data_dir
-
-    return data_dir() / "extern"
-
-
-@dataclass(frozen=True)
-class StorageSettings:
-    """What a URI alone cannot say: where nodelocal:// paths live.
-
-    external_io_dir: like CockroachDB's --external-io-dir; from `--external-io-dir`, else env
-    REWRAP_EXTERNAL_IO_DIR, else `<rewrap data dir>/extern` (engine/paths.py).
-    """
-
-    external_io_dir: Path = field(default_factory=lambda: StorageSettings.default_external_io_dir())
-
-    # Test-only endpoints for services a URI cannot point elsewhere (S3 has AWS_ENDPOINT). They
-    # are never read from a URI, so a pasted URI cannot redirect backup traffic.
-    gcs_endpoint: str | None = None
-    """http://host:port of a GCS stand-in (fake-gcs-server)."""
-    azure_blob_endpoint: str | None = None
-    """http://host:port/<account> of an Azure Blob stand-in (azurite), or a full azurite
-    connection string, which then replaces both endpoint and credential (azurite has no Azure AD
-    login, so a client-secret URI can only reach it that way)."""
-
-    @classmethod
-    def from_env(cls) -> StorageSettings:
-        """Defaults plus test-only endpoints from REWRAP_TEST_<FIELD> environment variables
-        (REWRAP_TEST_GCS_ENDPOINT, REWRAP_TEST_AZURE_BLOB_ENDPOINT), for end-to-end tests."""
-        return cls(**test_settings_from_env(cls, skip=("external_io_dir",)))
-
-    @staticmethod
-    def default_external_io_dir() -> Path:
-        env = os.environ.get("REWRAP_EXTERNAL_IO_DIR")
-        return Path(env) if env else _default_external_io_dir()
 
 
 def join_key(*parts: str) -> str:

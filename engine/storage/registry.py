@@ -55,11 +55,9 @@ def open_storage(uri: str, settings: StorageSettings | None = None) -> ExternalS
         try:
             module = importlib.import_module(f"engine.storage.{CLOUD_MODULES[scheme]}")
         except ModuleNotFoundError as e:
-            if not (e.name or "").startswith("engine.storage"):
-                raise StorageError(f"{shown}: {scheme}:// needs the {e.name} package: {e}") from None
-            raise StorageError(
-                f"{shown}: {scheme}:// storage is not available in this build yet"
-            ) from None
+            if (e.name or "").startswith("engine."):
+                raise  # one of our own modules is missing: a broken install, not the URI's fault
+            raise StorageError(f"{shown}: {scheme}:// needs the {e.name} package: {e}") from None
         storage: ExternalStorage = module.open_storage(uri, settings)
         return storage
     if scheme in ("userfile", "external"):

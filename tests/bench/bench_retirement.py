@@ -6,7 +6,9 @@ dated names; the remaining key is the registered `retiresleep` scheme (testkms b
 fixed sleep per call), so each backup costs exactly one KMS decrypt plus the manifest proof.
 
     .venv/bin/python tests/bench/bench_retirement.py [--backups N] [--sleep-ms S]
-        [--concurrency C ...] [--dir DIR]
+        [--concurrency C ...] [--dir DIR]       # default: 1,000 backups, 20 ms, at 1, 8 and 32
+
+Exits 1 when the worst ratio is above 1.2. Wall time includes listing the collection (once).
 """
 
 from __future__ import annotations
@@ -71,32 +73,33 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backups", type=int, default=1000)
     ap.add_argument("--sleep-ms", type=float, default=20.0)
-    ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     ap.add_argument("--dir", type=Path, default=None)
     args = ap.parse_args()
     SleepingKMS.delay = args.sleep_ms / 1000
     work = Path(tempfile.mkdtemp(prefix="bench-retire-", dir=args.dir))
     try:
         coll = build(work, args.backups)
-        print(f"{args.backups} backups, KMS latency {args.sleep_ms:g} ms")
-        print(f"{'concurrency':>11} {'calls':>6} {'wall s':>8} {'bound s':>8} {'ratio':>6}")
+        print(f"{args.backups} backups, KMS latency {args.sleep_ms:g} ms per call, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f} (the ratio grows when other processes take the CPU)")
+        print(f"{'concurrency':>11} {'calls':>6} {'wall s':>8} {'cpu s':>6} {'bound s':>8} {'ratio':>6}")
         worst = 0.0
         for c in args.concurrency:
             SleepingKMS.calls = 0
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             report = check_retirement(
                 lambda uri: open_storage(uri), "testkms:///old", [f"file://{coll}"],
                 ["retiresleep:///new"], concurrency=c,
             )
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             assert all(p.verdict == SAFE for p in report.proofs), "every backup must prove safe"
             assert report.kms_calls == SleepingKMS.calls == args.backups, (report.kms_calls, SleepingKMS.calls)
             bound = SleepingKMS.calls * SleepingKMS.delay / c
             ratio = wall / bound
             worst = max(worst, ratio)
-            print(f"{c:>11} {SleepingKMS.calls:>6} {wall:>8.2f} {bound:>8.2f} {ratio:>6.2f}")
-        print(f"worst ratio {worst:.2f} (goal <= 1.2)")
-        return 0
+            print(f"{c:>11} {SleepingKMS.calls:>6} {wall:>8.2f} {cpu:>6.2f} {bound:>8.2f} {ratio:>6.2f}")
+        print(f"worst ratio {worst:.2f} (goal <= 1.2; wall <= 1.2 x calls x latency / concurrency)")
+        return 0 if worst <= 1.2 else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -95,3 +95,62 @@ def test_retirement_on_s3_and_aws_kms(moto_server: MotoServer, tmp_path: Path) -
     code, rows, err = rewrap(tmp_path, "-e", retire)
     assert code == 1 and [r["verdict"] for r in rows] == ["unreadable", "safe", "unreadable"]
     assert "ENCRYPTION-INFO-9" in rows[0]["detail"] and "2 of 3" in err
+
+
+def audit_records(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "data" / "audit.jsonl"
+    return [json.loads(ln) for ln in path.read_text().splitlines() if "kms-retirement-check" in ln]
+
+
+def test_unreachable_kms_and_a_backup_after_the_rotation_on_s3(moto_server: MotoServer, tmp_path: Path) -> None:
+    import socket
+
+    bucket = moto_server.new_bucket("retire2")
+    tag = uuid.uuid4().hex[:8]
+    old, new = f"alias/old-{tag}", f"alias/new-{tag}"
+    moto_server.new_key(old)
+    moto_server.new_key(new)
+    coll = moto_server.s3_uri(bucket, "coll")
+    old_uri, new_uri = moto_server.kms_uri(old), moto_server.kms_uri(new)
+    write_demo_collection(open_storage(coll), kms_uri=old_uri, seed=11, incrementals=1)
+    code, _, err = rewrap(tmp_path, "-e", f"ALTER BACKUP ALL IN '{coll}' ADD NEW_KMS = '{new_uri}' WITH OLD_KMS = '{old_uri}'")
+    assert code == 0, err
+    retire = f"SHOW KMS RETIREMENT '{old_uri}' IN '{coll}' WITH KMS = '{new_uri}'"
+    code, rows, err = rewrap(tmp_path, "-e", retire)
+    assert code == 0 and [r["verdict"] for r in rows] == ["safe"] * 3, err
+    fulls = [r["backup"] for r in rows]
+    assert len(audit_records(tmp_path)) == 3  # one audit record per backup checked
+
+    # The new key's KMS accepts connections and never answers: never safe, every backup named.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        unreachable = moto_server.kms_uri(new, AWS_ENDPOINT=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        code, rows, err = rewrap(tmp_path, "--kms-timeout", "1", "-e",
+                                 f"SHOW KMS RETIREMENT '{old_uri}' IN '{coll}' WITH KMS = '{unreachable}'")
+    assert code == 1 and [r["verdict"] for r in rows] == ["unreadable"] * 3, rows
+    assert all(r["opened_by"] is None for r in rows)
+    assert "3 of 3" in err and all(f in err for f in fulls)
+    assert len(audit_records(tmp_path)) == 6
+
+    # A schedule still on the old key writes a full backup after the rotation: the newest one's
+    # objects under a later name, without the ENCRYPTION-INFO files the rotation added.
+    s3 = moto_server.client("s3")
+    src = f"coll/{fulls[-1].strip('/')}/"
+    later = "/2026/12/01-020000.00"
+    dst = f"coll{later}/"
+    for obj in s3.list_objects_v2(Bucket=bucket, Prefix=src)["Contents"]:
+        name = obj["Key"][len(src):]
+        if name.startswith("ENCRYPTION-INFO-"):
+            continue
+        body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+        s3.put_object(Bucket=bucket, Key=dst + name, Body=body)
+    assert crdb_opens(moto_server, bucket, later, old) and not crdb_opens(moto_server, bucket, later, new)
+    code, rows, err = rewrap(tmp_path, "-e", retire)
+    assert code == 1
+    assert [(r["backup"], r["verdict"]) for r in rows] == [*((f, "safe") for f in fulls), (later, "needs ALTER")]
+    assert "written after the rotation" in rows[3]["detail"]
+    assert "ALTER BACKUP SCHEDULE <id> SET WITH kms = 'aws:///" in rows[3]["detail"]
+    assert f"ALTER BACKUP '{later}' IN 's3://{bucket}/coll" in rows[3]["detail"]
+    assert "1 of 4" in err and later in err.split("ERROR:")[-1] and fulls[0] not in err.split("ERROR:")[-1]
+    assert len(audit_records(tmp_path)) == 10

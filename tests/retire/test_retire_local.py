@@ -189,6 +189,8 @@ def test_kms_calls_are_one_per_file_and_key(io_dir: Path, kms_calls: list) -> No
         (retire_sql("'no-scheme'"), "WITH KMS 'no-scheme'"),
         (retire_sql(old="nope://x"), "the key to retire"),
         (retire_sql(coll="'nodelocal://self/nothing-here'"), "holds no full backup"),
+        (retire_sql(coll="'nope://bucket/x'"), "collection 'nope://bucket/x': "),  # unknown scheme
+        (retire_sql(coll="'s3://'"), "collection 's3://': "),  # malformed URI
     ],
 )
 def test_bad_input_is_a_clear_error_and_nothing_is_written(io_dir: Path, coll_dir: Path, tmp_path: Path,
@@ -219,3 +221,45 @@ def test_the_same_key_named_twice_costs_one_call(io_dir: Path, kms_calls: list) 
     assert [r[5] for r in result.rows] == [1, 1, 1]
     assert all("key is disabled" in r[6] for r in result.rows)
     assert len(kms_calls) == 3
+
+
+class _InFlight(rs.CountingKMS):
+    """testkms bytes after a short wait, recording how many calls overlap."""
+
+    lock = __import__("threading").Lock()
+    now = 0
+    peak = 0
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        import time
+
+        with _InFlight.lock:
+            _InFlight.now += 1
+            _InFlight.peak = max(_InFlight.peak, _InFlight.now)
+        try:
+            time.sleep(0.05)
+            return super().decrypt(ciphertext)
+        finally:
+            with _InFlight.lock:
+                _InFlight.now -= 1
+
+
+def test_kms_calls_never_exceed_the_concurrency(io_dir: Path, coll_dir: Path) -> None:
+    """--concurrency bounds the KMS calls in flight, though more threads read ahead."""
+    from engine.kms import register_kms_scheme
+
+    register_kms_scheme("inflightkms", rs._Provider(_InFlight))
+    # nine full backups: the demo's three, copied under later names
+    import shutil
+
+    fulls = cr.full_backups(coll_dir)
+    for n, f in enumerate(fulls * 2):
+        target = coll_dir / "2027" / "01" / f"0{n + 1}-000000.00"
+        shutil.copytree(coll_dir / f.strip("/"), target)
+    rs.run_sql(io_dir, rs.alter_sql("'inflightkms:///k'", target="ALL"))
+    for concurrency in (2, 3):
+        _InFlight.peak = 0
+        result = rs.run_sql(io_dir, retire_sql("'inflightkms:///k'"), concurrency=concurrency)
+        assert result.ok, result.error
+        assert len(result.rows) == 9
+        assert _InFlight.peak == concurrency, (_InFlight.peak, concurrency)

@@ -2,8 +2,7 @@
 
 azurite 3.37.0 comes from npm (package.json / package-lock.json at the repo root; scripts/test
 runs `npm ci`). It is started as `node_modules/.bin/azurite-blob` in memory with telemetry off and
-`--skipApiVersionCheck` (azure-storage-blob 12.31 sends an x-ms-version azurite does not know;
-spec/test-servers.md). The fake Key Vault is tests/servers/fake_keyvault.py in a subprocess
+`--skipApiVersionCheck` (azure-storage-blob 12.31 sends an x-ms-version azurite does not know). The fake Key Vault is tests/servers/fake_keyvault.py in a subprocess
 (HTTPS with a CA made at start-up). Both bind 127.0.0.1 on a free port and are stopped (terminate,
 then kill) at session end; under pytest-xdist every worker has its own pair, and tests use
 unique container / key names.

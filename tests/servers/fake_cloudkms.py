@@ -1,6 +1,6 @@
 """A small fake Google Cloud KMS: a real gRPC server the unmodified KeyManagementServiceClient talks to.
 
-No Cloud KMS emulator exists (spec/test-servers.md), and google-cloud-kms ships no servicer stubs,
+Google ships no Cloud KMS emulator, and google-cloud-kms ships no servicer stubs,
 so this registers a generic handler on `google.cloud.kms.v1.KeyManagementService` with the
 proto-plus classes' serialize/deserialize. It implements CreateKeyRing, CreateCryptoKey,
 GetCryptoKey, Encrypt and Decrypt the way the service documents them:

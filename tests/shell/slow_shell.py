@@ -33,6 +33,6 @@ class SlowProvider:
 
 if __name__ == "__main__":
     register_kms_scheme("slowkms", SlowProvider())
-    from tui.shell.main import main
+    from tui.cli import main
 
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(["shell", *sys.argv[1:]]))

@@ -101,7 +101,7 @@ async def test_guided_rotation_adds_a_key_that_opens_the_backup(make_app) -> Non
         assert pane.display and pane.states[latest.data.subdir] == "added"
         # The engine, not the app, decides: the new key alone opens the backup.
         check = parse(f"SHOW BACKUP '{latest.data.subdir}' IN '{DEMO_URI}' WITH KMS = '{NEW_KMS}'")[0]
-        assert Executor().run(check).rows
+        assert Executor(settings=app.settings.engine).run(check).rows
 
 
 async def test_cancel_keeps_the_session_usable(make_app) -> None:

@@ -147,7 +147,7 @@ def text_exits(case: Case) -> list[tuple[str, str]]:
     """Every exit of syntax/ and of the shell/app helpers that need no terminal."""
     from tui.app.main import show_text
     from tui.shared import safe_error
-    from tui.shell.main import _kms_problem
+    from tui.shared import check_kms_uri
 
     sql = case.sql
     out = [("redact_text", redact_text(sql)), ("show_text", show_text(sql))]
@@ -160,7 +160,7 @@ def text_exits(case: Case) -> list[tuple[str, str]]:
     except SQLSyntaxError as e:
         out += [("error", str(e)), ("error.message", e.message), ("error.source_line", e.source_line)]
         out.append(("app error", safe_error(e)))
-    for d in diagnose(sql, check_kms_uri=_kms_problem):
+    for d in diagnose(sql, check_kms_uri=check_kms_uri):
         out.append(("diagnostic", d.message))
     for cursor in {len(sql), len(sql) // 2}:
         for c in complete(sql, cursor, kms_history=case.uris):

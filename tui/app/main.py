@@ -11,7 +11,6 @@ failure through `safe_error` (redacted; a library's own text never reaches the s
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +34,7 @@ from syntax import SQLSyntaxError, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
+from tui.settings import Settings, load_settings
 from tui.shared import check_kms_uri, safe_error
 from tui.app.messages import NodeRef
 from tui.app.widgets.browser import CollectionBrowser, children_of
@@ -126,15 +126,17 @@ class RewrapApp(App[int]):
         demo: bool = True,
         cursor_blink: bool = True,
         executor_factory: Callable[[bool], Any] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
-        self.inspector = Inspector()
-        self.store = store or CollectionStore()
-        self.history = history or History()
+        self.settings = settings or load_settings()  # tui.cli.main passes its own (tests: env)
+        self.inspector = Inspector(self._open_storage, kms_env=self.settings.kms_env)
+        self.store = store or CollectionStore(self.settings.collections_path)
+        self.history = history or History(self.settings.history_path)
         self.initial = list(collections)
         self.demo = demo
         self.cursor_blink = cursor_blink
-        self.executor_factory = executor_factory or default_executor
+        self.executor_factory = executor_factory or (lambda dry: default_executor(self.settings, dry))
         self.cancel_token: CancelToken | None = None
         self.running = False
         # Each F5 is a generation; a detached (second Esc) run's late output is of an older one.
@@ -147,6 +149,7 @@ class RewrapApp(App[int]):
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
         self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
         self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
+        self._after_run: Screen[Any] | None = None  # the rotation's retire step, once its run succeeds
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -272,20 +275,21 @@ class RewrapApp(App[int]):
 
     @work(thread=True, group="demo", exit_on_error=False)
     def _open_demo(self) -> None:
-        from tui.cli import DEMO_DIR_NAME, demo_collection_dir, ensure_demo_collection
+        from engine.demo import DEFAULT_DEMO_KMS, DEMO_COLLECTION, ensure_demo_collection
 
         try:
-            path = demo_collection_dir()
-            if not (path / "metadata").exists() and not (path / "LATEST").exists():
-                ensure_demo_collection()  # first use: engine.demo writes it
-            # List it first; engine.demo (the demo's writer, ~0.1 s to import) only for its key.
-            self.call_from_thread(self.add_collection, f"nodelocal://self/{DEMO_DIR_NAME}", remember=False)
+            ensure_demo_collection(self.settings.engine.storage)  # first use: writes it
+            self.call_from_thread(self.add_collection, DEMO_COLLECTION, remember=False)
             self._first_listing.wait(2)  # not competing with the listing for the GIL
-            from engine.demo import DEFAULT_DEMO_KMS
-
             self.inspector.kms.remember(DEFAULT_DEMO_KMS)
         finally:
             self.inspector.kms.settled.set()
+
+    def _open_storage(self, uri: str) -> Any:
+        """The inspector's storages, opened with the app's settings (external-IO dir...)."""
+        from engine.storage import open_storage
+
+        return open_storage(uri, self.settings.engine.storage)
 
     def subdirs(self, uri: str) -> Sequence[str]:
         """Completion's provider: cached listings, never blocking; a miss lists in a worker."""
@@ -337,6 +341,8 @@ class RewrapApp(App[int]):
             self._show_node(node)
         elif message.action == "add_key":
             self._open_rotation(node)
+        elif message.action == "retire":
+            self.open_retirement(node.collection)
 
     @work(thread=True, group="node", exit_on_error=False)
     def _show_node(self, node: NodeRef) -> None:
@@ -371,6 +377,8 @@ class RewrapApp(App[int]):
 
         def done(sql: str | None) -> None:
             if sql:
+                if not self.running:
+                    self._after_run = modal.retire_step(self.run_check, session_keys=self.inspector.kms.uris)
                 self.run_statements([sql])
 
         self.push_screen(modal, done)
@@ -473,6 +481,14 @@ class RewrapApp(App[int]):
             self.notify(f"statement failed: {error}", severity="error")
         elif worker.result is not None and worker.result.cancelled:
             self.notify("cancelled: every backup is still readable")
+        after, self._after_run = self._after_run, None
+        outcome = worker.result if error is None else None
+        if after is not None and outcome is not None and outcome.ran and not outcome.failed \
+                and not outcome.cancelled:
+            self.push_screen(after)  # the rotation goes on: can the old key be retired?
+        elif after is not None:
+            self.notify("the key was not added everywhere, so the old key cannot be retired yet "
+                        "(palette: Retire key, to check)", severity="warning")
         # Listings may have changed (a new ENCRYPTION-INFO file): refresh the details shown.
         self.inspector.refresh()
         details = self.query_one(DetailsPanel)
@@ -503,6 +519,7 @@ class RewrapApp(App[int]):
         self.running = False
         self.cancel_token = None
         self.current_run = None
+        self._after_run = None  # the abandoned run's retire step, if any, is not shown later
         self.generation += 1
         self.notify("stopped waiting: the cancelled statement ends its current step in the background")
 
@@ -567,11 +584,20 @@ class RewrapApp(App[int]):
 
     def action_retire_key(self) -> None:
         """The key-retirement check (tui/app/screens/retirement.py) for the selected collection."""
+        node = getattr(self.query_one(CollectionBrowser).cursor_node, "data", None)
+        self.open_retirement(getattr(node, "collection", ""))
+
+    def open_retirement(self, collection: str) -> None:
         from tui.app.screens.retirement import RetirementScreen
 
-        node = getattr(self.query_one(CollectionBrowser).cursor_node, "data", None)
-        self.push_screen(RetirementScreen(lambda sql: self.executor_factory(False).run(parse(sql)[0]),
-                                          collection=getattr(node, "collection", "")))
+        self.push_screen(RetirementScreen(self.run_check, collection=collection,
+                                          session_keys=self.inspector.kms.uris))
+
+    def run_check(self, sql: str) -> Any:
+        """SHOW KMS RETIREMENT for the retirement screens (called in their worker thread)."""
+        stmt = parse(sql)[0]
+        self.inspector.kms.remember_statement(stmt)
+        return self.executor_factory(False).run(stmt)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -639,16 +665,20 @@ def node_sql(node: NodeRef) -> str:
     return f"{quote_string(node.subdir)} IN {quote_string(node.collection)}"
 
 
-def default_executor(dry_run: bool) -> Any:
+def default_executor(settings: Settings, dry_run: bool) -> Any:
     from engine.execute import Executor
-    from engine.paths import audit_journal_path
     from engine.rewrap.journal import AuditJournal
 
-    return Executor(dry_run=dry_run, journal=AuditJournal(audit_journal_path()))
+    return Executor(
+        kms_env=settings.kms_env,
+        settings=settings.engine,
+        dry_run=dry_run,
+        journal=AuditJournal(settings.audit_log),
+    )
 
 
-def run_app(args: argparse.Namespace) -> int:
-    """`rewrap` with no SQL on a terminal (tui/cli.py calls this)."""
-    app = RewrapApp(collections=getattr(args, "collection", None) or ())
+def run_app(settings: Settings) -> int:
+    """`rewrap` with no SQL on a terminal (tui/cli.py calls this with its settings)."""
+    app = RewrapApp(collections=settings.collections, settings=settings)
     app.run()
     return app.return_code or 0

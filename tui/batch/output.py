@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-FORMATS = ("table", "tsv", "csv", "json")
+from tui.shared import FORMATS as FORMATS  # defined once, for every face
 
 
 def cell_text(v: Any) -> str:

@@ -22,9 +22,10 @@ from engine.rewrap.events import (
     Notice,
     PlanReady,
     ProgressSink,
-    Status,
     ignore,
 )
+
+from tui.shared import isatty, status_detail
 
 
 def batch_progress(fmt: str, err: TextIO, *, forced: bool = False) -> ProgressSink:
@@ -32,14 +33,7 @@ def batch_progress(fmt: str, err: TextIO, *, forced: bool = False) -> ProgressSi
     is a terminal or --progress was given; else none."""
     if fmt == "json":
         return JSONProgress(err)
-    return LineProgress(err) if forced or _isatty(err) else ignore
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # closed or not a real file
-        return False
+    return LineProgress(err) if forced or isatty(err) else ignore
 
 
 CHECK_LINE_EVERY = 2.0  # seconds between CHECK_FILES progress lines
@@ -95,13 +89,7 @@ class LineProgress:
             self.write(f"ALTER BACKUP: {self.total} backup(s), {what} {keys}")
         elif isinstance(event, BackupFinished):
             self.done += 1
-            detail = {
-                Status.ADDED: f"added {event.file}",
-                Status.ALREADY_PRESENT: "already present",
-                Status.WOULD_ADD: "would add (dry run)",
-                Status.FAILED: f"failed: {event.error}",
-                Status.CANCELLED: "cancelled",
-            }[event.status]
+            detail = status_detail(event.status, file=event.file or "", error=event.error or "")
             self.write(f"[{self.done}/{self.total}] {event.backup}: {detail} ({event.elapsed:.2f}s)")
         elif isinstance(event, Finished):
             counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
@@ -121,6 +109,6 @@ class JSONProgress:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Notice):
-            return  # a warning is printed once, from the statement's result (tui.cli.warn)
+            return  # a warning is printed once, from the statement's result (tui.batch.runner.warn)
         self.out.write(json.dumps(event.to_dict()) + "\n")
         self.out.flush()

@@ -10,26 +10,26 @@ abandoned) and the session carries on.
 
 from __future__ import annotations
 
-import argparse
 import bisect
-import os
 import sys
 import threading
-from pathlib import Path
+import time
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.application.current import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import ThreadedCompleter
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, completion_is_selected
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import Style, merge_styles, style_from_pygments_cls
 from pygments.styles import get_style_by_name
 
-from engine.errors import RewrapError
 from engine.execute import Executor, Result
 from engine.inspection import Inspector
 from engine.rewrap.events import CancelToken, ProgressSink, ignore
@@ -38,13 +38,14 @@ from syntax.lexer import RewrapLexer
 from syntax.tokens import HIDDEN, TokenKind, tokenize
 from syntax.uri import REDACTED, redact_text
 
-from tui.cli import add_run_options, apply_run_options
 from tui.batch.output import write_table
+from tui.settings import Settings
+from tui.shared import EXIT_OK, EXIT_USAGE, check_kms_uri, isatty, safe_error
 from tui.shell.complete import SQLCompleter, SubdirCache
+from tui.history import History
 from tui.shell.history import ShellHistory
 from tui.shell.progress import ShellProgress
 
-EXIT_OK, EXIT_USAGE = 0, 2
 PROMPT = "rewrap> "
 REFRESH_DELAY = 0.1  # seconds between a subdirectory listing landing and the menu reopening
 QUIT_WORDS = frozenset({"quit", "exit", "\\q"})
@@ -127,43 +128,24 @@ def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
     return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="rewrap shell",
-        description="A line shell for rewrap's SQL: highlighting, completion, history.",
-    )
-    add_run_options(p)
-    return p
-
-
-def main(argv: list[str]) -> int:
-    """Run the shell until \\q or Ctrl+D; 2 on a usage error (bad flags, no terminal)."""
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    problem = apply_run_options(args)
-    if problem is not None:
-        print(f"rewrap shell: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+def run_shell(settings: Settings) -> int:
+    """Run the shell until \\q or Ctrl+D (tui.cli.main calls this with its settings); 2 when
+    there is no terminal."""
+    if not (isatty(sys.stdin) and isatty(sys.stdout)):
         print(
             "rewrap shell needs a terminal; for scripts use `rewrap -e SQL`, `rewrap -f FILE` "
             "or pipe SQL into `rewrap`",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if args.external_io_dir:
-        os.environ["REWRAP_EXTERNAL_IO_DIR"] = str(Path(args.external_io_dir).resolve())
-    from engine.paths import audit_journal_path
     from engine.rewrap.journal import AuditJournal
 
     executor = Executor(
-        dry_run=args.dry_run,
-        concurrency=args.concurrency,
-        journal=AuditJournal(audit_journal_path()),
+        kms_env=settings.kms_env,
+        settings=settings.engine,
+        journal=AuditJournal(settings.audit_log),
     )
-    return Shell(executor).run()
+    return Shell(executor, history=History(settings.history_path)).run()
 
 
 def input_is_complete(text: str) -> bool:
@@ -190,14 +172,54 @@ def kms_uris(stmt: ast.Statement) -> list[str]:
     return [v for v in values if isinstance(v, str)]
 
 
+def remembered_kms_uris(entries: Sequence[str]) -> list[str]:
+    """KMS URIs of earlier sessions' statements (history entries, newest last), newest first,
+    for completion: only those without a secret, since the history holds them redacted."""
+    from syntax.uri import contains_secret
+
+    seen: list[str] = []
+    for text in reversed(entries):
+        try:
+            statements = parse(text)
+        except SQLSyntaxError:
+            continue
+        for stmt in statements:
+            seen += [u for u in kms_uris(stmt) if u not in seen and not contains_secret(u)]
+    return seen
+
+
+def continuation(width: int, line_number: int, wrap_count: int) -> str:
+    """`->` before each new line of a statement, as `cockroach sql`; blank on a soft wrap."""
+    return " " * width if wrap_count else "-> ".rjust(width)
+
+
+def key_bindings() -> KeyBindings:
+    kb = KeyBindings()
+
+    @kb.add("enter", filter=completion_is_selected)
+    def _accept_completion(event: KeyPressEvent) -> None:
+        """Enter on a highlighted completion takes it (as pgcli), instead of a new line."""
+        event.current_buffer.complete_state = None
+
+    return kb
+
+
 class Shell:
     """One session: the prompt, the executor, the KMS URIs used so far, the subdir cache."""
 
-    def __init__(self, executor: Executor, *, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        history: History | None = None,
+    ) -> None:
         self.executor = executor
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        self.kms_seen: list[str] = []
+        shell_history = ShellHistory(history)
+        self.kms_seen: list[str] = remembered_kms_uris(shell_history.store.entries())
         # One cached storage per collection, closed when the shell ends; SubdirCache keeps the
         # names (and their age), so the service keeps no listing of its own (max_age=0).
         self.inspector = Inspector(executor.open_storage, max_age=0)
@@ -206,11 +228,12 @@ class Shell:
         self.session: PromptSession[str] = PromptSession(
             message=PROMPT,
             multiline=Condition(lambda: not input_is_complete(self.session.default_buffer.text)),
-            prompt_continuation=lambda width, line, soft: "-> ".rjust(width),
+            prompt_continuation=continuation,
+            key_bindings=key_bindings(),
             lexer=PygmentsLexer(RewrapLexer),
             completer=ThreadedCompleter(SQLCompleter(self.subdirs, lambda: self.kms_seen)),
             complete_while_typing=True,
-            history=ShellHistory(),
+            history=shell_history,
             auto_suggest=AutoSuggestFromHistory(),
             bottom_toolbar=self.toolbar,
             input_processors=[MaskSecrets()],
@@ -281,7 +304,7 @@ class Shell:
         cancel = CancelToken()
         is_alter = isinstance(stmt, ast.AlterBackup)
         checking = isinstance(stmt, ast.ShowBackup) and bool(stmt.options.check_files)
-        bar = ShellProgress(self.err) if (is_alter or checking) and _isatty(self.err) else None
+        bar = ShellProgress(self.err) if (is_alter or checking) and isatty(self.err) else None
         sink: ProgressSink = bar if bar is not None else ignore
         box: dict[str, Any] = {}
         finished = threading.Event()
@@ -289,15 +312,14 @@ class Shell:
         def work() -> None:
             try:
                 box["result"] = self.executor.run(stmt, progress=sink, cancel=cancel)
-            except RewrapError as e:
-                box["error"] = str(e)
             except BaseException as e:  # noqa: BLE001 - the session must survive our own bugs
-                box["error"] = f"internal error ({type(e).__name__}): {redact_text(str(e))}"
+                box["error"] = safe_error(e)
             finally:
                 finished.set()
 
         # Wait on an Event, not Thread.join: on CPython 3.11 a KeyboardInterrupt inside join()
         # can leave the thread looking finished while it still runs (seen in tests/shell).
+        started = time.monotonic()
         threading.Thread(target=work, name="rewrap-statement", daemon=True).start()
         while not finished.is_set():
             try:
@@ -308,7 +330,7 @@ class Shell:
                     # CHECK_FILES stops at its next 1 MiB batch).
                     cancel.cancel()
                     if bar is not None:
-                        bar.close()
+                        bar.detach(self.print_above)
                     self.err.write("\nCancelled.\n")
                     return False
                 if not cancel.cancelled:
@@ -325,7 +347,7 @@ class Shell:
                     # A KMS or storage call may be stuck: stop waiting. The worker still stops at
                     # its next step boundary (a write in flight completes atomically or not at all).
                     if bar is not None:
-                        bar.close()
+                        bar.detach(self.print_above)  # its late lines go above the prompt
                     self.err.write(
                         "\nReturned to the prompt; the cancelled ALTER BACKUP finishes its current "
                         "step in the background and writes nothing more.\n"
@@ -336,12 +358,14 @@ class Shell:
         if "error" in box:
             self.err.write(f"ERROR: {redact_text(str(box['error']))}\n")
             return False
-        return self.show(box["result"], cancelled=cancel.cancelled)
+        return self.show(box["result"], cancelled=cancel.cancelled, elapsed=time.monotonic() - started)
 
-    def show(self, result: Result, *, cancelled: bool = False) -> bool:
+    def show(self, result: Result, *, cancelled: bool = False, elapsed: float | None = None) -> bool:
         for notice in result.notices:
             self.err.write(f"WARNING: {redact_text(notice)}\n")
         write_table(self.out, result.columns, result.rows)
+        if elapsed is not None:  # as `cockroach sql` follows its results
+            self.out.write(f"\nTime: {elapsed:.3f}s\n\n")
         self.out.flush()
         if cancelled:
             self.err.write("ALTER BACKUP cancelled: backups marked 'cancelled' were not changed\n")
@@ -357,6 +381,22 @@ class Shell:
             return False
         return True
 
+    def print_above(self, line: str) -> None:
+        """A line from a background thread (a statement the user stopped waiting for): above
+        the prompt when one is showing (run_in_terminal), so it never garbles the input."""
+        app = self.session.app
+        loop = getattr(app, "loop", None)
+        if app.is_running and loop is not None:
+
+            def write() -> None:
+                self.err.write(line + "\n")
+                self.err.flush()
+
+            loop.call_soon_threadsafe(lambda: run_in_terminal(write))
+        else:
+            self.err.write(line + "\n")
+            self.err.flush()
+
     # -- what the prompt shows -------------------------------------------------------------------
 
     def toolbar(self) -> StyleAndTextTuples:
@@ -365,10 +405,11 @@ class Shell:
         if not text.strip():
             return [("class:bottom-toolbar", " \\? help  Tab complete  Ctrl+R search history  \\q quit")]
         if self._diag_cache[0] != text:
-            self._diag_cache = (text, diagnose(text, check_kms_uri=_kms_problem))
+            self._diag_cache = (text, diagnose(text, check_kms_uri=check_kms_uri))
         diags = self._diag_cache[1]
         if not diags:
-            return [("class:bottom-toolbar", " ok: end with ; to run")]
+            hint = " ok: Enter runs" if input_is_complete(text) else " ok: end with ; to run"
+            return [("class:bottom-toolbar", hint)]
         d = diags[0]
         line = text.count("\n", 0, d.start) + 1
         col = d.start - (text.rfind("\n", 0, d.start) + 1) + 1
@@ -393,21 +434,3 @@ class Shell:
                 buffer.start_completion(select_first=False)
 
         loop.call_soon_threadsafe(loop.call_later, REFRESH_DELAY, refresh)
-
-
-def _kms_problem(uri: str) -> str | None:
-    """CockroachDB's complaint about a KMS URI (scheme, params), or None; opens nothing."""
-    from engine.kms import parse_kms_uri
-
-    try:
-        parse_kms_uri(uri)
-    except RewrapError as e:
-        return str(e)
-    return None
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from engine.rewrap.events import (
@@ -26,6 +27,7 @@ from engine.rewrap.events import (
 )
 
 from tui.batch.progress import check_line
+from tui.shared import status_detail
 
 BAR_WIDTH = 24
 CLEAR_LINE = "\r\x1b[K"
@@ -45,6 +47,7 @@ class ShellProgress:
         self.started = time.monotonic()
         self.check: CheckProgress | None = None  # set while CHECK_FILES runs
         self._lock = threading.Lock()  # events come from worker threads; Ctrl+C from the main one
+        self._printer: Callable[[str], None] | None = None  # set once detached
 
     def __call__(self, event: Event) -> None:
         with self._lock:
@@ -67,8 +70,7 @@ class ShellProgress:
             elif isinstance(event, BackupFinished):
                 self.done += 1
                 if event.status in (Status.FAILED, Status.CANCELLED):
-                    detail = f"failed: {event.error}" if event.status is Status.FAILED else "cancelled"
-                    self._line(f"{event.backup}: {detail}")
+                    self._line(f"{event.backup}: {status_detail(event.status, error=event.error or '')}")
                 self.current, self.note = event.backup, event.status.value
             elif isinstance(event, Finished):
                 self._clear()
@@ -85,7 +87,16 @@ class ShellProgress:
         with self._lock:
             self._clear()
 
+    def detach(self, printer: Callable[[str], None]) -> None:
+        """The shell went back to the prompt while the statement still runs: draw no more, and
+        hand each later line (a failed or cancelled backup) to `printer` instead."""
+        with self._lock:
+            self._clear()
+            self._printer = printer
+
     def _draw(self) -> None:
+        if self._printer is not None:
+            return
         elapsed = time.monotonic() - self.started
         if self.check is not None:
             c = self.check
@@ -102,6 +113,9 @@ class ShellProgress:
         self.drawn = True
 
     def _line(self, text: str) -> None:
+        if self._printer is not None:
+            self._printer(text)
+            return
         self._clear()
         self.out.write(text + "\n")
         self.out.flush()

@@ -19,6 +19,9 @@ A console for CockroachDB encrypted backup collections.
 | Ctrl+Space, Tab | editor | open completions; arrows move, Enter/Tab accept, Esc closes |
 | Ctrl+Up / Ctrl+Down | editor | older / newer statement from the history |
 | i / s / k | browser | insert the node's path / SHOW BACKUP / Add key (guided rotation) |
+| r | browser | Retire key: can an old KMS key be disabled? (the collection of the node) |
+| F6 / F7 | Add key | dry run / run; when the key is added, the next step asks "Can the old key be retired?" |
+| F5 / Ctrl+R | Retire key | run the check / write the retirement report (Markdown + JSON, in the data dir's reports/) |
 | c / y | results | copy the cell / the row |
 | Esc, Ctrl+C | progress | cancel the running ALTER BACKUP (between steps; every backup stays readable) |
 | F2 / F3 / F4 | anywhere | focus editor / browser / results |
@@ -29,7 +32,13 @@ A console for CockroachDB encrypted backup collections.
 Statements: `SHOW BACKUPS IN '<collection>'`, `SHOW BACKUP [FROM] <subdir|LATEST> IN '<collection>'
 WITH KMS = '<uri>'`, `SHOW BACKUP KEYS FROM LATEST IN '<collection>'`,
 `ALTER BACKUP LATEST IN '<collection>' ADD NEW_KMS = '<new>' WITH OLD_KMS = '<old>'`,
-`ALTER BACKUP ALL IN '<collection>' ADD ...`.
+`ALTER BACKUP ALL IN '<collection>' ADD ...`,
+`SHOW KMS RETIREMENT '<old kms>' IN '<collection>' [, ...] WITH KMS = '<remaining>' | ('<uri>', ...)`.
+
+SHOW KMS RETIREMENT proves, one full backup at a time, that a remaining key opens it through its
+KMS (the ENCRYPTION-INFO entry CockroachDB would use, and every manifest of the chain); it fails
+unless every backup is safe. The matrix: ✓ proven, ○ present but unproven, ✗ absent, ! damaged.
+Palette: "Retire key".
 
 Secrets are never shown or stored: secret URI values (any case, any quoting), userinfo passwords
 and ENCRYPTION_PASSPHRASE values are drawn as bullets while you type and redacted everywhere else.

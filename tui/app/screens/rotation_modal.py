@@ -1,32 +1,42 @@
 """Guided key rotation: old and new KMS URIs (with the editor's completion and diagnostics), the
-plan from a dry run, the exact ALTER BACKUP statement, then run it.
+plan from a dry run, the exact ALTER BACKUP statement, run it, then: can the old key be retired?
 
 The fields hold SQL string lists (`'aws:///...', 'gs:///...'`) and are SQLEditors whose
 context is the statement around them, so the one grammar completes and checks them. Dismisses
 with the statement to run (the app runs it like any statement: progress pane, history), or None.
+When that run has added the key everywhere, the app shows `RetireStep` (from `retire_step()`):
+SHOW KMS RETIREMENT with the old URI and the new URIs just used, over the whole collection, as
+the key-coverage matrix of tui/app/screens/retirement.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
+from textual.worker import Worker, WorkerState
 
-from syntax import SQLSyntaxError, format_statement, parse, quote_string
+from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
 from tui.app.messages import NodeRef
 from tui.shared import safe_error
 from tui.batch.output import cell_text
+from tui.app.screens.retirement import RetirementScreen
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.editor import SQLEditor
 
+if TYPE_CHECKING:
+    from engine.execute import Result
+
 PlanRunner = Callable[[str], tuple[list[str], list[tuple]]]
+PLAN_GROUP = "plan"
 
 
 def target_sql(node: NodeRef) -> str:
@@ -39,6 +49,47 @@ def target_sql(node: NodeRef) -> str:
 
 def build_statement(node: NodeRef, new: str, old: str) -> str:
     return f"{target_sql(node)}NEW_KMS = ({new.strip()}) WITH OLD_KMS = ({old.strip()})"
+
+
+def rotation_uris(sql: str) -> tuple[list[str], list[str]]:
+    """(old URIs, new URIs) of the rotation statement, as the user typed them (secrets too:
+    they stay in memory, for the check's KMS calls)."""
+    stmt = parse(sql)[0]
+    assert isinstance(stmt, ast.AlterBackup)
+    old: list[str] = []
+    new: list[str] = []
+    for change in stmt.commands:
+        old += [v for v in change.old_kms if isinstance(v, str) and v not in old]
+        new += [v for v in change.new_kms if isinstance(v, str) and v not in new]
+    return old, new
+
+
+class RetireStep(RetirementScreen):
+    """The rotation's last step: with the new key added, can the old one be disabled? Runs the
+    check at once, over every full backup of the collection (not only the ones just rotated:
+    the old key may be disabled only when none needs it)."""
+
+    TITLE_TEXT = "Can the old key be retired?"
+
+    def __init__(self, run_sql: Callable[[str], Result], *, collection: str, old_kms: Sequence[str],
+                 new_kms: Sequence[str], **kwargs: object) -> None:
+        super().__init__(run_sql, collection=collection, old_kms=old_kms[0] if old_kms else "",
+                         remaining=new_kms, check_now=True,
+                         show_fields=len(old_kms) != 1,  # several old keys: the user picks one
+                         **kwargs)  # type: ignore[arg-type]
+        self.old_all = list(old_kms)
+        self.new_all = list(new_kms)
+
+    def compose_header(self) -> ComposeResult:
+        new = ", ".join(redact_uri(u) for u in self.new_all)
+        old = ", ".join(redact_uri(u) for u in self.old_all)
+        yield Label(f"[b]Key added. {self.TITLE_TEXT}[/b]", markup=True, id="retire-title")
+        yield Static(
+            f"Does {new} alone open every full backup of {redact_uri(self.initial[0])}, proven through "
+            f"its KMS, so that {old} can be disabled?"
+            + (" Several old keys were given: keep the one to retire in the second field." if len(self.old_all) > 1 else ""),
+            id="retire-question", markup=False,
+        )
 
 
 class RotationModal(ModalScreen[str | None]):
@@ -73,6 +124,7 @@ class RotationModal(ModalScreen[str | None]):
         self.plan_runner = plan_runner
         self.helpers = dict(subdirs=subdirs, kms_history=kms_history, check_kms_uri=check_kms_uri)
         self.planned: str | None = None  # the statement the shown plan is for
+        self.plan_sql: str | None = None  # the statement the running dry run is for
 
     def compose(self) -> ComposeResult:
         dropdown = CompletionDropdown(id="rotation-dropdown")
@@ -118,13 +170,17 @@ class RotationModal(ModalScreen[str | None]):
         self.query_one("#rotation-run", Button).disabled = True
         self.planned = None
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "rotation-dry-run":
-            self.action_plan()
-        elif event.button.id == "rotation-run":
-            self.action_confirm()
-        else:
-            self.action_close()
+    @on(Button.Pressed, "#rotation-dry-run")
+    def _dry_run_pressed(self) -> None:
+        self.action_plan()
+
+    @on(Button.Pressed, "#rotation-run")
+    def _run_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#rotation-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_close()
 
     def action_plan(self) -> None:
         sql = self.statement()
@@ -138,23 +194,29 @@ class RotationModal(ModalScreen[str | None]):
             "Statement:\n" + format_statement(stmt, redact=True)
         )
         status.update("dry run: checking every backup (nothing is written)…")
+        self.plan_sql = sql
         self._plan(sql)
 
-    @work(thread=True, exclusive=True, group="plan")
-    def _plan(self, sql: str) -> None:
-        try:
-            columns, rows = self.plan_runner(sql)
-            error = None
-        except Exception as e:  # noqa: BLE001 - shown in the modal
-            columns, rows, error = [], [], safe_error(e)
-        self.app.call_from_thread(self._show_plan, sql, columns, rows, error)
+    @work(thread=True, exclusive=True, exit_on_error=False, group=PLAN_GROUP)
+    def _plan(self, sql: str) -> tuple[list[str], list[tuple]]:
+        return self.plan_runner(sql)
+
+    @on(Worker.StateChanged)
+    def _plan_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != PLAN_GROUP or self.plan_sql is None:
+            return
+        if event.state is WorkerState.SUCCESS and event.worker.result is not None:
+            columns, rows = event.worker.result
+            self._show_plan(self.plan_sql, columns, rows, None)
+        elif event.state is WorkerState.ERROR:
+            self._show_plan(self.plan_sql, [], [], safe_error(event.worker.error or RuntimeError()))
 
     def _show_plan(self, sql: str, columns: list[str], rows: list[tuple], error: str | None) -> None:
         status = self.query_one("#rotation-status", Static)
         table = self.query_one("#rotation-plan", DataTable)
         table.clear(columns=True)
         if error:
-            status.update(f"[red]dry run failed: {redact_text(error)}[/red]")
+            status.update(Text(f"dry run failed: {redact_text(error)}", style="red"))
             return
         table.add_columns(*columns)
         table.add_rows([[cell_text(v) for v in r] for r in rows])
@@ -171,6 +233,12 @@ class RotationModal(ModalScreen[str | None]):
             self.query_one("#rotation-status", Static).update("run a dry run first (F6)")
             return
         self.dismiss(self.planned)
+
+    def retire_step(self, run_sql: Callable[[str], Result], **kwargs: object) -> RetireStep:
+        """The step after the run of the planned statement (see RetireStep)."""
+        assert self.planned is not None
+        old, new = rotation_uris(self.planned)
+        return RetireStep(run_sql, collection=self.node.collection, old_kms=old, new_kms=new, **kwargs)
 
     def action_close(self) -> None:
         dd = self.query_one(CompletionDropdown)

@@ -51,6 +51,7 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("i", "node('insert')", "Insert path"),
         Binding("s", "node('show')", "SHOW BACKUP"),
         Binding("k", "node('add_key')", "Add key"),
+        Binding("r", "node('retire')", "Retire key", show=False),  # F1 and the palette list it
     ]
 
     class NodeSelected(Message):

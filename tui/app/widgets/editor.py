@@ -20,6 +20,8 @@ from rich.text import Text
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from textual.geometry import Region
+
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -30,6 +32,11 @@ from textual.widgets.text_area import Edit, EditResult, Location, TextAreaTheme
 from syntax import Diagnostic, complete, diagnose, statements_at
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span
+from tui.app.widgets.buffer_format import format_buffer
+from tui.app.widgets.completion import known_collections
+from tui.app.widgets.editor_screens import HistoryBrowser, ProblemsList, fit_status
+from syntax.uri import redact_text
+from syntax.completion import Completion
 
 THEME_NAME = "rewrap"
 DIAGNOSE_DELAY = 0.12
@@ -101,7 +108,15 @@ class SQLEditor(TextArea):
         Binding("ctrl+j", "run", "Run", show=False, priority=True),
         Binding("ctrl+up", "history(-1)", "Older", show=False),
         Binding("ctrl+down", "history(1)", "Newer", show=False),
+        # Ctrl+A selects all as in harlequin (Home still goes to the line start); the rest do
+        # not clash with the app's F1-F5, Ctrl+P/Q/C/J, Esc, nor the rotation dialog's F5-F7.
+        Binding("ctrl+a", "select_all", "Select all", show=False),
+        Binding("ctrl+l", "clear", "Clear", show=False),
+        Binding("ctrl+f", "format", "Format", show=False),
+        Binding("f8", "history_browser", "History", show=False),
+        Binding("ctrl+g", "problems", "Problems", show=False),
     ]
+    STATUS_LINES = 3  # the status line wraps to this many lines, then ends in "…" (Ctrl+G: all)
 
     def __init__(
         self,
@@ -112,6 +127,7 @@ class SQLEditor(TextArea):
         kms_history: Callable[[], Sequence[str]] | None = None,
         check_kms_uri: Callable[[str], str | None] | None = None,
         history: Callable[[], list[str]] | None = None,
+        collections: Callable[[str], Sequence[str]] | None = None,
         context: str = "",
         suffix: str = "",
         runnable: bool = True,
@@ -123,6 +139,7 @@ class SQLEditor(TextArea):
         self.kms_history = kms_history or (lambda: ())
         self.check_kms_uri = check_kms_uri
         self.history_source = history or (lambda: [])
+        self.collections = collections  # None: the app's browser, its store, the external-IO dir
         self.context = context
         self.suffix = suffix
         self.runnable = runnable
@@ -309,9 +326,21 @@ class SQLEditor(TextArea):
         here = [d for d in self.diagnostics if d.start <= cursor <= d.end]
         d = (here or self.diagnostics)[0]
         more = len(self.diagnostics) - 1
-        tail = f"  (+{more} more)" if more > 0 else ""
+        tail = f"  (+{more} more, Ctrl+G)" if more > 0 else ""
         line, col = self._loc(max(0, d.start - len(self.context)))
-        return f"{d.severity}: {line + 1}:{col + 1}: {d.message}{tail}"
+        text = f"{d.severity}: {line + 1}:{col + 1}: {redact_text(d.message)}{tail}"
+        # The status line is as wide as this panel (less its padding) and wraps; what does not
+        # fit ends at a word with "…" and Ctrl+G lists every problem whole.
+        return fit_status(text, self.outer_size.width - 2, self.STATUS_LINES)
+
+    def problem_texts(self) -> list[tuple[int, str]]:
+        """(offset in this editor's text, whole redacted message) of every problem."""
+        out = []
+        for d in self.diagnostics:
+            start = max(0, d.start - len(self.context))
+            line, col = self._loc(min(start, len(self.text)))
+            out.append((start, f"{d.severity}: {line + 1}:{col + 1}: {redact_text(d.message)}"))
+        return out
 
     def check_now(self) -> None:
         """Diagnose synchronously (tests, and before the rotation modal builds its statement)."""
@@ -329,13 +358,45 @@ class SQLEditor(TextArea):
             cursor + len(self.context),
             subdirs=self.subdirs,
             kms_history=list(self.kms_history()),
+            collections=self.collections or self._app_collections,
         )
         if not found:
             self.dropdown.close()
             if not keep_closed_if_empty:
                 self.notify("no completions here", timeout=1.5)
             return
-        self.dropdown.show(found, self.cursor_screen_offset)
+        self._place_dropdown(found)
+
+    def _place_dropdown(self, found: list[Completion], again: bool = True) -> None:
+        assert self.dropdown is not None
+        region, inner = self.region, self.content_region
+        if inner.height >= 4:  # inside this panel's border
+            self.dropdown.show(found, self.cursor_screen_offset, inner)
+        else:  # a field too low for a list (the rotation dialog's): below or above it, as wide
+            screen = self.screen.region
+            bounds = Region(inner.x, screen.y, inner.width, screen.height)
+            self.dropdown.show(found, self.cursor_screen_offset, bounds, keep_clear=region)
+        if again:  # a centred dialog may move when the list opens: follow it once
+            self.call_after_refresh(self._follow_dropdown, region, found)
+
+    def _follow_dropdown(self, region: Region, found: list[Completion]) -> None:
+        if self.dropdown is not None and self.dropdown.is_open and self.region != region:
+            self._place_dropdown(found, again=False)
+
+    def _app_collections(self, typed: str) -> list[str]:
+        """The collection slot's sources when none was given: the browser's collections, the
+        remembered ones (tui/collections_store.py) and directories under the external-IO dir."""
+        from tui.collections_store import strip_secrets
+
+        app = self.app
+        shown = sorted(getattr(app, "session_uris", lambda: set())())
+        store = getattr(app, "store", None)
+        stored = [r.uri for r in store.load()] if store is not None else []
+        stripped = {strip_secrets(u).uri for u in shown}  # the browser's copy has the secrets
+        remembered = [u for u in stored if u not in stripped]
+        settings = getattr(app, "settings", None)
+        io_dir = settings.engine.storage.external_io_dir if settings is not None else None
+        return known_collections(typed, shown, remembered, io_dir)
 
     def accept_completion(self) -> None:
         assert self.dropdown is not None
@@ -359,6 +420,8 @@ class SQLEditor(TextArea):
                 dd.move(1)
             elif event.key in ("enter", "tab"):
                 self.accept_completion()
+                # The line may now end past the right edge: scroll once its new width is known.
+                self.call_after_refresh(self.scroll_cursor_visible)
             elif event.key == "escape":
                 dd.close()
             elif event.key in ("pageup", "pagedown"):
@@ -382,6 +445,50 @@ class SQLEditor(TextArea):
         if self.dropdown is not None:
             self.dropdown.close()
         super()._on_blur(event)
+
+    # -- editing keys: clear, format, history browser, problems --------------------------
+
+    def action_clear(self) -> None:
+        """Empty the buffer as one edit (Ctrl+Z brings it back)."""
+        if self.text:
+            self.replace("", (0, 0), self.document.end)
+
+    def action_format(self) -> None:
+        """Every statement in canonical form (syntax.format_statement), secrets as typed; one
+        edit, so Ctrl+Z undoes it. Pieces that do not parse or hold comments stay as typed."""
+        if not self.runnable:
+            return  # a rotation field holds a value list, not statements
+        result = format_buffer(self.text)
+        if result.text != self.text:
+            self.replace(result.text, (0, 0), self.document.end)
+        if result.kept:
+            self.notify(f"{result.kept} statement(s) left as typed (they do not parse, or hold "
+                        "a comment)", severity="warning", timeout=3)
+
+    def action_history_browser(self) -> None:
+        """F8: pick a history entry (redacted, newest first); Enter inserts it at the cursor."""
+        if not self.runnable:
+            return
+
+        def chosen(entry: str | None) -> None:
+            if entry:
+                self.insert(entry)
+            self.focus()
+
+        self.app.push_screen(HistoryBrowser(self.history_source()), chosen)
+
+    def action_problems(self) -> None:
+        """Ctrl+G: every problem of the buffer, whole; Enter moves the cursor to it."""
+        if not self.diagnostics:
+            self.notify("no problems", timeout=1.5)
+            return
+
+        def chosen(offset: int | None) -> None:
+            if offset is not None:
+                self.move_cursor(self._loc(min(offset, len(self.text))))
+            self.focus()
+
+        self.app.push_screen(ProblemsList(self.problem_texts()), chosen)
 
     # -- running and history ---------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from engine.rewrap.events import (
     StepStarted,
 )
 from tui.batch.progress import check_line, mib
+from tui.shared import STATUS_WORDS
 
 STEP_WORDS = {
     Step.READING_KEYS: "reading keys",
@@ -45,13 +46,6 @@ STEP_WORDS = {
     Step.VERIFYING_KEYS: "verifying",
     Step.WRITING: "writing",
     Step.READING_BACK: "verifying",
-}
-STATUS_WORDS = {
-    Status.ADDED: "added",
-    Status.ALREADY_PRESENT: "already present",
-    Status.WOULD_ADD: "would add (dry run)",
-    Status.FAILED: "failed",
-    Status.CANCELLED: "cancelled",
 }
 COLUMNS = ("backup", "state", "elapsed", "detail")
 FINAL = {*STATUS_WORDS.values(), "checked"}
