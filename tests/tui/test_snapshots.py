@@ -79,6 +79,7 @@ def test_progress_pane(snap_compare, make_app) -> None:
 
 def test_results(snap_compare, make_app) -> None:
     app = make_app(demo=False)
+    app.clock = lambda: 1000.0  # the title's elapsed time: 0.00 s
 
     async def before(pilot) -> None:
         editor = app.query_one("#editor")

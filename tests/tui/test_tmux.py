@@ -45,6 +45,8 @@ def test_type_alter_backup_in_tmux(tmp_path: Path) -> None:
     socket = f"rewrap-test-{os.getpid()}"
     env = {**os.environ, "REWRAP_DATA_DIR": str(tmp_path / "data"), "TERM": "xterm-256color"}
     env.pop("REWRAP_EXTERNAL_IO_DIR", None)
+    for name in ("COLUMNS", "LINES"):  # pytest-xdist sets 80x24; Textual would obey it, not tmux
+        env.pop(name, None)
     cmd = f"{REWRAP} --external-io-dir {extern}"
     subprocess.run(["tmux", "-L", socket, "new-session", "-d", "-s", "rw", "-x", "160", "-y", "45",  # noqa: E501
                     cmd], check=True, env=env)

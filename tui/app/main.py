@@ -12,6 +12,7 @@ failure through `safe_error` (redacted; a library's own text never reaches the s
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -87,15 +88,18 @@ class RewrapApp(App[int]):
         Binding("escape", "cancel_run", "Cancel"),  # shown while a statement runs (check_action)
         Binding("ctrl+c", "cancel_run", "Cancel", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit"),
+        Binding("ctrl+b,f9", "toggle_sidebar", "Sidebar", show=False),  # harlequin's keys
+        Binding("ctrl+s", "export", "Export", show=False),
     ]
 
     class StatementExecuted(Message):
         """One statement ran; `rows` and `columns` as the engine returned them (it redacts)."""
 
         def __init__(self, generation: int, text: str, columns: list[str], rows: list[tuple[Any, ...]],
-                     notices: list[str], ok: bool) -> None:
+                     notices: list[str], ok: bool, elapsed: float | None = None) -> None:
             super().__init__()
             self.generation = generation  # the run it belongs to: a later run's results win
+            self.elapsed = elapsed  # seconds the engine took
             self.text = text
             self.columns = columns
             self.rows = rows
@@ -105,9 +109,10 @@ class RewrapApp(App[int]):
     class StatementFailed(Message):
         """A statement did not run (syntax error, RewrapError); `error` is safe to show."""
 
-        def __init__(self, generation: int, text: str, error: str) -> None:
+        def __init__(self, generation: int, text: str, error: str, elapsed: float | None = None) -> None:
             super().__init__()
             self.generation = generation
+            self.elapsed = elapsed  # None: it failed before the engine ran it (a syntax error)
             self.text = text
             self.error = error
 
@@ -144,6 +149,8 @@ class RewrapApp(App[int]):
         # Each F5 is a generation; a detached (second Esc) run's late output is of an older one.
         self.generation = 0
         self.current_run: Worker[RunOutcome] | None = None
+        self._results_generation = -1  # the run whose results the pane holds
+        self.clock: Callable[[], float] = time.perf_counter  # statements' elapsed time (tests fix it)
         self.secrets: dict[str, dict[str, str]] = {}
         self._pending_subdirs: set[str] = set()
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
@@ -462,22 +469,26 @@ class RewrapApp(App[int]):
         for text in texts:
             if token.cancelled:
                 break
+            started: float | None = None
             try:
                 statements = parse(text)
                 for stmt in statements:
                     self.inspector.kms.remember_statement(stmt)
+                    started = self.clock()
                     result = self.executor_factory(False).run(stmt, progress=forward, cancel=token)
+                    elapsed = self.clock() - started
                     if token.cancelled:
                         result = as_cancelled(result)
                     ran += 1
                     if not result.ok:
                         failed += 1
                     self.post_message(self.StatementExecuted(
-                        generation, show_text(text), result.columns, result.rows, log_lines(result),
-                        result.ok))
+                        generation, format_statement(stmt, redact=True), result.columns, result.rows,
+                        log_lines(result), result.ok, elapsed))
             except (SQLSyntaxError, RewrapError) as e:  # bad input: said, and the run stops
                 failed += 1
-                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e)))
+                took = None if started is None else self.clock() - started
+                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e), took))
                 break
         return RunOutcome(ran, failed, token.cancelled, generation)
 
@@ -506,13 +517,22 @@ class RewrapApp(App[int]):
     def _executed(self, message: StatementExecuted) -> None:
         if message.generation != self.generation:
             return  # an abandoned run answered late: newer results stay
-        self.query_one(ResultsPane).show(message.text, message.columns, message.rows, message.notices)
+        self._results_for(message.generation).show(
+            message.text, message.columns, message.rows, message.notices, message.elapsed)
 
     @on(StatementFailed)
     def _failed(self, message: StatementFailed) -> None:
         if message.generation != self.generation:
             return
-        self.query_one(ResultsPane).show_error(message.text, message.error)
+        self._results_for(message.generation).show_error(message.text, message.error, message.elapsed)
+
+    def _results_for(self, generation: int) -> ResultsPane:
+        """The results pane, emptied when a run's first result arrives (one tab per statement)."""
+        pane = self.query_one(ResultsPane)
+        if self._results_generation != generation:
+            self._results_generation = generation
+            pane.clear_results()
+        return pane
 
     def _run_ended(self, worker: Worker[Any], error: str | None) -> None:
         if worker is not self.current_run:
@@ -629,6 +649,34 @@ class RewrapApp(App[int]):
 
         self.push_screen(HelpScreen())
 
+    def action_toggle_sidebar(self) -> None:
+        """Ctrl+B / F9: hide the collections and details (the editor and results get the width)."""
+        if len(self.screen_stack) > 1:
+            return  # a modal or the help is up: the sidebar is not on screen
+        sidebar = self.query_one("#sidebar")
+        hide = not sidebar.has_class("-hidden")
+        if hide and self.focused is not None and sidebar in self.focused.ancestors_with_self:
+            self.query_one(SQLEditor).focus()
+        sidebar.set_class(hide, "-hidden")
+
+    def action_export(self) -> None:
+        """Ctrl+S: write the shown result to a .csv, .tsv or .json file (asked for in a modal)."""
+        from tui.app.screens.export import ExportScreen
+
+        if len(self.screen_stack) > 1:
+            return  # not over a dialog (the rotation modal has its own keys)
+        shown = self.query_one(ResultsPane).shown
+        if shown is None or shown.error is not None:
+            self.notify("nothing to export: run a statement that returns rows first", severity="warning")
+            return
+
+        def written(path: Any) -> None:
+            if path is not None:
+                n = len(shown.rows)
+                self.notify(f"exported {n} row{'' if n == 1 else 's'} to {path}")
+
+        self.push_screen(ExportScreen(shown.columns, shown.rows), written)
+
     async def action_focus(self, widget_id: str) -> None:  # App.action_focus is async too
         self.query_one(f"#{widget_id}").focus()
 
@@ -680,6 +728,14 @@ class RewrapApp(App[int]):
                             "RETIREMENT)", self.action_retire_key)
         yield SystemCommand("Copy cell", "copy the selected result cell", results.action_copy_cell)
         yield SystemCommand("Copy row", "copy the selected result row", results.action_copy_row)
+        yield SystemCommand("Export result", "write the shown result to a .csv, .tsv or .json file (Ctrl+S)",
+                            self.action_export)
+        yield SystemCommand("Toggle sidebar", "hide or show the collections and details (Ctrl+B)",
+                            self.action_toggle_sidebar)
+        yield SystemCommand("Next result", "the run's next statement result (]  in the results)",
+                            lambda: self.query_one(ResultsPane).pick(1))
+        yield SystemCommand("Previous result", "the run's previous statement result ([  in the results)",
+                            lambda: self.query_one(ResultsPane).pick(-1))
         yield SystemCommand("Cancel", "cancel the running statement", self.action_cancel_run)
         yield SystemCommand("Help", "keys and statements (F1)", self.action_help)
         yield SystemCommand("Focus editor", "F2", lambda: self.action_focus("editor"))
