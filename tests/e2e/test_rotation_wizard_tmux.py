@@ -32,7 +32,7 @@ def start(tmp_path: Path) -> Terminal:
     assert REWRAP.exists(), f"the installed rewrap is missing: {REWRAP}"
     env = {"REWRAP_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path), "TERM": "xterm-256color",
            "PATH": "/usr/bin:/bin"}
-    return Terminal([str(REWRAP), "--external-io-dir", str(tmp_path / "extern")], env, width=100, height=30)
+    return Terminal([str(REWRAP), "--external-io-dir", str(tmp_path / "extern")], env, width=120, height=30)  # a 36-column sidebar: LATEST fits
 
 
 def test_wizard_from_add_key_to_the_retirement_verdict(tmp_path: Path) -> None:

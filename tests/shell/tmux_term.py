@@ -7,6 +7,7 @@ the screen as text to assert on.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -15,6 +16,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 
 EXIT_MARK = "[rewrap exited "
+# pytest-xdist sets COLUMNS/LINES (80x24); a tmux server started with them hands them to the
+# program, and Textual obeys them rather than the window's size.
+TMUX_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
 
 
 class Terminal:
@@ -23,7 +27,7 @@ class Terminal:
         # `trap : INT`: Ctrl+C reaches the whole foreground process group; the wrapper shell must
         # outlive it (a no-op trap, unlike an ignored signal, is not inherited by the program).
         command = f"trap : INT; {shlex.join(argv)}; echo '{EXIT_MARK}'$?']'; sleep 600"
-        env_args = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
+        env_args = [a for k, v in env.items() if k not in ("COLUMNS", "LINES") for a in ("-e", f"{k}={v}")]
         self.tmux(
             "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), *env_args,
             "sh", "-c", command,
@@ -32,7 +36,7 @@ class Terminal:
     def tmux(self, *args: str) -> str:
         p = subprocess.run(
             ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True, text=True, timeout=10, env=TMUX_ENV,
         )
         if p.returncode != 0:
             raise RuntimeError(f"tmux {args[0]}: {p.stderr.strip()}")
