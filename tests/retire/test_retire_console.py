@@ -12,7 +12,6 @@ from textual.widgets import DataTable, Static
 import rewrap_support as rs
 from engine.execute import Executor
 from engine.storage import StorageSettings
-from syntax import parse
 from tui.app.screens.retirement import RetirementScreen
 
 
@@ -40,7 +39,7 @@ def matrix_rows(screen: RetirementScreen) -> list[list[str]]:
 async def run_screen(io_dir: Path, tmp_path: Path, keep: str, session_keys: list[str] | None = None,
                      ) -> tuple[str, list[list[str]], list[str]]:
     ex = Executor(StorageSettings(external_io_dir=io_dir))
-    screen = RetirementScreen(lambda sql: ex.run(parse(sql)[0]), collection=rs.COLL_URI,
+    screen = RetirementScreen(lambda stmt: ex.run(stmt), collection=rs.COLL_URI,
                               old_kms=rs.DEMO_KMS, remaining=[keep], report_dir=tmp_path / "reports",
                               session_keys=(lambda: session_keys) if session_keys else None)
     app = Host(screen)
@@ -142,7 +141,7 @@ async def test_bad_input_is_an_error_on_screen_and_nothing_is_written(io_dir: Pa
 
     before = cr.snapshot(coll_dir)
     ex = Executor(StorageSettings(external_io_dir=io_dir))
-    screen = RetirementScreen(lambda sql: ex.run(parse(sql)[0]), collection=rs.COLL_URI, old_kms=rs.DEMO_KMS,
+    screen = RetirementScreen(lambda stmt: ex.run(stmt), collection=rs.COLL_URI, old_kms=rs.DEMO_KMS,
                               remaining=[rs.DEMO_KMS], report_dir=tmp_path / "reports")
     async with Host(screen).run_test(size=(140, 40)) as pilot:
         await pilot.press("f5")

@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 from engine.errors import RewrapError
 from engine.inspection import Inspector
 from engine.rewrap.events import BackupFinished, BackupStarted, CancelToken, Event, Finished, Step, StepStarted
-from syntax import SQLSyntaxError, format_statement, parse, quote_string
+from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
 from syntax.uri import redact_text, redact_uri
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
@@ -56,13 +56,10 @@ KMS_STEPS = frozenset({Step.UNWRAPPING, Step.WRAPPING, Step.VERIFYING_KEYS})
 
 
 def show_text(sql: str) -> str:
-    """A statement as it may be shown: parsed and redacted, else with quoted URIs redacted."""
+    """Text that did not parse, as it may be shown: its quoted URIs redacted."""
     from tui.history import redact_statement
 
-    try:
-        return "; ".join(format_statement(s, redact=True) for s in parse(sql))
-    except SQLSyntaxError:
-        return redact_statement(sql)
+    return redact_statement(sql)
 
 
 @dataclass(frozen=True)
@@ -425,17 +422,17 @@ class RewrapApp(App[int]):
             check_kms_uri=check_kms_uri,
         )
 
-        def done(sql: str | None) -> None:
-            if sql:
+        def done(stmt: ast.AlterBackup | None) -> None:
+            if stmt is not None:
                 if not self.running:
                     self._after_run = modal.retire_step(self.run_check, session_keys=self.inspector.kms.uris)
-                self.run_statements([sql])
+                self.run_statements([stmt])
 
         self.push_screen(modal, done)
 
-    def plan(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """A dry run of `sql` (the rotation modal's plan); runs in the modal's worker."""
-        stmt = parse(sql)[0]
+    def plan(self, stmt: ast.Statement) -> tuple[list[str], list[tuple]]:
+        """A dry run of the rotation modal's statement (parsed once, by the modal); runs in the
+        modal's worker."""
         self.inspector.kms.remember_statement(stmt)
         result = self.executor_factory(True).run(stmt)
         return result.columns, result.rows
@@ -446,32 +443,35 @@ class RewrapApp(App[int]):
     def _submitted(self, message: SQLEditor.StatementsSubmitted) -> None:
         self.run_statements(message.texts)
 
-    def run_statements(self, texts: list[str]) -> None:
-        """Run `texts` in order in the statement worker (one run at a time)."""
+    def run_statements(self, items: Sequence[str | ast.Statement]) -> None:
+        """Run `items` in order in the statement worker (one run at a time): SQL text as typed
+        (parsed once, in the worker) or statements already parsed (the rotation dialog's), whose
+        text is made only for the history."""
         if self.running:
             self.notify("a statement is still running (Esc cancels it)", severity="warning")
             return
-        for text in texts:
-            self.history.append(text)
+        for item in items:
+            self.history.append(item if isinstance(item, str) else format_statement(item))
         self.running = True
         self.generation += 1
         self.cancel_token = CancelToken()
-        self.current_run = self._execute(texts, self.cancel_token, self.generation)
+        self.current_run = self._execute(list(items), self.cancel_token, self.generation)
         self.refresh_bindings()  # the footer shows Esc (cancel) while it runs
 
     @work(thread=True, group="execute", exit_on_error=False)
-    def _execute(self, texts: list[str], token: CancelToken, generation: int) -> RunOutcome:
+    def _execute(self, items: list[str | ast.Statement], token: CancelToken, generation: int) -> RunOutcome:
         ran = failed = 0
 
         def forward(event: Event) -> None:
             self.post_message(self.ProgressEvent(generation, event))
 
-        for text in texts:
+        for item in items:
             if token.cancelled:
                 break
             started: float | None = None
+            stmt: ast.Statement | None = None
             try:
-                statements = parse(text)
+                statements = parse(item) if isinstance(item, str) else [item]
                 for stmt in statements:
                     self.inspector.kms.remember_statement(stmt)
                     started = self.clock()
@@ -488,7 +488,8 @@ class RewrapApp(App[int]):
             except (SQLSyntaxError, RewrapError) as e:  # bad input: said, and the run stops
                 failed += 1
                 took = None if started is None else self.clock() - started
-                self.post_message(self.StatementFailed(generation, show_text(text), safe_error(e), took))
+                shown = format_statement(stmt, redact=True) if stmt is not None else show_text(str(item))
+                self.post_message(self.StatementFailed(generation, shown, safe_error(e), took))
                 break
         return RunOutcome(ran, failed, token.cancelled, generation)
 
@@ -703,9 +704,9 @@ class RewrapApp(App[int]):
         self.push_screen(RetirementScreen(self.run_check, collection=collection,
                                           session_keys=self.inspector.kms.uris))
 
-    def run_check(self, sql: str) -> Any:
-        """SHOW KMS RETIREMENT for the retirement screens (called in their worker thread)."""
-        stmt = parse(sql)[0]
+    def run_check(self, stmt: ast.Statement) -> Any:
+        """SHOW KMS RETIREMENT for the retirement screens (parsed by them; called in their worker
+        thread)."""
         self.inspector.kms.remember_statement(stmt)
         return self.executor_factory(False).run(stmt)
 

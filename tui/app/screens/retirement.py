@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from syntax import SQLSyntaxError, parse, quote_string
+from syntax import SQLSyntaxError, ast, parse, quote_string
 from syntax.uri import contains_secret, redact_text
 from tui.shared import safe_error
 
@@ -175,7 +175,7 @@ class RetirementScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        run_sql: Callable[[str], Result],
+        run_sql: Callable[[ast.Statement], Result],
         *,
         collection: str = "",
         old_kms: str = "",
@@ -249,17 +249,17 @@ class RetirementScreen(ModalScreen[None]):
     def action_check(self) -> None:
         sql = self.statement()
         try:
-            parse(sql)
+            stmt = parse(sql)[0]  # the one parse: the AST is what runs
         except SQLSyntaxError as e:
             self.show_verdict(safe_error(e).splitlines()[0], "error")
             return
         self.report = None
         self.show_verdict("checking… (a KMS decrypt per backup, nothing is written)", "")
-        self._check(sql)
+        self._check(stmt)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=CHECK_GROUP)
-    def _check(self, sql: str) -> Result:
-        return self.run_sql(sql)
+    def _check(self, stmt: ast.Statement) -> Result:
+        return self.run_sql(stmt)
 
     @on(Worker.StateChanged)
     def _check_done(self, event: Worker.StateChanged) -> None:

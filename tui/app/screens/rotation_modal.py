@@ -3,7 +3,9 @@ plan from a dry run, the exact ALTER BACKUP statement, run it, then: can the old
 
 The fields hold SQL string lists (`'aws:///...', 'gs:///...'`) and are SQLEditors whose
 context is the statement around them, so the one grammar completes and checks them. Dismisses
-with the statement to run (the app runs it like any statement: progress pane, history), or None.
+with the parsed statement to run (the app runs it like any statement: progress pane, history),
+or None. The fields' text is parsed once, at the dry run; the AST travels from there (plan, run,
+the retire step's URIs) and SQL text is made from it only for display and the history.
 When that run has added the key everywhere, the app shows `RetireStep` (from `retire_step()`):
 SHOW KMS RETIREMENT with the old URI and the new URIs just used, over the whole collection, as
 the key-coverage matrix of tui/app/screens/retirement.py.
@@ -35,7 +37,7 @@ from tui.app.widgets.editor import SQLEditor
 if TYPE_CHECKING:
     from engine.execute import Result
 
-PlanRunner = Callable[[str], tuple[list[str], list[tuple]]]
+PlanRunner = Callable[[ast.Statement], tuple[list[str], list[tuple]]]
 PLAN_GROUP = "plan"
 
 
@@ -51,11 +53,9 @@ def build_statement(node: NodeRef, new: str, old: str) -> str:
     return f"{target_sql(node)}NEW_KMS = ({new.strip()}) WITH OLD_KMS = ({old.strip()})"
 
 
-def rotation_uris(sql: str) -> tuple[list[str], list[str]]:
+def rotation_uris(stmt: ast.AlterBackup) -> tuple[list[str], list[str]]:
     """(old URIs, new URIs) of the rotation statement, as the user typed them (secrets too:
     they stay in memory, for the check's KMS calls)."""
-    stmt = parse(sql)[0]
-    assert isinstance(stmt, ast.AlterBackup)
     old: list[str] = []
     new: list[str] = []
     for change in stmt.commands:
@@ -71,7 +71,7 @@ class RetireStep(RetirementScreen):
 
     TITLE_TEXT = "Can the old key be retired?"
 
-    def __init__(self, run_sql: Callable[[str], Result], *, collection: str, old_kms: Sequence[str],
+    def __init__(self, run_sql: Callable[[ast.Statement], Result], *, collection: str, old_kms: Sequence[str],
                  new_kms: Sequence[str], **kwargs: object) -> None:
         super().__init__(run_sql, collection=collection, old_kms=old_kms[0] if old_kms else "",
                          remaining=new_kms, check_now=True,
@@ -92,7 +92,7 @@ class RetireStep(RetirementScreen):
         )
 
 
-class RotationModal(ModalScreen[str | None]):
+class RotationModal(ModalScreen["ast.AlterBackup | None"]):
     DEFAULT_CSS = """
     RotationModal { align: center middle; }
     RotationModal > Vertical { width: 96%; height: 92%; border: thick $primary; background: $surface; padding: 0 1; }
@@ -123,8 +123,10 @@ class RotationModal(ModalScreen[str | None]):
         self.old_kms = list(old_kms)
         self.plan_runner = plan_runner
         self.helpers = dict(subdirs=subdirs, kms_history=kms_history, check_kms_uri=check_kms_uri)
-        self.planned: str | None = None  # the statement the shown plan is for
-        self.plan_sql: str | None = None  # the statement the running dry run is for
+        # The statement the shown plan is for, and the fields' text it was parsed from.
+        self.planned: ast.AlterBackup | None = None
+        self.planned_text: str | None = None
+        self.plan_stmt: ast.AlterBackup | None = None  # the statement the running dry run is for
 
     def compose(self) -> ComposeResult:
         dropdown = CompletionDropdown(id="rotation-dropdown")
@@ -193,32 +195,39 @@ class RotationModal(ModalScreen[str | None]):
         sql = self.statement()
         status = self.query_one("#rotation-status", Static)
         try:
-            stmt = parse(sql)[0]
+            parsed = parse(sql)  # the one parse: the AST goes on to the plan and the run
         except SQLSyntaxError as e:
             status.update(Text(f"fix the URIs first: {safe_error(e)}", style="red"))
+            return
+        stmt = parsed[0] if len(parsed) == 1 else None
+        if not isinstance(stmt, ast.AlterBackup):
+            status.update(Text("fix the URIs first: the fields must hold SQL strings only", style="red"))
             return
         self.query_one("#rotation-statement", Static).update(
             "Statement:\n" + format_statement(stmt, redact=True)
         )
         status.update("dry run: checking every backup (nothing is written)…")
-        self.plan_sql = sql
-        self._plan(sql)
+        self.plan_stmt = stmt
+        self._plan(stmt, sql)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=PLAN_GROUP)
-    def _plan(self, sql: str) -> tuple[list[str], list[tuple]]:
-        return self.plan_runner(sql)
+    def _plan(self, stmt: ast.AlterBackup, text: str) -> tuple[ast.AlterBackup, str, list[str], list[tuple]]:
+        columns, rows = self.plan_runner(stmt)
+        return stmt, text, columns, rows
 
     @on(Worker.StateChanged)
     def _plan_done(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != PLAN_GROUP or self.plan_sql is None:
+        if event.worker.group != PLAN_GROUP or self.plan_stmt is None:
             return
         if event.state is WorkerState.SUCCESS and event.worker.result is not None:
-            columns, rows = event.worker.result
-            self._show_plan(self.plan_sql, columns, rows, None)
+            stmt, text, columns, rows = event.worker.result
+            if stmt is self.plan_stmt:  # not a dry run a newer F6 superseded
+                self._show_plan(stmt, text, columns, rows, None)
         elif event.state is WorkerState.ERROR:
-            self._show_plan(self.plan_sql, [], [], safe_error(event.worker.error or RuntimeError()))
+            self._show_plan(self.plan_stmt, "", [], [], safe_error(event.worker.error or RuntimeError()))
 
-    def _show_plan(self, sql: str, columns: list[str], rows: list[tuple], error: str | None) -> None:
+    def _show_plan(self, stmt: ast.AlterBackup, text: str, columns: list[str], rows: list[tuple],
+                   error: str | None) -> None:
         status = self.query_one("#rotation-status", Static)
         table = self.query_one("#rotation-plan", DataTable)
         table.clear(columns=True)
@@ -231,17 +240,17 @@ class RotationModal(ModalScreen[str | None]):
         if failed:
             status.update(f"[red]{failed} of {len(rows)} backup(s) would fail; fix and retry[/red]")
             return
-        self.planned = sql
+        self.planned, self.planned_text = stmt, text
         status.update(f"[green]plan ready: {len(rows)} backup(s); press Run (F7) to write[/green]")
         self._ready(True)
 
     def action_confirm(self) -> None:
-        if self.planned is None or self.planned != self.statement():
+        if self.planned is None or self.planned_text != self.statement():
             self.query_one("#rotation-status", Static).update("run a dry run first (F6)")
             return
         self.dismiss(self.planned)
 
-    def retire_step(self, run_sql: Callable[[str], Result], **kwargs: object) -> RetireStep:
+    def retire_step(self, run_sql: Callable[[ast.Statement], Result], **kwargs: object) -> RetireStep:
         """The step after the run of the planned statement (see RetireStep)."""
         assert self.planned is not None
         old, new = rotation_uris(self.planned)
