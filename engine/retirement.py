@@ -47,7 +47,8 @@ from engine.formats.encryption_info import fingerprint, key_id_hash
 from engine.kms import KMS, KMSEnv, KMSURI, open_kms, parse_kms_uri
 from engine.storage import ExternalStorage
 from engine.storage.snapshot import SnapshotStorage
-from syntax.uri import redact_text, redact_uri
+from syntax.uri import redact_uri
+from syntax.redact import redact_text
 
 SAFE = "safe"
 NEEDS_ALTER = "needs ALTER"

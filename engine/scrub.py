@@ -5,7 +5,7 @@ X-Amz-Security-Token or Authorization, or the URI's own secret values. Every suc
 cleaned here, where it enters rewrap, before it can reach stdout, stderr, the journal or a
 screen: each secret value the URI holds is replaced (as typed, percent-encoded and
 percent-decoded), header-like `Name: value` pairs of credential headers lose their value, and
-`syntax.uri.redact_text` (the one URI redaction) redacts any URI left in the text.
+`syntax.redact.redact_text` (the one redaction) redacts any URI left in the text.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from syntax.uri import REDACTED, parse_uri, redact_text
+from syntax.uri import REDACTED, parse_uri
+
+from syntax.redact import redact_text
 
 MIN_SECRET = 4  # shorter values would blot out ordinary words; no real credential is this short
 

@@ -9,7 +9,7 @@ examples; `EOF` stands for the end of the statement.
 
 from __future__ import annotations
 
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 
 
 class SQLSyntaxError(Exception):

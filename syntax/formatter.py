@@ -21,7 +21,8 @@ from syntax.ast import (
     Value,
 )
 from syntax.tokens import HIDDEN, TokenKind, decode_string, looks_like_uri, tokenize
-from syntax.uri import redact_text, redact_uri
+from syntax.uri import redact_uri
+from syntax.redact import redact_text
 
 # HIDDEN: CockroachDB's stand-in for a URI in anonymized form and for a password or passphrase.
 

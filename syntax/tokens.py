@@ -223,7 +223,7 @@ def redaction_edits(text: str) -> tuple[Edit, ...]:
     """(start, end, replacement) for every secret in `text`, sorted and disjoint (cached: the
     parser asks again for each error in one text, diagnostics for each statement): a secret URI
     value or password becomes `redacted`, an ENCRYPTION_PASSPHRASE value (its whole literal)
-    `'*****'`. The same pieces `tokenize(split_uris=True)` hides on screen; syntax.uri.redact_text
+    `'*****'`. The same pieces `tokenize(split_uris=True)` hides on screen; syntax.redact.redact_text
     applies them. URIs in plain text (an error message) are found by a scan of the raw text too.
     """
     edits: list[tuple[int, int, str]] = []

@@ -202,26 +202,6 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 _AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)([^/?]*)(.*)$", re.DOTALL)
 
 
-def redact_text(text: str, *, secrets: Iterable[str] = ()) -> str:
-    """`text` (SQL, an error message, a server's reply) with every secret in it redacted.
-
-    SQL is read with syntax.tokens' one tokenizer, so a URI inside any string literal (`'...'`
-    with `''`, `e'...'` with escapes, `"..."`, finished or not) loses each secret value up to its
-    real end, whatever it holds (quotes, spaces, newlines), and an ENCRYPTION_PASSPHRASE value
-    becomes `'*****'` as in CockroachDB's redacted form. URIs in plain text lose their secrets
-    too. `secrets` are values known to be secret (a token a server may echo back): every
-    occurrence of each is replaced as well.
-    """
-    from syntax.tokens import redaction_edits  # tokens imports this module
-
-    out = text
-    for a, b, replacement in reversed(redaction_edits(text)):
-        out = out[:a] + replacement + out[b:]
-    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
-        out = out.replace(value, REDACTED)
-    return out
-
-
 def contains_secret(uri: str) -> bool:
     """True when `uri` carries a secret value that redaction would hide."""
     return bool(secret_spans(uri))

@@ -56,7 +56,7 @@ import pytest  # noqa: E402
 
 from syntax import SQLSyntaxError, format_statement, parse, tokenize  # noqa: E402
 from syntax.tokens import TokenKind  # noqa: E402
-from syntax.uri import redact_text  # noqa: E402
+from syntax.redact import redact_text  # noqa: E402
 
 
 def _error(sql: str) -> SQLSyntaxError:

@@ -30,7 +30,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 
 from tui.batch.runner import OutputError, interrupted, run_batch, warn
 from tui.shared import (

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from engine.paths import open_private
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 
 MAX_ENTRIES = 5000
 

@@ -63,7 +63,7 @@ def safe_error(e: BaseException) -> str:
     only its type (a library's text may quote a URI with its secret)."""
     from engine.errors import RewrapError
     from syntax import SQLSyntaxError
-    from syntax.uri import redact_text
+    from syntax.redact import redact_text
 
     if isinstance(e, (RewrapError, SQLSyntaxError)):
         return redact_text(str(e))

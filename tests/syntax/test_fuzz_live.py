@@ -68,7 +68,8 @@ def test_parse_raises_only_the_syntax_error(text: str) -> None:
 
 from syntax import format_statement, tokenize  # noqa: E402
 from syntax.tokens import TokenKind, decode_lenient, looks_like_uri, uri_parts  # noqa: E402
-from syntax.uri import contains_secret, parse_uri, redact_text, redact_uri, secret_spans  # noqa: E402
+from syntax.uri import contains_secret, parse_uri, redact_uri, secret_spans  # noqa: E402
+from syntax.redact import redact_text
 
 NASTY = [
     "$" + "9" * 5000,  # Python refuses int() of more than 4,300 digits

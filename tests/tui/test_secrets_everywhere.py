@@ -23,7 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syntax import SQLSyntaxError, complete, diagnose, format_statement, parse
-from syntax.uri import SECRET_PARAMS, redact_text, redact_uri
+from syntax.uri import SECRET_PARAMS, redact_uri
+from syntax.redact import redact_text
 from tests.fuzz_budget import budget
 
 MARK = st.text(alphabet="abcdefghjkmnpqrstuvwxyz23456789", min_size=5, max_size=5).map(lambda s: "zq" + s)

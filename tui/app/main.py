@@ -32,7 +32,8 @@ from engine.errors import RewrapError
 from engine.inspection import Inspector
 from engine.rewrap.events import BackupFinished, BackupStarted, CancelToken, Event, Finished, Step, StepStarted
 from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
-from syntax.uri import redact_text, redact_uri
+from syntax.uri import redact_uri
+from syntax.redact import redact_text
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
 from tui.settings import Settings, load_settings

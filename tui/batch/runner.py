@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 
 from tui.shared import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 

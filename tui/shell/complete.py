@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 
 Lister = Callable[[str], Sequence[str]]
 

@@ -36,7 +36,8 @@ from engine.rewrap.events import CancelToken, ProgressSink, ignore
 from syntax import SQLSyntaxError, ast, diagnose, ends_statement, parse
 from syntax.lexer import RewrapLexer
 from syntax.tokens import HIDDEN, TokenKind, tokenize
-from syntax.uri import REDACTED, redact_text
+from syntax.uri import REDACTED
+from syntax.redact import redact_text
 
 from tui.batch.output import write_table
 from tui.settings import Settings

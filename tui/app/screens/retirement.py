@@ -28,7 +28,8 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from syntax import SQLSyntaxError, ast, parse, quote_string
-from syntax.uri import contains_secret, redact_text
+from syntax.uri import contains_secret
+from syntax.redact import redact_text
 from tui.shared import safe_error
 
 if TYPE_CHECKING:

@@ -26,7 +26,8 @@ from textual.widgets import Button, DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
-from syntax.uri import redact_text, redact_uri
+from syntax.uri import redact_uri
+from syntax.redact import redact_text
 from tui.app.messages import NodeRef
 from tui.shared import safe_error
 from tui.batch.output import cell_text

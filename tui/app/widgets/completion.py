@@ -22,7 +22,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from syntax import Completion
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 
 MAX_SHOWN = 200
 MAX_ROWS = 10

@@ -12,7 +12,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from syntax.uri import redact_text, redact_uri
+from syntax.uri import redact_uri
+
+from syntax.redact import redact_text
 from tui.app.messages import NodeRef
 
 if TYPE_CHECKING:

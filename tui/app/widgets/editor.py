@@ -35,7 +35,7 @@ from tui.app.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighte
 from tui.app.widgets.buffer_format import format_buffer
 from tui.app.widgets.completion import known_collections
 from tui.app.widgets.editor_screens import HistoryBrowser, ProblemsList, fit_status
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 from syntax.completion import Completion
 
 THEME_NAME = "rewrap"

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from syntax.uri import redact_text
+from syntax.redact import redact_text
 from tui.app.widgets.completion import fit_words
 
 MAX_LISTED = 300  # options built at once (the filter searches every entry)
