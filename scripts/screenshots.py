@@ -13,6 +13,7 @@ affected). Rerun it whenever the UI changes. Writes:
   rotation-progress.svg  the progress pane while ALTER BACKUP ALL runs
   retirement-matrix.svg  the rotation's last step, "Can the old key be retired?": verdict, key-coverage matrix
   results.svg            SHOW BACKUP rows in the results table
+  console-80x24.svg      at 80x24: a wrong OLD_KMS, its error opened whole (every URI's reason)
 """
 
 from __future__ import annotations
@@ -101,6 +102,28 @@ async def shoot(out: Path) -> None:
         app.save_screenshot(str(out / "results.svg"))
 
 
+async def shoot_small(out: Path) -> None:
+    """The console at 80x24 (a narrow sidebar): a failed ALTER's error cell opened in full."""
+    from tui.app.main import RewrapApp
+
+    app = RewrapApp(cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        browser = app.query_one("#browser")
+        editor = app.query_one("#editor")
+        await until(pilot, lambda: browser.root.children and len(browser.root.children[0].children) >= 3)
+        editor.load_text(f"ALTER BACKUP LATEST IN '{DEMO}' ADD NEW_KMS = '{NEW}' WITH OLD_KMS = "
+                         "('testkms:///wrong', 'aws:///x?REGION=us-east-1');")
+        editor.move_cursor(editor.document.end)
+        await pilot.press("f5")
+        table = app.query_one("#results-table")
+        await until(pilot, lambda: not app.running and table.row_count > 0)
+        table.focus()
+        table.move_cursor(row=0, column=3)  # the error column
+        await pilot.press("enter")
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        app.save_screenshot(str(out / "console-80x24.svg"))
+
+
 def slow_testkms() -> None:
     """Register a testkms that is byte-identical to CockroachDB's but slow (see docstring)."""
     import time
@@ -137,6 +160,7 @@ def main() -> None:
     write_demo(tmp / "extern" / "demo", seed=2026)
     slow_testkms()
     asyncio.run(shoot(out.resolve()))
+    asyncio.run(shoot_small(out.resolve()))
     for svg in sorted(out.glob("*.svg")):
         print(svg.relative_to(ROOT) if svg.is_relative_to(ROOT) else svg)
 

@@ -24,6 +24,12 @@ A console for CockroachDB encrypted backup collections.
 | F6 / F7 / Esc | Add key dialog | dry run (nothing written) / run the statement (only after a dry run succeeded; when the key is added, the next step asks "Can the old key be retired?") / close |
 | F5 / Ctrl+R | Retire key | run the check / write the retirement report (Markdown + JSON, in the data dir's reports/) |
 | c / y | results | copy the cell / the row |
+| Enter | results / progress / notices | the cell, the row's detail or the notices in full (Esc closes, c copies) |
+| [ / ] | results | the previous / next statement's result of the last run |
+| Ctrl+S | anywhere | export the shown result to a .csv, .tsv or .json (lines) file |
+| Ctrl+B, F9 | anywhere | hide / show the collections and details sidebar |
+| Ctrl+A / Ctrl+L / Ctrl+F | editor | select all / clear (Ctrl+Z undoes) / format every statement |
+| F8 / Ctrl+G | editor | history browser (type to filter, Enter inserts) / every problem in full |
 | Esc, Ctrl+C | anywhere, while a statement runs | cancel the running ALTER BACKUP (between steps; every backup stays readable); again: stop waiting |
 | F2 / F3 / F4 | anywhere | focus editor / browser / results |
 | Ctrl+P | anywhere | command palette: every action, add a collection, themes |
