@@ -22,6 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from engine.demo_location import DEFAULT_DEMO_KMS as DEFAULT_DEMO_KMS
+from engine.demo_location import DEMO_COLLECTION as DEMO_COLLECTION
+from engine.demo_location import DEMO_DIR_NAME as DEMO_DIR_NAME
+from engine.demo_location import demo_collection_dir as demo_collection_dir
+from engine.demo_location import demo_written
 from engine.errors import FormatError, RewrapError
 from engine.formats import backup_index, encrypted_file
 from engine.formats.backup_ssts import (
@@ -59,9 +64,6 @@ from engine.storage import ExternalStorage, StorageSettings
 from engine.storage.local import LocalStorage
 from syntax.uri import redact_uri
 
-DEFAULT_DEMO_KMS = "testkms:///demo-key"
-DEMO_DIR_NAME = "demo"
-DEMO_COLLECTION = f"nodelocal://self/{DEMO_DIR_NAME}"
 """Where the console opens the demo when nothing else is configured."""
 DEMO_START = datetime(2026, 11, 24, 2, 0, 12, 340000, tzinfo=UTC)
 CRDB_EPOCH = datetime(2015, 1, 1, tzinfo=UTC)  # builtins.GenerateUniqueInt's epoch
@@ -339,14 +341,9 @@ def write_demo_collection(
     )
 
 
-def demo_collection_dir(storage: StorageSettings) -> Path:
-    """The directory of DEMO_COLLECTION under the external-IO dir of `storage`."""
-    return Path(storage.external_io_dir) / DEMO_DIR_NAME
-
-
 def ensure_demo_collection(storage: StorageSettings) -> Path:
     """The demo collection under the external-IO dir, written on first use."""
     path = demo_collection_dir(storage)
-    if not (path / "metadata").exists() and not (path / "LATEST").exists():
+    if not demo_written(path):
         write_demo(path, kms_uri=DEFAULT_DEMO_KMS)
     return path

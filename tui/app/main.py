@@ -298,10 +298,13 @@ class RewrapApp(App[int]):
 
     @work(thread=True, group="demo", exit_on_error=False)
     def _open_demo(self) -> None:
-        from engine.demo import DEFAULT_DEMO_KMS, DEMO_COLLECTION, ensure_demo_collection
+        from engine.demo_location import DEFAULT_DEMO_KMS, DEMO_COLLECTION, demo_collection_dir, demo_written
 
         try:
-            ensure_demo_collection(self.settings.engine.storage)  # first use: writes it
+            if not demo_written(demo_collection_dir(self.settings.engine.storage)):
+                from engine.demo import ensure_demo_collection  # the writer: only on first use
+
+                ensure_demo_collection(self.settings.engine.storage)
             self.call_from_thread(self.add_collection, DEMO_COLLECTION, remember=False)
             self._first_listing.wait(2)  # not competing with the listing for the GIL
             self.inspector.kms.remember(DEFAULT_DEMO_KMS)
