@@ -122,14 +122,14 @@ def save_key(path: Path, key: str, value: str) -> None:
     ConfigError when the file there is not one we can read (it is then left alone)."""
     from engine.paths import write_private
 
-    read_config(path)  # refuse to rewrite a file that would not load
+    before = read_config(path)  # refuse to rewrite a file that would not load
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
         text = ""
     new = with_key(text, key, value)
     try:
-        same = tomllib.loads(new).get(key) == value
+        same = tomllib.loads(new) == {**before, key: value}  # that key changed, nothing else
     except tomllib.TOMLDecodeError:
         same = False
     if not same:  # never write what would not read back

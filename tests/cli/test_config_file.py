@@ -133,3 +133,11 @@ def test_save_key_leaves_a_bad_file_alone(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown key 'typo'"):
         save_key(path, "theme", "nord")
     assert path.read_text() == "typo = 1\n"
+
+
+def test_save_key_never_changes_another_key(tmp_path: Path) -> None:
+    text = 'external_io_dir = """/srv\ntheme = "x"\n"""\n'
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError, match="cannot set theme without rewriting the file by hand"):
+        save_key(path, "theme", "nord")
+    assert path.read_text() == text
