@@ -3,8 +3,8 @@
 With no subcommand, rewrap runs SQL: `-e SQL` (repeatable), `-f FILE`, or standard input; with
 none of them on a terminal it opens the console (tui/app/, on the demo collection when nothing is
 configured). The run options (`--external-io-dir`, `--dry-run`, `--concurrency`, the deadlines)
-go before or after `shell`; `main` turns them and the `REWRAP_*` environment into one
-tui.settings.Settings and hands it down.
+go before or after `shell`; `main` turns them, the `REWRAP_*` environment and config.toml
+(tui/config_file.py) into one tui.settings.Settings and hands it down.
 
 Exit codes: 0 every statement succeeded; 1 a statement failed (its error is on stderr, and later
 statements did not run; a syntax error anywhere in the script counts, and then nothing runs),
@@ -143,8 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="A console for CockroachDB encrypted backup collections. With no command, "
         "runs the SQL given with -e, -f or on standard input; with none on a terminal, opens the "
         "console (on the demo collection when nothing is configured).",
-        epilog="`rewrap COMMAND --help` lists a command's options. Exit codes: 0 ok, 1 a "
-        "statement failed, 2 usage error, 130 interrupted.",
+        epilog="`rewrap COMMAND --help` lists a command's options. Settings are also read "
+        "from $XDG_CONFIG_HOME/rewrap/config.toml (default ~/.config/rewrap/config.toml: theme, "
+        "external_io_dir, concurrency, kms_timeout, storage_timeout); REWRAP_* variables and "
+        "flags override it. Exit codes: 0 ok, 1 a statement failed, 2 usage error, 130 interrupted.",
         parents=[run_options()],
     )
     p.add_argument("--version", action=_Version)

@@ -1,19 +1,20 @@
 """rewrap's settings: built once, in `tui.cli.main`, from the flags and the `REWRAP_*` environment.
 
-`load_settings` is the one place the environment is read for settings; everything below gets a
-frozen `Settings` and nothing writes `os.environ`. Each value: its flag, else its variable, else
-the default.
+`load_settings` is the one place the environment and config.toml are read for settings;
+everything below gets a frozen `Settings` and nothing writes `os.environ`. Each value: its flag,
+else its variable, else its config.toml key (tui/config_file.py), else the default.
 
-| setting            | flag                | environment                | default                   |
-|--------------------|---------------------|----------------------------|---------------------------|
-| external-IO dir    | `--external-io-dir` | `REWRAP_EXTERNAL_IO_DIR`   | `<data dir>/extern`       |
-| KMS call deadline  | `--kms-timeout`     | `REWRAP_KMS_TIMEOUT`       | 10 s                      |
-| storage deadline   | `--storage-timeout` | `REWRAP_STORAGE_TIMEOUT`   | 15 s                      |
-| concurrency        | `--concurrency`     |                            | 8 (at most 256)           |
-| dry run            | `--dry-run`         |                            | off                       |
-| data dir           |                     | `REWRAP_DATA_DIR`          | platform user data dir    |
-| audit journal      |                     | `REWRAP_AUDIT_LOG`         | `<data dir>/audit.jsonl`  |
-| test endpoints     |                     | `REWRAP_TEST_<FIELD>`      | none                      |
+| setting            | flag                | environment                | config.toml       | default                   |
+|--------------------|---------------------|----------------------------|-------------------|---------------------------|
+| theme              | (command palette)   |                            | `theme`           | `textual-dark`            |
+| external-IO dir    | `--external-io-dir` | `REWRAP_EXTERNAL_IO_DIR`   | `external_io_dir` | `<data dir>/extern`       |
+| KMS call deadline  | `--kms-timeout`     | `REWRAP_KMS_TIMEOUT`       | `kms_timeout`     | 10 s                      |
+| storage deadline   | `--storage-timeout` | `REWRAP_STORAGE_TIMEOUT`   | `storage_timeout` | 15 s                      |
+| concurrency        | `--concurrency`     |                            | `concurrency`     | 8 (at most 256)           |
+| dry run            | `--dry-run`         |                            |                   | off                       |
+| data dir           |                     | `REWRAP_DATA_DIR`          |                   | platform user data dir    |
+| audit journal      |                     | `REWRAP_AUDIT_LOG`         |                   | `<data dir>/audit.jsonl`  |
+| test endpoints     |                     | `REWRAP_TEST_<FIELD>`      |                   | none                      |
 
 The platform's user data dir is `~/.local/share/rewrap` on Linux. engine/paths.py applies the
 same rules for code that runs without Settings (the library, tests).
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.kms.base import KMSEnv
+from tui.config_file import ConfigError, config_path, read_config
 from engine.paths import audit_journal_path, data_dir as default_data_dir
 from engine.settings import (
     DEFAULT_CONCURRENCY,
@@ -65,6 +67,11 @@ class Settings:
     """Where rewrap keeps its state files (engine/paths.py has the table)."""
     audit_log: Path = field(default_factory=audit_journal_path)
     """The ALTER BACKUP audit journal."""
+    theme: str | None = None
+    """The console's Textual theme from config.toml (None: Textual's default)."""
+    config_path: Path | None = None
+    """The config.toml read (present or not), where a theme picked in the palette is kept;
+    None: keep nothing (tests, a bare environment)."""
 
     @property
     def history_path(self) -> Path:
@@ -80,6 +87,11 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
     over `environ` (the process environment when None) over the defaults. SettingsError names
     the first bad value."""
     env = os.environ if environ is None else environ
+    path = config_path(env)
+    try:
+        conf = read_config(path)
+    except ConfigError as e:
+        raise SettingsError(str(e)) from None
 
     def flag(name: str) -> object:
         return getattr(flags, name, None)
@@ -96,6 +108,8 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
         io_dir = _flag_dir(str(io_flag))
     elif env.get(EXTERNAL_IO_DIR_ENV):
         io_dir = Path(env[EXTERNAL_IO_DIR_ENV])
+    elif "external_io_dir" in conf:
+        io_dir = Path(str(conf["external_io_dir"])).expanduser()
     else:
         io_dir = data / "extern"
     storage = StorageSettings(
@@ -103,17 +117,20 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
         **test_settings_from_env(StorageSettings, skip=("external_io_dir",), environ=env),
     )
     concurrency = flag("concurrency")
+    where = "--concurrency"
+    if concurrency is None and "concurrency" in conf:
+        concurrency, where = conf["concurrency"], f"{path}: concurrency"
     concurrency = DEFAULT_CONCURRENCY if concurrency is None else concurrency
     assert isinstance(concurrency, int)
     try:
         check_concurrency(concurrency)
     except ValueError as e:
-        raise SettingsError(str(e).replace("concurrency must", "--concurrency must", 1)) from None
+        raise SettingsError(str(e).replace("concurrency must", f"{where} must", 1)) from None
     limits = Limits(
-        kms_timeout=_seconds(flag("kms_timeout"), "--kms-timeout", env, KMS_TIMEOUT_ENV, DEFAULT_KMS_TIMEOUT),
-        storage_timeout=_seconds(
-            flag("storage_timeout"), "--storage-timeout", env, STORAGE_TIMEOUT_ENV, DEFAULT_STORAGE_TIMEOUT
-        ),
+        kms_timeout=_seconds(flag("kms_timeout"), "--kms-timeout", env, KMS_TIMEOUT_ENV,
+                             _conf(conf, path, "kms_timeout", DEFAULT_KMS_TIMEOUT)),
+        storage_timeout=_seconds(flag("storage_timeout"), "--storage-timeout", env, STORAGE_TIMEOUT_ENV,
+                                 _conf(conf, path, "storage_timeout", DEFAULT_STORAGE_TIMEOUT)),
     )
     collections = flag("collection") or ()
     assert isinstance(collections, (list, tuple))
@@ -125,7 +142,19 @@ def load_settings(flags: object = None, environ: Mapping[str, str] | None = None
         collections=tuple(str(c) for c in collections),
         data_dir=data,
         audit_log=audit_log,
+        theme=str(conf["theme"]) if "theme" in conf else None,
+        config_path=path,
     )
+
+
+def _conf(conf: Mapping[str, object], path: Path | None, key: str, default: float) -> float:
+    """config.toml's deadline `key` (checked by parse_seconds), else `default`."""
+    if key not in conf:
+        return default
+    try:
+        return parse_seconds(str(conf[key]), f"{path}: {key}")
+    except ValueError as e:
+        raise SettingsError(str(e)) from None
 
 
 def _flag_dir(text: str) -> Path:

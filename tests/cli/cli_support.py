@@ -34,6 +34,7 @@ def env_for(tmp: Path, io_dir: Path, **extra: str) -> dict[str, str]:
         "REWRAP_EXTERNAL_IO_DIR": str(io_dir),
         "REWRAP_DATA_DIR": str(tmp / "data"),
         "HOME": str(tmp / "home"),
+        "XDG_CONFIG_HOME": str(tmp / "home" / ".config"),  # no user's config.toml
         **extra,
     }
 

@@ -39,6 +39,7 @@ def tui_env(tmp_path: Path, demo_template: Path, monkeypatch: pytest.MonkeyPatch
     shutil.copytree(demo_template, extern / "demo")
     monkeypatch.setenv("REWRAP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("REWRAP_EXTERNAL_IO_DIR", str(extern))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # not the user's config.toml
     monkeypatch.delenv("REWRAP_AUDIT_LOG", raising=False)
     return tmp_path
 

@@ -36,7 +36,7 @@ from syntax.uri import redact_uri
 from syntax.redact import redact_text
 from tui.collections_store import CollectionStore, Remembered
 from tui.history import History
-from tui.settings import Settings, load_settings
+from tui.settings import Settings, SettingsError, load_settings
 from tui.shared import check_kms_uri, safe_error
 from tui.app.messages import NodeRef
 from tui.app.widgets.browser import CollectionBrowser, children_of
@@ -158,6 +158,13 @@ class RewrapApp(App[int]):
         self._steps: dict[tuple[int, str], Step | None] = {}  # backups mid-run: their current step
         self.quit_asked = False  # Ctrl+Q once with work in flight: quit when it is done
         self.quit_now = False  # Ctrl+Q twice: run_app does not wait for the threads
+        if self.settings.theme is not None:  # config.toml's; checked here, where themes are known
+            if self.settings.theme not in self.available_themes:
+                raise SettingsError(
+                    f"{self.settings.config_path}: theme {self.settings.theme!r} is not a theme"
+                    f" (known: {', '.join(sorted(self.available_themes))})"
+                )
+            self.theme = self.settings.theme
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -190,6 +197,7 @@ class RewrapApp(App[int]):
         yield dropdown
 
     def on_mount(self) -> None:
+        self.watch(self, "theme", self._keep_theme, init=False)
         self.query_one(SQLEditor).focus()
         self.query_one(CollectionBrowser).border_title = "Collections"
         self.query_one("#details-scroll").border_title = "Details"
@@ -203,6 +211,19 @@ class RewrapApp(App[int]):
         elif not self.initial and self.demo:
             self.inspector.kms.settled.clear()
             self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
+
+    def _keep_theme(self, theme: str) -> None:
+        """A theme picked (the command palette) is written to config.toml for the next start,
+        the file's other keys and comments kept; a file that does not load is left alone."""
+        path = self.settings.config_path
+        if path is None:
+            return
+        from tui.config_file import ConfigError, save_key
+
+        try:
+            save_key(path, "theme", theme)
+        except (ConfigError, OSError) as e:
+            self.notify(f"theme not kept: {e}", severity="error")
 
     def _name_example(self, listed: list[str]) -> None:
         """The editor's placeholder names a collection the browser lists (the demo's, when it
@@ -811,7 +832,11 @@ def run_app(settings: Settings) -> int:
     import os
     import sys
 
-    app = RewrapApp(collections=settings.collections, settings=settings)
+    try:
+        app = RewrapApp(collections=settings.collections, settings=settings)
+    except SettingsError as e:  # config.toml's theme: a usage error, before the screen changes
+        print(f"rewrap: {e}", file=sys.stderr)
+        return 2
     loop = asyncio.new_event_loop()
     try:
         app.run(loop=loop)

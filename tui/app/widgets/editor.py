@@ -16,6 +16,7 @@ see `context + text`, so the same grammar answers and offsets are shifted back.
 from __future__ import annotations
 
 from rich.text import Text
+from rich.style import Style
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -31,7 +32,7 @@ from textual.widgets.text_area import Document, Edit, EditResult, Location, Text
 
 from syntax import Diagnostic, complete, diagnose, statements_at
 from tui.app.widgets.completion import CompletionDropdown
-from tui.app.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span
+from tui.app.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span, theme_styles
 from tui.app.widgets.buffer_format import format_buffer
 from tui.app.widgets.completion import known_collections
 from tui.app.widgets.editor_screens import HistoryBrowser, ProblemsList, fit_status
@@ -42,11 +43,13 @@ THEME_NAME = "rewrap"
 DIAGNOSE_DELAY = 0.12
 
 
-def rewrap_theme() -> TextAreaTheme:
-    """Textual's "css" theme (colours follow the app theme) plus rewrap's own span names."""
+def rewrap_theme(styles: dict[str, Style] | None = None) -> TextAreaTheme:
+    """Textual's "css" theme (its base, cursor and gutter follow the app theme) with every span
+    name's colour from `styles` (highlight.theme_styles of the app theme; before an app is
+    known, Textual's default dark theme's)."""
     base = TextAreaTheme.get_builtin_theme("css")
     assert base is not None
-    return TextAreaTheme(name=THEME_NAME, syntax_styles={**base.syntax_styles, **EXTRA_STYLES})
+    return TextAreaTheme(name=THEME_NAME, syntax_styles={**base.syntax_styles, **(styles or EXTRA_STYLES)})
 
 
 def statements_to_run(text: str, cursor: int, selection: tuple[int, int] | None = None) -> list[str]:
@@ -157,6 +160,17 @@ class SQLEditor(TextArea):
         self.theme = THEME_NAME
 
     # -- colours ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._app_theme_changed()  # the app's theme is known from here on
+
+    def _app_theme_changed(self) -> None:  # Textual 8.2: TextArea's watch of App.theme
+        """The span colours follow the app theme: rebuilt once per theme change (never per key),
+        and every painted line drops its cached colours."""
+        self.register_theme(rewrap_theme(theme_styles(self.app.get_css_variables())))
+        self._line_cache.clear()
+        super()._app_theme_changed()
+        self.refresh()
 
     def _build_highlight_map(self) -> None:  # Textual 8.2 private hook (see module docstring)
         row, self._dirty_row = self._dirty_row, None

@@ -13,9 +13,11 @@ token is such an unterminated construct is tokenized together with the lines tha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from rich.color import Color as RichColor
 from rich.style import Style
+from textual.color import Color
 
 from syntax import Token, TokenKind, tokenize
 from syntax.tokens import continues, significant
@@ -45,17 +47,82 @@ NAMES: dict[TokenKind, str | None] = {
     TokenKind.SECRET: SECRET_STYLE,
 }
 
-# Styles our names add to the TextArea theme (the rest come from Textual's built-in themes).
-EXTRA_STYLES: dict[str, Style] = {
-    "rewrap.lex_error": Style(color="#f44747", underline=True),
-    "rewrap.uri_scheme": Style(color="#4ec9b0", bold=True),
-    "rewrap.uri_host": Style(color="#9cdcfe"),
-    "rewrap.uri_param": Style(color="#c586c0"),
-    # A secret value: its characters are replaced by bullets (SQLEditor.get_line).
-    SECRET_STYLE: Style(color="#a0a0a0", bgcolor="#404040"),
-    "rewrap.diag.error": Style(underline=True, color="#ff5f5f", bold=True),
-    "rewrap.diag.warning": Style(underline=True, color="#e5c07b"),
-}
+MIN_CONTRAST = 3.0  # WCAG's ratio for large text / UI parts: the least a token gets
+
+
+def _luminance(c: Color) -> float:
+    def ch(v: int) -> float:
+        x = v / 255
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * ch(c.r) + 0.7152 * ch(c.g) + 0.0722 * ch(c.b)
+
+
+def contrast(a: Color, b: Color) -> float:
+    """WCAG 2 contrast ratio of two opaque colours (1..21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _readable(colour: Color, background: Color, foreground: Color) -> Color:
+    """`colour`, moved toward `foreground` just enough to reach MIN_CONTRAST on `background`
+    (an ANSI colour as it is: the terminal's palette decides how it looks)."""
+    if colour.ansi is not None or background.ansi is not None:
+        return colour
+    colour = background.blend(colour, colour.a) if colour.a < 1 else colour
+    for step in range(11):
+        mixed = Color.parse(colour.blend(foreground, step / 10).hex)  # as painted: rounded
+        if contrast(mixed, background) >= MIN_CONTRAST:
+            return mixed
+    return foreground
+
+
+def theme_styles(variables: Mapping[str, str]) -> dict[str, Style]:
+    """Every span name's style from an app theme's CSS variables (`App.theme_variables`): the
+    `text-*` colours Textual derives for text on the theme's background, each kept at least
+    MIN_CONTRAST from the editor's background (`surface`). Built once per theme, not per key."""
+
+    def parse(name: str, fallback: str) -> Color:
+        try:
+            return Color.parse(variables.get(name) or fallback)
+        except Exception:  # "auto 60%" and the like: not a colour of their own
+            return Color.parse(fallback)
+
+    background = parse("surface", parse("background", "#1e1e1e").hex)
+    foreground = parse("foreground", "#e0e0e0")
+    if foreground.a < 1:
+        foreground = background.blend(foreground, foreground.a)
+    if foreground.ansi is None and background.ansi is None and contrast(foreground, background) < MIN_CONTRAST:  # a theme whose foreground is not set
+        foreground = background.get_contrast_text(1.0)
+
+    def colour(name: str) -> RichColor:
+        return _readable(parse(name, foreground.hex), background, foreground).rich_color
+
+    ansi = background.ansi is not None or foreground.ansi is not None
+    muted = foreground.rich_color if ansi else _readable(
+        background.blend(foreground, 0.6), background, foreground).rich_color
+    return {
+        "keyword": Style(color=colour("text-primary"), bold=True),
+        "string": Style(color=colour("text-success")),
+        "constant.builtin": Style(color=colour("text-accent")),
+        "number": Style(color=colour("text-warning")),
+        "operator": Style(color=colour("text-accent")),
+        "punctuation.delimiter": Style(color=foreground.rich_color),
+        "comment": Style(color=muted, italic=True),
+        "rewrap.lex_error": Style(color=colour("text-error"), underline=True),
+        "rewrap.uri_scheme": Style(color=colour("text-secondary"), bold=True),
+        "rewrap.uri_host": Style(color=colour("text-primary")),
+        "rewrap.uri_param": Style(color=colour("text-warning")),
+        # A secret value: its characters are replaced by bullets (SQLEditor.get_line).
+        SECRET_STYLE: Style(color=muted, bgcolor=None if ansi else background.blend(foreground, 0.15).rich_color,
+                            dim=ansi),
+        "rewrap.diag.error": Style(underline=True, color=colour("text-error"), bold=True),
+        "rewrap.diag.warning": Style(underline=True, color=colour("text-warning")),
+    }
+
+
+# Before an app theme is known (a TextArea built outside an app): Textual's default dark theme.
+EXTRA_STYLES: dict[str, Style] = theme_styles({})
 
 def _opens(tokens: Sequence[Token]) -> bool:
     """True when the next line is not read on its own: an unterminated string, identifier or
