@@ -69,8 +69,8 @@ class CollectionBrowser(Tree[NodeRef]):
         Binding("delete,x", "node('remove')", "Remove"),  # the collection (palette: Remove collection)
     ]
 
-    class NodeSelected(Message):
-        """The highlighted node changed: the details panel loads its details."""
+    class NodeMessage(Message):
+        """A message about one node of this browser (`control` is the browser, for @on selectors)."""
 
         def __init__(self, browser: CollectionBrowser, node: NodeRef) -> None:
             super().__init__()
@@ -81,31 +81,19 @@ class CollectionBrowser(Tree[NodeRef]):
         def control(self) -> CollectionBrowser:
             return self.browser
 
-    class NodeAction(Message):
-        """An action on a node: "insert" its path, "show" (SHOW BACKUP), "add_key", or
+    class NodeSelected(NodeMessage):
+        """The highlighted node changed: the details panel loads its details."""
+
+    class ListingWanted(NodeMessage):
+        """A node was expanded for the first time: its children are to be listed (by the app)."""
+
+    class NodeAction(NodeMessage):
+        """An action on a node: "insert" its path, "show" (SHOW BACKUP), "add_key", "retire", or
         "remove" (its collection is forgotten: from the tree and the remembered list)."""
 
         def __init__(self, browser: CollectionBrowser, action: str, node: NodeRef) -> None:
-            super().__init__()
-            self.browser = browser
+            super().__init__(browser, node)
             self.action = action
-            self.node = node
-
-        @property
-        def control(self) -> CollectionBrowser:
-            return self.browser
-
-    class ListingWanted(Message):
-        """A node was expanded for the first time: its children are to be listed (by the app)."""
-
-        def __init__(self, browser: CollectionBrowser, node: NodeRef) -> None:
-            super().__init__()
-            self.browser = browser
-            self.node = node
-
-        @property
-        def control(self) -> CollectionBrowser:
-            return self.browser
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("collections", **kwargs)  # type: ignore[arg-type]
