@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.errors import FormatError
+from engine.formats.buffers import new_buffer
 
 PREAMBLE = b"encrypt"
 VERSION_V1 = 1
@@ -170,19 +171,20 @@ def decrypt(key: bytes | bytearray, data: bytes, *, name: str = "file") -> bytea
     """The plaintext of a whole v1 or v2 file held in memory; `name` labels errors.
 
     The plaintext is opened chunk by chunk straight into one preallocated buffer (no per-chunk
-    bytes, no join), which is why the result is a bytearray."""
+    bytes, no join, no zero-fill: engine.formats.buffers), which is why the result is a
+    bytearray."""
     view = memoryview(data).cast("B")
     version, iv = _parse_header(bytes(view[:HEADER_SIZE]), len(view), name)
     aead = _aead(key, name)
     body = view[HEADER_SIZE:]
     if version == VERSION_V1:
-        out = bytearray(len(body) - TAG_SIZE)
+        out = new_buffer(len(body) - TAG_SIZE)
         try:
             _decrypt_into(aead)(iv, body, None, memoryview(out))
         except InvalidTag:
             raise _failed(name, None) from None
         return out
-    out = bytearray(plaintext_size(len(view)))
+    out = new_buffer(plaintext_size(len(view)))
     _open_v2_into(aead, iv, body, 0, memoryview(out), name)
     return out
 
@@ -383,7 +385,7 @@ class DecryptingReader:
         self._header()
         if self._version == VERSION_V1:
             sealed = memoryview(self._fetch(HEADER_SIZE, self._size - HEADER_SIZE))
-            out = bytearray(len(sealed) - TAG_SIZE)
+            out = new_buffer(len(sealed) - TAG_SIZE)
             try:
                 _decrypt_into(self._aead)(self._iv, sealed, None, memoryview(out))
             except InvalidTag:
@@ -391,7 +393,7 @@ class DecryptingReader:
             if on_batch is not None:
                 on_batch(self._size)
             return out
-        out = bytearray(self.plaintext_size)
+        out = new_buffer(self.plaintext_size)
         view = memoryview(out)
         count = self.num_chunks
         for first in range(0, count, _READ_BATCH_CHUNKS):
