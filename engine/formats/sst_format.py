@@ -180,10 +180,11 @@ def parse_footer(data: bytes | bytearray, name: str) -> Footer:
     return Footer(fmt, checksum, (mo, ml), (io, il), end, attributes)
 
 
-def decompress(block: bytes, indicator: int, name: str, where: str) -> bytes:
-    """A block's payload per its compression indicator (sstable/block/compression.go)."""
+def decompress(block: bytes | memoryview, indicator: int, name: str, where: str) -> bytes:
+    """A block's payload per its compression indicator (sstable/block/compression.go), as
+    bytes whatever `block` is (a view saves the caller a copy of compressed input)."""
     if indicator == COMPRESSION_NONE:
-        return block
+        return bytes(block)
     try:
         if indicator == COMPRESSION_SNAPPY:
             return bytes(cramjam.snappy.decompress_raw(block))
@@ -195,7 +196,7 @@ def decompress(block: bytes, indicator: int, name: str, where: str) -> bytes:
                 raise ValueError("decoded length mismatch")
             return out
         if indicator == COMPRESSION_MINLZ:
-            return minlz_decode(block)
+            return minlz_decode(bytes(block))
     except (ValueError, MinLZError, cramjam.DecompressionError) as exc:
         raise FormatError(f"{name}: {where}: cannot decompress ({exc})") from None
     algo = _COMPRESSION_NAMES.get(indicator, f"#{indicator}")
