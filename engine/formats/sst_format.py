@@ -97,7 +97,7 @@ def put_uvarint(value: int) -> bytes:
     return bytes(out)
 
 
-def get_uvarint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+def get_uvarint(buf: bytes | bytearray | memoryview, pos: int, end: int) -> tuple[int, int]:
     """Go binary.Uvarint over buf[pos:end]; raises ValueError on truncation or overflow."""
     value = shift = 0
     while pos < end:
@@ -129,7 +129,7 @@ def block_checksum(kind: int, block_and_type: bytes) -> int:
     return xxhash.xxh64_intdigest(block_and_type) & 0xFFFFFFFF
 
 
-def parse_footer(data: bytes | bytearray, name: str) -> Footer:
+def parse_footer(data: bytes | bytearray | memoryview, name: str) -> Footer:
     if len(data) < LEVELDB_FOOTER_LEN:
         raise FormatError(f"{name}: {len(data)} bytes is too short for an SST footer")
     magic = bytes(data[-8:])

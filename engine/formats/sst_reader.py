@@ -166,7 +166,7 @@ def row_block_columns(
     if max(starts) >= max(limit, 1):
         raise FormatError(f"{name}: {what} block has a restart offset out of range")
     keys: list[bytes] = []
-    values: list[bytes] = []
+    values: list = []  # type: ignore[type-arg]  # bytes, or ints with first_bytes
     add_key, add_value = keys.append, values.append
     pos = 0
     key = b""
@@ -222,7 +222,7 @@ class _ValueIndex:
 class Table:
     """One parsed table: footer, metaindex, properties, and checksum-verified block access."""
 
-    def __init__(self, data: bytes | bytearray, name: str) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview, name: str) -> None:
         self.data = memoryview(data)
         self.name = name
         self.footer: Footer = parse_footer(data, name)
@@ -282,7 +282,8 @@ class Table:
             length, _ = get_uvarint(value, pos, len(value))
         except ValueError:
             raise self.fail(f"corrupt block handle in {where}") from None
-        self.check_handle((offset, length), where)
+        if offset + length + BLOCK_TRAILER_LEN > self.footer.end:
+            raise self.fail(f"block handle in {where} points past the end of the file")
         return offset, length
 
     def check_handle(self, handle: tuple[int, int], where: str) -> None:
@@ -328,10 +329,9 @@ class Table:
             for _, h in out:
                 self.check_handle(h, what)
             return out
-        return [
-            (sep, self.decode_handle(value, what + " block"))
-            for sep, value in iter_row_block(block, self.name, what, False)
-        ]
+        seps, values = row_block_columns(block, self.name, what, False)
+        where = what + " block"
+        return [(sep, self.decode_handle(value, where)) for sep, value in zip(seps, values)]
 
     def data_handles(self) -> Iterator[tuple[bytes, tuple[int, int]]]:
         """(separator, data block handle) from a one- or two-level index. Separators are
