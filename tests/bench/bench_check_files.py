@@ -15,6 +15,15 @@ running the same CHECK_FILES against the largest data file (goal <= 1.2 x larges
 with the child's RSS after its imports for reference. The peak is the child's VmHWM
 (/proc/self/status); resource.getrusage's ru_maxrss is printed too, but on Linux it starts at
 the RSS this (large) parent had when it forked the child, so it over-states the child.
+
+Then the floor breakdown, per stored MiB of the same files, each part timed on its own: raw
+AES-GCM, read + decrypt into one buffer (what CHECK_FILES does), block checksums, block
+decompression, and the walk (check_table minus checksums and decompression). From these:
+"serial" (all parts one after another), "no walk" (the best any serial design reaches: the walk
+free), "2 cores" (the best two threads could do if checksums and decompression ran GIL-free
+beside AES-GCM and the walk). Last, a GIL probe on one file's compressed blocks: snappy
+(cramjam) and CRC-32C (google_crc32c) alone and beside a thread spinning in Python, which is
+what decides whether "2 cores" is reachable with these libraries.
 """
 
 from __future__ import annotations
@@ -145,6 +154,68 @@ def floor(paths: list[Path]) -> dict[str, float]:
     return out
 
 
+def gil_probe(path: Path) -> dict[str, float]:
+    """Seconds to decompress and to checksum one file's blocks alone and beside a thread that
+    spins in Python (as a concurrent walk would). A call that releases the GIL must take it back
+    after every block, which the spinning thread delays by up to sys.getswitchinterval()."""
+    import threading
+
+    import cramjam
+    import google_crc32c
+
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        data = f.read()
+    plain = DecryptingReader(lambda off, n: data[off : off + n], size, KEY).plaintext()
+    table = Table(plain, str(path))
+    view = memoryview(plain)
+    blocks = [bytes(view[off : off + n]) for _, (off, n) in table.data_handles()][:512]
+
+    reps = [1]
+
+    def unsnap() -> None:
+        for _ in range(reps[0]):
+            for b in blocks:
+                cramjam.snappy.decompress_raw(b)
+
+    def crc() -> None:
+        for _ in range(reps[0]):
+            for b in blocks:
+                google_crc32c.value(b)
+
+    t = time.perf_counter()
+    crc()
+    reps[0] = max(1, int(0.02 / (time.perf_counter() - t)))  # ~20 ms of each: 4 switch intervals
+
+    def idle() -> None:
+        time.sleep(0.03)
+
+    out: dict[str, float] = {"blocks": float(len(blocks) * reps[0])}
+    for name, work in (("sleep", idle), ("snappy", unsnap), ("crc32c", crc)):
+        t = time.perf_counter()
+        work()
+        out[name] = time.perf_counter() - t
+        stop: list[int] = []
+        loops = [0]
+
+        def spin() -> None:
+            n = 0
+            while not stop:
+                n += 1
+            loops[0] = n
+
+        spinner = threading.Thread(target=spin)
+        spinner.start()
+        time.sleep(0.01)  # the spinner holds the GIL before the work starts, as a walk would
+        t = time.perf_counter()
+        work()
+        out[name + "_beside"] = time.perf_counter() - t
+        stop.append(1)
+        spinner.join()
+        out[name + "_spin"] = loops[0] / (out[name + "_beside"] + 0.01)  # loops per second
+    return out
+
+
 def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
     from engine.execute import Executor
     from engine.storage import StorageSettings
@@ -187,6 +258,7 @@ def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
 
         t_raw, t_check = best_of(args.repeat, [("raw", raw), ("check", check)])
         parts = floor(paths)
+        probe = gil_probe(paths[0])
         out = {
             "format": fmt,
             "row_bytes": row_bytes,
@@ -197,6 +269,7 @@ def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
             "raw_s": t_raw,
             "check_s": t_check,
             "floor": parts,
+            "probe": probe,
             "load": os.getloadavg()[0],
         }
         if not args.no_rss:
@@ -264,10 +337,25 @@ def main() -> int:
         two = aes / max(dec + walk, (dec + crc + unz + walk) / 2)
         print(f"{r['format']:<7} {r['row_bytes']:>6} {aes:8.3f} {dec:9.3f} {crc:9.3f} {unz:7.3f} "
               f"{walk:7.3f} {check:7.3f} {serial:7.3f} {no_walk:8.3f} {two:8.3f} {r['load']:5.2f}")
-    print("serial = AES raw / (read+AES + checksum + decomp + walk): the ratio of these parts run "
-          "one after another;\nno walk = the same with a free walk (the best any serial design "
-          "can reach); 2 cores = the best overlap\nof two threads when only AES and the walk hold "
-          "the GIL (checksum and decompression measured GIL-bound here).")
+    print("serial = AES raw / (read+AES + checksum + decomp + walk), the parts one after another;"
+          "\nno walk = the same with a free walk (the best any serial design reaches); 2 cores = "
+          "the best two threads\ncould do if checksums and decompression ran GIL-free beside "
+          "AES-GCM and the walk (which hold the GIL).")
+    print()
+    print("GIL probe on one file's first data blocks: ms alone / ms beside a thread spinning in "
+          "Python, and the\nspinner's speed meanwhile as a share of its speed beside a sleep "
+          "(overlap needs both near 1x):")
+    for r in floors:
+        p = r["probe"]
+        cells = []
+        for name in ("snappy", "crc32c"):
+            share = p[name + "_spin"] / p["sleep_spin"]
+            cells.append(f"{name} {p[name] * 1000:.1f} / {p[name + '_beside'] * 1000:.1f} ms, "
+                         f"spinner {share:.2f}x")
+        print(f"{r['format']:<7} {r['row_bytes']:>6} {int(p['blocks']):>4} blocks: " + "; ".join(cells))
+    print("(snappy releases the GIL, but must take it back after every block, which a busy Python "
+          "thread delays\nup to the 5 ms switch interval; crc32c keeps it. So no thread pipeline "
+          "of these calls beats serial.)")
     return 0
 
 
