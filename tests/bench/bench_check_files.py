@@ -114,7 +114,7 @@ def floor(paths: list[Path]) -> dict[str, float]:
     for p in paths:
         size = p.stat().st_size
         with open(p, "rb") as f:
-            def read_range(off: int, n: int, f=f) -> bytes:  # type: ignore[no-untyped-def]
+            def read_range(off: int, n: int, f=f) -> bytes:
                 f.seek(off)
                 return f.read(n)
 
