@@ -16,6 +16,7 @@ from engine.collection import BackupLayer
 from engine.encryption import DataKey
 from engine.errors import FormatError, RewrapError
 from engine.formats import encrypted_file
+from engine.formats.buffers import new_buffer
 from engine.formats.backup_ssts import DESCRIPTORSLIST_SST, FILELIST_SST, decode_descriptorslist, decode_filelist
 from engine.formats.manifest import (
     BACKUP_METADATA,
@@ -150,7 +151,8 @@ def check_chain_files(
     parses as an SST with valid block checksums and key order.
 
     One file's plaintext is held at a time, decrypted ~1 MiB of ciphertext at a time into one
-    buffer of its size (the SST check needs the footer and index first), never the whole layer.
+    buffer the size of the largest file, reused for every file (the SST check needs the footer
+    and index first; a reused buffer is not faulted in again), never the whole layer.
     Emits CheckStarted / CheckProgress (stored bytes and files) / CheckFinished on `progress`;
     `cancel` is honoured between 1 MiB batches and between files (Cancelled, a RewrapError)."""
     started = time.monotonic()
@@ -177,12 +179,14 @@ def check_chain_files(
             last[0] = now
             progress(CheckProgress(backup, now_bytes, total, files_done, len(todo), shown, now - started))
 
+    # One plaintext buffer for every file: a plaintext is never larger than its stored file.
+    scratch = new_buffer(max((t[3] for t in todo), default=0)) if key is not None else bytearray()
     try:
         for layer, path, shown, size in todo:
             if cancel is not None:
                 cancel.check()
             try:
-                _check_one(layer, path, shown, size, key, done_bytes, report, cancel)
+                _check_one(layer, path, shown, size, key, done_bytes, report, cancel, scratch)
             except NotFound:
                 problems.append(FileProblem(shown, "missing"))
             except Cancelled:
@@ -213,18 +217,19 @@ def _check_one(
     base: int,
     report: Callable[..., None],
     cancel: CancelToken | None,
+    scratch: bytearray,
 ) -> None:
+    """Check one file, decrypting it into `scratch` (at least its stored size)."""
     if key is None:
-        data: bytes | bytearray = layer.storage.read(path)
-    else:
-        reader = encrypted_file.DecryptingReader(
-            lambda off, n: layer.storage.read_range(path, off, n), size, key.material, name=shown
-        )
+        check_sst(layer.storage.read(path), name=shown)
+        return
+    reader = encrypted_file.DecryptingReader(
+        lambda off, n: layer.storage.read_range(path, off, n), size, key.material, name=shown
+    )
 
-        def on_batch(read: int) -> None:
-            if cancel is not None:
-                cancel.check()
-            report(base + read, shown)
+    def on_batch(read: int) -> None:
+        if cancel is not None:
+            cancel.check()
+        report(base + read, shown)
 
-        data = reader.plaintext(on_batch)
-    check_sst(data, name=shown)
+    check_sst(reader.plaintext_into(scratch, on_batch), name=shown)

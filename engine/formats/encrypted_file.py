@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.errors import FormatError
+from engine.formats.buffers import new_buffer
 
 PREAMBLE = b"encrypt"
 VERSION_V1 = 1
@@ -170,19 +171,20 @@ def decrypt(key: bytes | bytearray, data: bytes, *, name: str = "file") -> bytea
     """The plaintext of a whole v1 or v2 file held in memory; `name` labels errors.
 
     The plaintext is opened chunk by chunk straight into one preallocated buffer (no per-chunk
-    bytes, no join), which is why the result is a bytearray."""
+    bytes, no join, no zero-fill: engine.formats.buffers), which is why the result is a
+    bytearray."""
     view = memoryview(data).cast("B")
     version, iv = _parse_header(bytes(view[:HEADER_SIZE]), len(view), name)
     aead = _aead(key, name)
     body = view[HEADER_SIZE:]
     if version == VERSION_V1:
-        out = bytearray(len(body) - TAG_SIZE)
+        out = new_buffer(len(body) - TAG_SIZE)
         try:
             _decrypt_into(aead)(iv, body, None, memoryview(out))
         except InvalidTag:
             raise _failed(name, None) from None
         return out
-    out = bytearray(plaintext_size(len(view)))
+    out = new_buffer(plaintext_size(len(view)))
     _open_v2_into(aead, iv, body, 0, memoryview(out), name)
     return out
 
@@ -380,19 +382,29 @@ class DecryptingReader:
         fetched ~1 MiB at a time, so memory is the plaintext plus one batch.
         `on_batch(stored bytes read so far)` runs after each batch: progress, and a place to
         raise (cancellation) between batches."""
-        self._header()
+        out = new_buffer(self.plaintext_size)
+        self.plaintext_into(out, on_batch)
+        return out
+
+    def plaintext_into(
+        self, buffer: bytearray, on_batch: Callable[[int], None] | None = None
+    ) -> memoryview:
+        """plaintext() into the start of `buffer` (at least plaintext_size bytes), returned as a
+        view of exactly the plaintext: one buffer reused across files is never faulted in or
+        freed again. On an error the buffer's contents are unspecified."""
+        size = self.plaintext_size
+        if len(buffer) < size:
+            raise ValueError(f"{self._name}: buffer of {len(buffer)} bytes for {size} of plaintext")
+        view = memoryview(buffer)[:size]
         if self._version == VERSION_V1:
             sealed = memoryview(self._fetch(HEADER_SIZE, self._size - HEADER_SIZE))
-            out = bytearray(len(sealed) - TAG_SIZE)
             try:
-                _decrypt_into(self._aead)(self._iv, sealed, None, memoryview(out))
+                _decrypt_into(self._aead)(self._iv, sealed, None, view)
             except InvalidTag:
                 raise _failed(self._name, None) from None
             if on_batch is not None:
                 on_batch(self._size)
-            return out
-        out = bytearray(self.plaintext_size)
-        view = memoryview(out)
+            return view
         count = self.num_chunks
         for first in range(0, count, _READ_BATCH_CHUNKS):
             stop = min(first + _READ_BATCH_CHUNKS, count)
@@ -400,9 +412,9 @@ class DecryptingReader:
             end = min(HEADER_SIZE + stop * SEALED_CHUNK_SIZE, self._size)
             sealed = memoryview(self._fetch(start, end - start))
             at = first * CHUNK_SIZE
-            size = len(sealed) - TAG_SIZE * (stop - first)
-            _open_v2_into(self._aead, self._iv, sealed, first, view[at : at + size], self._name)
+            n = len(sealed) - TAG_SIZE * (stop - first)
+            _open_v2_into(self._aead, self._iv, sealed, first, view[at : at + n], self._name)
             del sealed
             if on_batch is not None:
                 on_batch(end)
-        return out
+        return view

@@ -319,7 +319,7 @@ def sst_properties(data: bytes, *, name: str = "sst") -> dict[str, bytes]:
         raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
 
 
-def check_sst(data: bytes | bytearray, *, name: str = "sst") -> int:
+def check_sst(data: bytes | bytearray | memoryview, *, name: str = "sst") -> int:
     """Point entry count, after verifying every block checksum (data, index, meta, value and
     keyspan blocks, the v6+ footer), key order under the table's comparer, index separators,
     structural sanity of every block, and the entry counts and v7 attributes the properties

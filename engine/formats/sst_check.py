@@ -103,6 +103,9 @@ def _check_rows(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
     return count
 
 
+_LAST = operator.itemgetter(-1)
+
+
 def _roach_parts(keys: list[bytes]) -> list[bytes] | None:
     """The roach key of each engine key, or None if one is malformed (EngineKeyCompare then
     falls back to bytewise for it, so the caller compares pairwise)."""
@@ -110,7 +113,10 @@ def _roach_parts(keys: list[bytes]) -> list[bytes] | None:
         parts = [k[: len(k) - 1 - k[-1]] for k in keys]
     except IndexError:  # an empty key
         return None
-    if any(len(k) - 1 - k[-1] < 0 for k in keys):
+    # A well-formed key is part + version + length byte; a malformed one (version length past
+    # the key) slices a part longer than len - 1 - length, so the totals differ: one C-speed
+    # comparison instead of a Python test per key.
+    if sum(map(len, parts)) + sum(map(_LAST, keys)) + len(keys) != sum(map(len, keys)):
         return None
     return parts
 

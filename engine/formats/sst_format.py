@@ -97,7 +97,7 @@ def put_uvarint(value: int) -> bytes:
     return bytes(out)
 
 
-def get_uvarint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+def get_uvarint(buf: bytes | bytearray | memoryview, pos: int, end: int) -> tuple[int, int]:
     """Go binary.Uvarint over buf[pos:end]; raises ValueError on truncation or overflow."""
     value = shift = 0
     while pos < end:
@@ -129,7 +129,7 @@ def block_checksum(kind: int, block_and_type: bytes) -> int:
     return xxhash.xxh64_intdigest(block_and_type) & 0xFFFFFFFF
 
 
-def parse_footer(data: bytes | bytearray, name: str) -> Footer:
+def parse_footer(data: bytes | bytearray | memoryview, name: str) -> Footer:
     if len(data) < LEVELDB_FOOTER_LEN:
         raise FormatError(f"{name}: {len(data)} bytes is too short for an SST footer")
     magic = bytes(data[-8:])
@@ -180,10 +180,11 @@ def parse_footer(data: bytes | bytearray, name: str) -> Footer:
     return Footer(fmt, checksum, (mo, ml), (io, il), end, attributes)
 
 
-def decompress(block: bytes, indicator: int, name: str, where: str) -> bytes:
-    """A block's payload per its compression indicator (sstable/block/compression.go)."""
+def decompress(block: bytes | memoryview, indicator: int, name: str, where: str) -> bytes:
+    """A block's payload per its compression indicator (sstable/block/compression.go), as
+    bytes whatever `block` is (a view saves the caller a copy of compressed input)."""
     if indicator == COMPRESSION_NONE:
-        return block
+        return bytes(block)
     try:
         if indicator == COMPRESSION_SNAPPY:
             return bytes(cramjam.snappy.decompress_raw(block))
@@ -195,7 +196,7 @@ def decompress(block: bytes, indicator: int, name: str, where: str) -> bytes:
                 raise ValueError("decoded length mismatch")
             return out
         if indicator == COMPRESSION_MINLZ:
-            return minlz_decode(block)
+            return minlz_decode(bytes(block))
     except (ValueError, MinLZError, cramjam.DecompressionError) as exc:
         raise FormatError(f"{name}: {where}: cannot decompress ({exc})") from None
     algo = _COMPRESSION_NAMES.get(indicator, f"#{indicator}")

@@ -29,6 +29,7 @@ from engine.formats.colblk.columns import ColumnError
 from engine.formats.mvcc import engine_compare
 from engine.formats.sst_format import (
     BLOCK_TRAILER_LEN,
+    COMPRESSION_NONE,
     Footer,
     block_checksum,
     decompress,
@@ -147,11 +148,12 @@ def iter_row_block(
 
 
 def row_block_columns(
-    block: bytes, name: str, what: str, data_block: bool
-) -> tuple[list[bytes], list[bytes]]:
+    block: bytes, name: str, what: str, data_block: bool, first_bytes: bool = False
+) -> tuple[list[bytes], list]:  # type: ignore[type-arg]
     """iter_row_block's entries as two lists (keys, values), with the same checks, in one tight
     loop: varints of up to two bytes decoded inline, no generator. The hot path of CHECK_FILES
-    over row tables."""
+    over row tables. With `first_bytes` the second list holds each value's first byte (-1 for
+    an empty value) instead of a copy of the value: all a check needs of in-place values."""
     if len(block) < 4:
         raise FormatError(f"{name}: {what} block is too short")
     (n_restarts,) = struct.unpack_from("<I", block, len(block) - 4)
@@ -164,7 +166,7 @@ def row_block_columns(
     if max(starts) >= max(limit, 1):
         raise FormatError(f"{name}: {what} block has a restart offset out of range")
     keys: list[bytes] = []
-    values: list[bytes] = []
+    values: list = []  # type: ignore[type-arg]  # bytes, or ints with first_bytes
     add_key, add_value = keys.append, values.append
     pos = 0
     key = b""
@@ -202,7 +204,10 @@ def row_block_columns(
             key = key[:shared] + buf[pos:end] if shared else buf[pos:end]
             add_key(key)
             pos = end + vlen
-            add_value(buf[end:pos])
+            if first_bytes:
+                add_value(buf[end] if vlen else -1)
+            else:
+                add_value(buf[end:pos])
     except (ValueError, IndexError):
         raise FormatError(f"{name}: {what} block has a corrupt entry at offset {pos}") from None
     return keys, values
@@ -217,7 +222,7 @@ class _ValueIndex:
 class Table:
     """One parsed table: footer, metaindex, properties, and checksum-verified block access."""
 
-    def __init__(self, data: bytes | bytearray, name: str) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview, name: str) -> None:
         self.data = memoryview(data)
         self.name = name
         self.footer: Footer = parse_footer(data, name)
@@ -277,7 +282,8 @@ class Table:
             length, _ = get_uvarint(value, pos, len(value))
         except ValueError:
             raise self.fail(f"corrupt block handle in {where}") from None
-        self.check_handle((offset, length), where)
+        if offset + length + BLOCK_TRAILER_LEN > self.footer.end:
+            raise self.fail(f"block handle in {where} points past the end of the file")
         return offset, length
 
     def check_handle(self, handle: tuple[int, int], where: str) -> None:
@@ -290,11 +296,15 @@ class Table:
         end = offset + length
         if end + BLOCK_TRAILER_LEN > self.footer.end:
             raise self.fail(f"{what} block at offset {offset} runs past the end of the file")
-        typed = bytes(self.data[offset : end + 1])
+        typed = bytes(self.data[offset : end + 1])  # the checksum libraries take bytes only
         (stored,) = struct.unpack_from("<I", self.data, end + 1)
         if block_checksum(self.footer.checksum, typed) != stored:
             raise self.fail(f"{what} block at offset {offset}: checksum mismatch")
-        return decompress(typed[:-1], typed[-1], self.name, f"{what} block at offset {offset}")
+        indicator = typed[-1]
+        if indicator == COMPRESSION_NONE:
+            return typed[:-1]
+        # A compressed block goes to the decompressor as a view: no copy of its input.
+        return decompress(memoryview(typed)[:-1], indicator, self.name, f"{what} block at offset {offset}")
 
     def int_property(self, name: bytes) -> int | None:
         raw = self.properties.get(name)
@@ -319,10 +329,9 @@ class Table:
             for _, h in out:
                 self.check_handle(h, what)
             return out
-        return [
-            (sep, self.decode_handle(value, what + " block"))
-            for sep, value in iter_row_block(block, self.name, what, False)
-        ]
+        seps, values = row_block_columns(block, self.name, what, False)
+        where = what + " block"
+        return [(sep, self.decode_handle(value, where)) for sep, value in zip(seps, values)]
 
     def data_handles(self) -> Iterator[tuple[bytes, tuple[int, int]]]:
         """(separator, data block handle) from a one- or two-level index. Separators are
@@ -455,10 +464,11 @@ class Table:
     ) -> tuple[list[bytes], list[int], list[bytes]]:
         """A row data block as columns: user keys, trailers (obsolete bit cleared), values
         (v3+ SET values without their prefix byte, out-of-line ones resolved). Without
-        `values_wanted` in-place values keep their prefix byte (checking needs no copies)."""
+        `values_wanted` the values list is empty: the values are not copied, only their prefix
+        bytes checked and out-of-line ones resolved (what a check needs)."""
         block = self.read_block(handle, "data")
         v3 = self.version >= 3
-        ikeys, values = row_block_columns(block, self.name, "data", v3)
+        ikeys, values = row_block_columns(block, self.name, "data", v3, not values_wanted)
         if ikeys and min(map(len, ikeys)) < TRAILER_LEN:
             raise self.fail("data block holds a key shorter than its 8-byte trailer")
         keys = [k[:-TRAILER_LEN] for k in ikeys]
@@ -468,15 +478,15 @@ class Table:
         kinds = {t & 0xFF for t in trailers}
         if not kinds <= allowed:
             raise self.fail(kind_message(kinds - allowed))
+        if not values_wanted:
+            if v3:
+                self._check_prefixes(block, values, trailers, kinds == {KIND_SET}, first_row)
+            return keys, trailers, []
         if v3:
             if kinds == {KIND_SET}:
                 if not all(values):
                     raise self.fail("a SET value lacks its value prefix byte")
                 plain = [v[0] & _VALUE_KIND_MASK == _VALUE_IN_PLACE for v in values]
-                if not values_wanted:
-                    for i in (i for i, ok in enumerate(plain) if not ok):
-                        self.resolve_value(values[i], first_row + i)
-                    return keys, trailers, values
                 values = [
                     v[1:] if ok else self.resolve_value(v, first_row + i)
                     for i, (v, ok) in enumerate(zip(values, plain))
@@ -487,6 +497,27 @@ class Table:
                     for i, (v, t) in enumerate(zip(values, trailers))
                 ]
         return keys, trailers, values
+
+    def _check_prefixes(
+        self, block: bytes, firsts: list[int], trailers: list[int], sets_only: bool, first_row: int
+    ) -> None:
+        """row_block's value checks from each value's first byte (-1: empty): the same errors, in
+        the same order, as resolving every SET value; only the rare out-of-line values (and the
+        faulty ones) are sliced out of the block, by decoding it again."""
+        mask = _VALUE_KIND_MASK
+        if sets_only:
+            if -1 in firsts:
+                raise self.fail("a SET value lacks its value prefix byte")
+            odd = [i for i, b in enumerate(firsts) if b & mask]
+        else:  # only SETs carry the prefix byte; -1 & mask is nonzero, so empty SETs are odd
+            odd = [
+                i for i, (b, t) in enumerate(zip(firsts, trailers))
+                if b & mask and t & 0xFF == KIND_SET
+            ]
+        if odd:
+            _, values = row_block_columns(block, self.name, "data", True)
+            for i in odd:
+                self.resolve_value(values[i], first_row + i)
 
     # --- range deletions and range keys ----------------------------------------------------
 

@@ -15,12 +15,22 @@ running the same CHECK_FILES against the largest data file (goal <= 1.2 x larges
 with the child's RSS after its imports for reference. The peak is the child's VmHWM
 (/proc/self/status); resource.getrusage's ru_maxrss is printed too, but on Linux it starts at
 the RSS this (large) parent had when it forked the child, so it over-states the child.
+
+Then the floor breakdown, per stored MiB of the same files, each part timed on its own: raw
+AES-GCM, read + decrypt into one buffer (what CHECK_FILES does), block checksums, block
+decompression, and the walk (check_table minus checksums and decompression). From these:
+"serial" (all parts one after another), "no walk" (the best any serial design reaches: the walk
+free), "2 cores" (the best two threads could do if checksums and decompression ran GIL-free
+beside AES-GCM and the walk). Last, a GIL probe on one file's compressed blocks: snappy
+(cramjam) and CRC-32C (google_crc32c) alone and beside a thread spinning in Python, which is
+what decides whether "2 cores" is reachable with these libraries.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -40,7 +50,11 @@ from bench_check_columnar import KEY, best_of, build_chain  # noqa: E402
 from engine.formats.encrypted_file import HEADER_SIZE, SEALED_CHUNK_SIZE, chunk_nonce  # noqa: E402
 from engine.formats.keys import encode_uvarint_ascending, table_prefix  # noqa: E402
 from engine.formats.mvcc import encode_mvcc_key  # noqa: E402
+from engine.formats.encrypted_file import DecryptingReader  # noqa: E402
 from engine.formats.sst import check_sst  # noqa: E402
+from engine.formats.sst_check import check_table  # noqa: E402
+from engine.formats.sst_format import block_checksum, decompress  # noqa: E402
+from engine.formats.sst_reader import Table  # noqa: E402
 from engine.formats.sst_writers import write_table  # noqa: E402
 
 SQL = "SHOW BACKUP LATEST IN 'nodelocal://self/c' WITH KMS = 'testkms:///cmk', CHECK_FILES"
@@ -89,6 +103,119 @@ def _table(raw_bytes: int, row_bytes: int, seed: int, fmt: str) -> bytes:
     return write_table(rows, f"pebble,{fmt}")
 
 
+def floor(paths: list[Path]) -> dict[str, float]:
+    """Seconds over all `paths` of each part of a check, each measured on its own so their sum is
+    what a serial design pays: AES-GCM (raw, as the baseline), reading + decrypting into one
+    buffer (what CHECK_FILES does), every block checksum, every decompression, and the rest of
+    check_table (the key-order and structure walk: check_table's time minus the two before).
+    The blocks are the ones check_table reads, recorded from one run of it."""
+    out = dict.fromkeys(("decrypt", "checksum", "decompress", "check_table"), 0.0)
+    aead_key = KEY
+    for p in paths:
+        size = p.stat().st_size
+        with open(p, "rb") as f:
+            def read_range(off: int, n: int, f=f) -> bytes:
+                f.seek(off)
+                return f.read(n)
+
+            t = time.perf_counter()
+            plain = DecryptingReader(read_range, size, aead_key, name=str(p)).plaintext()
+            out["decrypt"] += time.perf_counter() - t
+        handles: list[tuple[int, int]] = []
+        original = Table.read_block
+
+        def recording(self, handle, what):  # type: ignore[no-untyped-def]
+            handles.append(handle)
+            return original(self, handle, what)
+
+        Table.read_block = recording  # type: ignore[method-assign]
+        try:
+            table = Table(plain, str(p))
+            check_table(table)
+        finally:
+            Table.read_block = original  # type: ignore[method-assign]
+        view = memoryview(plain)
+        kind = table.footer.checksum
+        t = time.perf_counter()
+        for off, n in handles:
+            block_checksum(kind, bytes(view[off : off + n + 1]))
+        out["checksum"] += time.perf_counter() - t
+        blocks = [(bytes(view[off : off + n]), view[off + n]) for off, n in handles]
+        t = time.perf_counter()
+        for raw, indicator in blocks:
+            decompress(raw, indicator, "f", "b")
+        out["decompress"] += time.perf_counter() - t
+        del blocks
+        t = time.perf_counter()
+        check_table(Table(plain, str(p)))
+        out["check_table"] += time.perf_counter() - t
+        del view, plain, table
+    out["walk"] = max(0.0, out["check_table"] - out["checksum"] - out["decompress"])
+    return out
+
+
+def gil_probe(path: Path) -> dict[str, float]:
+    """Seconds to decompress and to checksum one file's blocks alone and beside a thread that
+    spins in Python (as a concurrent walk would). A call that releases the GIL must take it back
+    after every block, which the spinning thread delays by up to sys.getswitchinterval()."""
+    import threading
+
+    import cramjam
+    import google_crc32c
+
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        data = f.read()
+    plain = DecryptingReader(lambda off, n: data[off : off + n], size, KEY).plaintext()
+    table = Table(plain, str(path))
+    view = memoryview(plain)
+    blocks = [bytes(view[off : off + n]) for _, (off, n) in table.data_handles()][:512]
+
+    reps = [1]
+
+    def unsnap() -> None:
+        for _ in range(reps[0]):
+            for b in blocks:
+                cramjam.snappy.decompress_raw(b)
+
+    def crc() -> None:
+        for _ in range(reps[0]):
+            for b in blocks:
+                google_crc32c.value(b)
+
+    t = time.perf_counter()
+    crc()
+    reps[0] = max(1, int(0.02 / (time.perf_counter() - t)))  # ~20 ms of each: 4 switch intervals
+
+    def idle() -> None:
+        time.sleep(0.03)
+
+    out: dict[str, float] = {"blocks": float(len(blocks) * reps[0])}
+    for name, work in (("sleep", idle), ("snappy", unsnap), ("crc32c", crc)):
+        t = time.perf_counter()
+        work()
+        out[name] = time.perf_counter() - t
+        stop: list[int] = []
+        loops = [0]
+
+        def spin() -> None:
+            n = 0
+            while not stop:
+                n += 1
+            loops[0] = n
+
+        spinner = threading.Thread(target=spin)
+        spinner.start()
+        time.sleep(0.01)  # the spinner holds the GIL before the work starts, as a walk would
+        t = time.perf_counter()
+        work()
+        out[name + "_beside"] = time.perf_counter() - t
+        stop.append(1)
+        spinner.join()
+        out[name + "_spin"] = loops[0] / (out[name + "_beside"] + 0.01)  # loops per second
+    return out
+
+
 def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
     from engine.execute import Executor
     from engine.storage import StorageSettings
@@ -130,6 +257,8 @@ def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
             assert result.rows
 
         t_raw, t_check = best_of(args.repeat, [("raw", raw), ("check", check)])
+        parts = floor(paths)
+        probe = gil_probe(paths[0])
         out = {
             "format": fmt,
             "row_bytes": row_bytes,
@@ -139,6 +268,9 @@ def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
             "made_s": made,
             "raw_s": t_raw,
             "check_s": t_check,
+            "floor": parts,
+            "probe": probe,
+            "load": os.getloadavg()[0],
         }
         if not args.no_rss:
             child = subprocess.run(
@@ -171,6 +303,7 @@ def main() -> int:
     if not args.no_rss:
         head += f" {'largest MB':>10} {'RSS MB':>7} {'start MB':>8} {'RSS/(1.2L+50)':>14} {'ru_maxrss':>9}"
     print(head)
+    floors = []
     for fmt in args.formats.split(","):
         for row_bytes in (int(r) for r in args.row_bytes.split(",")):
             r = run_case(args, fmt, row_bytes)
@@ -186,7 +319,43 @@ def main() -> int:
                     f"{r['rss_peak_mb'] / (1.2 * largest + 50):14.2f} {r['getrusage_mb']:9.1f}"
                 )
             print(line, flush=True)
+            floors.append(r)
     print("goals: raw/check >= 0.5; RSS/(1.2L+50) <= 1.0 (L = largest data file, MB)")
+    print()
+    print("floor, ms per stored MiB (each part timed on its own over the same files):")
+    print(f"{'format':<7} {'row B':>6} {'AES raw':>8} {'read+AES':>9} {'checksum':>9} {'decomp':>7} "
+          f"{'walk':>7} {'CHECK':>7} {'serial':>7} {'no walk':>8} {'2 cores':>8} {'load':>5}")
+    for r in floors:
+        f, mib = r["floor"], r["stored_mib"]
+        aes, dec, crc, unz, walk = (x * 1000 / mib for x in (
+            r["raw_s"], f["decrypt"], f["checksum"], f["decompress"], f["walk"]))
+        check = r["check_s"] * 1000 / mib
+        serial = aes / (dec + crc + unz + walk)
+        no_walk = aes / (dec + crc + unz)
+        # 2 cores: at best the whole serial cost splits evenly, and never below AES-GCM
+        # (which holds the GIL) plus the Python walk (which does too).
+        two = aes / max(dec + walk, (dec + crc + unz + walk) / 2)
+        print(f"{r['format']:<7} {r['row_bytes']:>6} {aes:8.3f} {dec:9.3f} {crc:9.3f} {unz:7.3f} "
+              f"{walk:7.3f} {check:7.3f} {serial:7.3f} {no_walk:8.3f} {two:8.3f} {r['load']:5.2f}")
+    print("serial = AES raw / (read+AES + checksum + decomp + walk), the parts one after another;"
+          "\nno walk = the same with a free walk (the best any serial design reaches); 2 cores = "
+          "the best two threads\ncould do if checksums and decompression ran GIL-free beside "
+          "AES-GCM and the walk (which hold the GIL).")
+    print()
+    print("GIL probe on one file's first data blocks: ms alone / ms beside a thread spinning in "
+          "Python, and the\nspinner's speed meanwhile as a share of its speed beside a sleep "
+          "(overlap needs both near 1x):")
+    for r in floors:
+        p = r["probe"]
+        cells = []
+        for name in ("snappy", "crc32c"):
+            share = p[name + "_spin"] / p["sleep_spin"]
+            cells.append(f"{name} {p[name] * 1000:.1f} / {p[name + '_beside'] * 1000:.1f} ms, "
+                         f"spinner {share:.2f}x")
+        print(f"{r['format']:<7} {r['row_bytes']:>6} {int(p['blocks']):>4} blocks: " + "; ".join(cells))
+    print("(snappy releases the GIL, but must take it back after every block, which a busy Python "
+          "thread delays\nup to the 5 ms switch interval; crc32c keeps it. So no thread pipeline "
+          "of these calls beats serial.)")
     return 0
 
 
