@@ -4,8 +4,10 @@ a hung call, journal records written at once and durable when the batch (stateme
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +20,9 @@ from engine.collection import Collection, FullBackup
 from engine.deadline import DeadlineExceeded, call_with_deadline
 from engine.lazy import cached_property
 from engine.rewrap.journal import AuditJournal
-from engine.storage import ExternalStorage
+from engine.storage import ExternalStorage, open_storage
+from engine.storage import fdpath
+from engine.storage.fdpath import STALE_AFTER_SECONDS
 
 
 def _records(journal: AuditJournal) -> list[dict[str, object]]:
@@ -108,7 +112,7 @@ def _conditions_made(fn: Callable[[], object], times: int) -> int:
             fn()
     finally:
         sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
     return made[0]
 
 
@@ -178,3 +182,59 @@ def test_cached_property_keeps_the_first_value_of_a_race() -> None:
     t = Thing()
     assert t.value == 1 and t.value == 1 and Thing.computed == 1
     assert isinstance(Thing.__dict__["value"], cached_property)
+
+
+# -- the write after a listing skips a stale-temporary scan that cannot find any ----------------
+
+
+def _age(path: Path) -> None:
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    os.utime(path, (old, old))
+
+
+def _scans(fn: Callable[[], object]) -> int:
+    """How many times fn (in this thread) runs fdpath.remove_stale_temps."""
+    code, seen = fdpath.remove_stale_temps.__code__, [0]
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code is code:
+            seen[0] += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return seen[0]
+
+
+def test_a_write_after_a_clean_listing_does_not_scan_for_stale_temporaries(tmp_path: Path) -> None:
+    """A temporary that the backup's listing did not see was made after it, so it cannot be
+    stale yet: the write right after such a listing (ALTER's, per backup) makes no scan. Shown
+    by a temporary aged artificially after the listing: it stays."""
+    (tmp_path / "b").mkdir()
+    backup = open_storage(f"file://{tmp_path}").child("b")
+    assert list(backup.list("", "/")) == []
+    late = tmp_path / "b" / ".rewrap-tmp-4242-0123456789ab-ENCRYPTION-INFO-3"
+    late.write_bytes(b"x")
+    _age(late)
+    assert _scans(lambda: backup.write_new("ENCRYPTION-INFO-2", b"new")) == 0
+    assert late.exists() and backup.take_warnings() == []
+    # a write into a subdirectory, or by a storage that never listed its root, still scans
+    assert _scans(lambda: backup.write_new("sub/x", b"1")) == 1
+    fresh = open_storage(f"file://{tmp_path}").child("b")
+    assert _scans(lambda: fresh.write_new("ENCRYPTION-INFO-4", b"new")) == 1
+    assert not late.exists()
+    assert any("removed 1 stale temporary file(s)" in w for w in fresh.take_warnings())
+
+
+def test_a_stale_temporary_the_listing_saw_is_still_removed_by_the_write(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    stale = tmp_path / "b" / ".ENCRYPTION-INFO-2.tmp-4242-0badc0de"
+    stale.write_bytes(b"x")
+    _age(stale)
+    backup = open_storage(f"file://{tmp_path}").child("b")
+    assert list(backup.list("", "/")) == []  # hidden from the listing, but seen
+    assert _scans(lambda: backup.write_new("ENCRYPTION-INFO-2", b"new")) == 1
+    assert not stale.exists()
+    assert any("removed 1 stale temporary file(s)" in w for w in backup.take_warnings())
