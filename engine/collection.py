@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from engine.lazy import cached_property  # not functools: its 3.11 lock serialised ALTER workers
 
 from engine.errors import FormatError, RewrapError
 from engine.formats import backup_index

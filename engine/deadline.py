@@ -12,6 +12,7 @@ completes" promise says.
 
 from __future__ import annotations
 
+import _thread
 import threading
 import time
 from collections.abc import Callable
@@ -35,21 +36,24 @@ class _Workers:
     behind abandoned ones (whose deadline would then run out waiting). Here a call never waits
     for a thread: it takes an idle one or starts a new one, so abandoned calls cost only the
     thread they keep busy.
+
+    Hand-offs use bare locks (`_thread.allocate_lock`) as binary semaphores, not
+    threading.Event/Semaphore: those are Conditions that allocate a lock per wait and take a
+    second one around it, which at 32 workers making 3 calls a backup was ~0.5 ms of CPU per
+    backup and more GIL hand-overs (tests/bench/bench_alter_aws.py).
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._idle: list[_Worker] = []
 
-    def run(self, job: Callable[[], None], name: str) -> None:
+    def run(self, job: Callable[[], None]) -> None:
         with self._lock:
             worker = self._idle.pop() if self._idle else None
         if worker is None:
-            worker = _Worker(self)
-            worker.jobs.append((job, name))
-            worker.start()
+            _Worker(self, job).start()
         else:
-            worker.give(job, name)
+            worker.give(job)
 
     def _park(self, worker: _Worker) -> None:
         with self._lock:
@@ -65,20 +69,25 @@ class _Workers:
 
 
 class _Worker(threading.Thread):
-    def __init__(self, pool: _Workers) -> None:
+    def __init__(self, pool: _Workers, job: Callable[[], None]) -> None:
         super().__init__(name="rewrap call", daemon=True)
         self.pool = pool
-        self.jobs: list[tuple[Callable[[], None], str]] = []
-        self.ready = threading.Semaphore(0)
+        self.job: Callable[[], None] | None = job
+        # Held while there is no job; released once per job handed over (by `give`), which
+        # happens only after `_park`, so it is never released twice.
+        self.ready = _thread.allocate_lock()
+        self.ready.acquire()
 
-    def give(self, job: Callable[[], None], name: str) -> None:
-        self.jobs.append((job, name))
+    def give(self, job: Callable[[], None]) -> None:
+        self.job = job
         self.ready.release()
 
     def run(self) -> None:
         while True:
-            job, _name = self.jobs.pop()
+            job, self.job = self.job, None
+            assert job is not None
             job()  # never raises: call_with_deadline's work() catches everything
+            del job  # drop the finished call's closure (its result) while idle
             self.pool._park(self)
             if not self.ready.acquire(timeout=IDLE_SECONDS):
                 if self.pool._retire(self):
@@ -122,30 +131,31 @@ def call_with_deadline(
     `interrupt()`. Exceptions raised by fn are raised here."""
     if abandon_on_interrupt and _interrupted.is_set():
         raise Cancelled(f"{what}: cancelled")
-    done = threading.Event()
-    box: dict[str, object] = {}
+    done = _thread.allocate_lock()  # held until the call is over (released by the worker)
+    done.acquire()
+    box: list[object] = []  # [value] or [error, None]
 
     def work() -> None:
         try:
-            box["value"] = fn()
+            box.append(fn())
         except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
-            box["error"] = e
+            box[:] = [e, None]
         finally:
-            done.set()
+            done.release()
 
-    _workers.run(work, f"rewrap {what}")
+    _workers.run(work)
     end = None if seconds is None else time.monotonic() + seconds
     while True:
         left = POLL if end is None else min(POLL, end - time.monotonic())
-        if left > 0 and done.wait(left):
+        if left > 0 and done.acquire(timeout=left):
             break
-        if done.is_set():
+        if box:  # finished as the wait ran out
             break
         if abandon_on_interrupt and _interrupted.is_set():
             raise Cancelled(f"{what}: cancelled")
         if end is not None and time.monotonic() >= end:
             assert seconds is not None
             raise DeadlineExceeded(seconds)
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    if len(box) == 2:
+        raise box[0]  # type: ignore[misc]
+    return box[0]  # type: ignore[return-value]

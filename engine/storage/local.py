@@ -25,6 +25,7 @@ import errno
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,7 @@ from engine.storage.fdpath import (
     Escape,
     LinkLoop,
     create_new,
+    STALE_AFTER_SECONDS,
     is_temp_name,
     kind_of,
     open_leaf_nofollow,
@@ -110,6 +112,7 @@ class LocalStorage(ExternalStorage):
         if base == ".." or base.startswith("../"):
             raise StorageError(f"{display_uri}: not below {self._write_display}")
         self._base = split_key("" if base == "." else base, display_uri)
+        self._root_clean_at: float | None = None
 
     def _derive(self, key: str, parts: list[str]) -> LocalStorage:
         out = object.__new__(LocalStorage)
@@ -117,6 +120,7 @@ class LocalStorage(ExternalStorage):
         out.root = self.root.joinpath(*parts)
         out.display_uri = self.display_uri.rstrip("/") + ("/" + key if key else "")
         out._base = self._base + parts
+        out._root_clean_at = None  # another directory: nothing known about its temporaries
         return out
 
     # -- paths and errors --------------------------------------------------------------------
@@ -195,17 +199,23 @@ class LocalStorage(ExternalStorage):
                 top = self._open_dir(parts)
         except NotFound:
             return
-        found = self._walk(top, base_dir, prefix, delimiter)
+        temps: list[str] = []
+        listed_at = time.monotonic()
+        found = self._walk(top, base_dir, prefix, delimiter, temps)
+        if not base_dir:  # this listing read the whole root directory
+            self._root_clean_at = None if "" in temps else listed_at
         # Byte order, as object stores list: for valid UTF-8 (non-UTF-8 names were skipped) it
         # is code point order, so plain str sorting gives it without encoding every key.
         yield from sorted(found)
 
-    def _walk(self, top: int, base_dir: str, prefix: str, delimiter: str) -> dict[str, None]:
+    def _walk(
+        self, top: int, base_dir: str, prefix: str, delimiter: str, temps: builtins.list[str]
+    ) -> dict[str, None]:
         """Depth-first over directory fds (at most one open per level), never through a symlink.
         Keys come out nearly sorted (subdirectories in order), which makes the final sort cheap;
         a dict keeps that order and drops repeated collapsed prefixes. A directory with nothing
         to descend into (most backup directories: data/ collapses) is closed at once instead of
-        going on the stack."""
+        going on the stack. `temps` gets the `rel` of every directory holding our temporaries."""
         found: dict[str, None] = {}
         plen, dlen = len(prefix), len(delimiter)
 
@@ -218,7 +228,7 @@ class LocalStorage(ExternalStorage):
             can only occur across the entry's own name, since `rel` was descended into because
             it holds none: the search starts there."""
             if len(rel) < plen:
-                return self._scan_above(fd, rel, prefix, delimiter, found)
+                return self._scan_above(fd, rel, prefix, delimiter, found, temps)
             descend = []
             start = len(rel) - dlen + 1
             if start < plen:
@@ -226,7 +236,7 @@ class LocalStorage(ExternalStorage):
             with os.scandir(fd) as it:
                 for entry in it:
                     name = entry.name
-                    if (name[0] == "." or not name.isascii()) and not self._listable(rel, name):
+                    if (name[0] == "." or not name.isascii()) and not self._listable(rel, name, temps):
                         continue
                     try:
                         is_dir = entry.is_dir(follow_symlinks=False)
@@ -285,7 +295,8 @@ class LocalStorage(ExternalStorage):
         return found
 
     def _scan_above(
-        self, fd: int, rel: str, prefix: str, delimiter: str, found: dict[str, None]
+        self, fd: int, rel: str, prefix: str, delimiter: str, found: dict[str, None],
+        temps: builtins.list[str],
     ) -> builtins.list[str]:  # builtins.: `list` here is the method
         """`_scan` for a directory the prefix reaches into (`rel` shorter than the prefix)."""
         descend = []
@@ -293,7 +304,7 @@ class LocalStorage(ExternalStorage):
         with os.scandir(fd) as it:
             for entry in it:
                 name = entry.name
-                if (name[0] == "." or not name.isascii()) and not self._listable(rel, name):
+                if (name[0] == "." or not name.isascii()) and not self._listable(rel, name, temps):
                     continue
                 key = rel + name
                 try:
@@ -316,10 +327,11 @@ class LocalStorage(ExternalStorage):
         descend.sort(reverse=True)
         return descend
 
-    def _listable(self, rel: str, name: str) -> bool:
-        """False for our own in-flight or stale temporaries (never objects) and, with a
-        warning, for a name that is not UTF-8 (surrogate-escaped bytes)."""
+    def _listable(self, rel: str, name: str, temps: builtins.list[str]) -> bool:
+        """False for our own in-flight or stale temporaries (never objects; `rel` goes into
+        `temps`) and, with a warning, for a name that is not UTF-8 (surrogate-escaped bytes)."""
         if name[0] == "." and is_temp_name(name):
+            temps.append(rel)
             return False
         if name.isascii():
             return True
@@ -364,7 +376,7 @@ class LocalStorage(ExternalStorage):
             dir_fd = self._anchor.walk(self._base + parts[:-1], mkdirs=True)
             assert isinstance(dir_fd, int)
             try:
-                removed = remove_stale_temps(dir_fd)
+                removed = [] if self._no_stale_temps(parts[:-1]) else remove_stale_temps(dir_fd)
                 if removed:
                     self._warn(
                         f"{self._where(join_key(*parts[:-1]))}: removed {len(removed)} stale "
@@ -373,6 +385,14 @@ class LocalStorage(ExternalStorage):
                 create_new(dir_fd, parts[-1], data)
             finally:
                 os.close(dir_fd)
+
+    def _no_stale_temps(self, dir_parts: builtins.list[str]) -> bool:
+        """True when a listing of this storage's root, which is `dir_parts`, saw none of our
+        temporaries less than STALE_AFTER_SECONDS / 2 ago: a temporary there now was created
+        after that listing, so it is too young to count as stale, and the scan that
+        remove_stale_temps makes (~8 syscalls, per backup in ALTER ALL) would remove nothing."""
+        at = self._root_clean_at
+        return not dir_parts and at is not None and time.monotonic() - at < STALE_AFTER_SECONDS / 2
 
     def child(self, path: str) -> LocalStorage:
         key = join_key(path)
