@@ -7,12 +7,20 @@ Widgets post the messages they declare (`CollectionBrowser.NodeSelected`, ...) a
 detail and statement runs in one of the app's thread workers (`exit_on_error=False`), and one
 handler, `on_worker_state_changed`, takes each worker's result where it belongs and reports each
 failure through `safe_error` (redacted; a library's own text never reaches the screen).
+
+Start-up (tests/bench/bench_console.py): the listings the tree will ask for first (the
+collections given, or an already written demo collection) start in a thread in `__init__`,
+while Textual composes and paints; the browse worker of the node's first expansion takes that
+answer (fetched this start, once) instead of listing again. Modules the first frame does not
+need (screens, the rewrap engine, the parser's rules) are imported where they are used
+(tests/tui/test_startup_imports.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -153,7 +161,8 @@ class RewrapApp(App[int]):
         self._pending_subdirs: set[str] = set()
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
         self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
-        self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
+        # Listings started before the first frame, each taken once by its node's first expansion.
+        self._early: dict[NodeRef, Future[list[NodeRef]]] = {}
         self._after_run: Screen[Any] | None = None  # the rotation's retire step, once its run succeeds
         self._steps: dict[tuple[int, str], Step | None] = {}  # backups mid-run: their current step
         self.quit_asked = False  # Ctrl+Q once with work in flight: quit when it is done
@@ -165,6 +174,44 @@ class RewrapApp(App[int]):
                     f" (known: {', '.join(sorted(self.available_themes))})"
                 )
             self.theme = self.settings.theme
+        self._remembered = self.store.load()
+        self._demo_listed_early = False
+        for uri in dict.fromkeys(self.initial):
+            self._list_early(NodeRef("collection", uri))
+        if not self._remembered and not self.initial and self.demo:
+            self.inspector.kms.settled.clear()  # until the demo key is remembered
+            self._demo_listed_early = self._list_demo_early()
+
+    def _list_early(self, ref: NodeRef, then: Callable[[], None] | None = None) -> None:
+        """List `ref` in a thread now; `then` runs in that thread once it is done (or failed)."""
+        future: Future[list[NodeRef]] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(children_of(self.inspector, ref))
+            except BaseException as e:  # handed to the browse worker, which reports it
+                future.set_exception(e)
+            finally:
+                if then is not None:
+                    then()
+
+        self._early[ref] = future
+        threading.Thread(target=run, name=f"early listing {redact_uri(ref.collection)}").start()
+
+    def _list_demo_early(self) -> bool:
+        """An already written demo collection is listed at once; one to write first (the first
+        start) is written by the `demo` worker after the first frame, as before."""
+        from engine.demo_location import DEFAULT_DEMO_KMS, DEMO_COLLECTION, demo_collection_dir, demo_written
+
+        if not demo_written(demo_collection_dir(self.settings.engine.storage)):
+            return False
+
+        def remember_key() -> None:
+            self.inspector.kms.remember(DEFAULT_DEMO_KMS)
+            self.inspector.kms.settled.set()
+
+        self._list_early(NodeRef("collection", DEMO_COLLECTION), then=remember_key)
+        return True
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -204,13 +251,17 @@ class RewrapApp(App[int]):
         self.query_one(SQLEditor).border_title = "SQL"
         for uri in self.initial:
             self.add_collection(uri, remember=True)
-        remembered = self.store.load()
+        remembered = self._remembered
         self._name_example([*self.initial, *(r.uri for r in remembered)])
         if remembered:
             self.call_after_refresh(self._restore, remembered)
         elif not self.initial and self.demo:
-            self.inspector.kms.settled.clear()
-            self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
+            if self._demo_listed_early:
+                from engine.demo_location import DEMO_COLLECTION
+
+                self.add_collection(DEMO_COLLECTION, remember=False)  # its listing is under way
+            else:
+                self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
 
     def _keep_theme(self, theme: str) -> None:
         """A theme picked (the command palette) is written to config.toml for the next start,
@@ -327,7 +378,6 @@ class RewrapApp(App[int]):
 
                 ensure_demo_collection(self.settings.engine.storage)
             self.call_from_thread(self.add_collection, DEMO_COLLECTION, remember=False)
-            self._first_listing.wait(2)  # not competing with the listing for the GIL
             self.inspector.kms.remember(DEFAULT_DEMO_KMS)
         finally:
             self.inspector.kms.settled.set()
@@ -358,15 +408,15 @@ class RewrapApp(App[int]):
 
     @on(CollectionBrowser.ListingWanted, "#browser")
     def _list(self, message: CollectionBrowser.ListingWanted) -> None:
-        self._subjects[self._list_children(message.node)] = message.node
+        early = self._early.pop(message.node, None)  # once: a later expansion lists afresh
+        self._subjects[self._list_children(message.node, early)] = message.node
 
     @work(thread=True, group="browse", exit_on_error=False)
-    def _list_children(self, node: NodeRef) -> list[NodeRef]:
-        return children_of(self.inspector, node)
+    def _list_children(self, node: NodeRef, early: Future[list[NodeRef]] | None = None) -> list[NodeRef]:
+        return early.result() if early is not None else children_of(self.inspector, node)
 
     def _listed(self, node: NodeRef, children: list[NodeRef], error: str | None) -> None:
         self.query_one(CollectionBrowser).show_children(node, children, error)
-        self._first_listing.set()
 
     @on(CollectionBrowser.NodeSelected, "#browser")
     def _selected(self, message: CollectionBrowser.NodeSelected) -> None:
