@@ -60,6 +60,7 @@ WORK_NAMES = {"demo": "demo collection", "node": "browser action", "diagnose": "
 WAIT_NAMES = {"browse": ("listing", "listings"), "subdirs": ("listing", "listings"),
               "details": ("detail load", "detail loads"), "plan": ("dry run", "dry runs"),
               "node": ("browser action", "browser actions"), "demo": ("demo set-up", "demo set-ups")}
+NARROW = 70  # below this many columns the sidebar hides by itself (the editor gets the width)
 QUIT_GRACE = 0.1  # seconds Ctrl+Q twice lets threads end (an abandoned call returns within 0.05 s)
 KMS_STEPS = frozenset({Step.UNWRAPPING, Step.WRAPPING, Step.VERIFYING_KEYS})
 
@@ -176,6 +177,7 @@ class RewrapApp(App[int]):
             self.theme = self.settings.theme
         self._remembered = self.store.load()
         self._demo_listed_early = False
+        self._narrow: bool | None = None  # the screen's width regime when the sidebar was fitted
         for uri in dict.fromkeys(self.initial):
             self._list_early(NodeRef("collection", uri))
         if not self._remembered and not self.initial and self.demo:
@@ -244,6 +246,7 @@ class RewrapApp(App[int]):
         yield dropdown
 
     def on_mount(self) -> None:
+        self._fit_sidebar(self.size.width)
         self.watch(self, "theme", self._keep_theme, init=False)
         self.query_one(SQLEditor).focus()
         self.query_one(CollectionBrowser).border_title = "Collections"
@@ -729,11 +732,25 @@ class RewrapApp(App[int]):
         """Ctrl+B / F9: hide the collections and details (the editor and results get the width)."""
         if len(self.screen_stack) > 1:
             return  # a modal or the help is up: the sidebar is not on screen
+        self._show_sidebar(self.query_one("#sidebar").has_class("-hidden"))
+
+    def on_resize(self, event: Any) -> None:
+        self._fit_sidebar(event.size.width)
+
+    def _fit_sidebar(self, width: int) -> None:
+        """Narrower than NARROW columns the sidebar hides, wider it shows, but only when the
+        width crosses NARROW (and at start): a Ctrl+B / F9 choice holds while the terminal is
+        resized on the same side."""
+        narrow = width < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._show_sidebar(not narrow)
+
+    def _show_sidebar(self, show: bool) -> None:
         sidebar = self.query_one("#sidebar")
-        hide = not sidebar.has_class("-hidden")
-        if hide and self.focused is not None and sidebar in self.focused.ancestors_with_self:
+        if not show and self.focused is not None and sidebar in self.focused.ancestors_with_self:
             self.query_one(SQLEditor).focus()
-        sidebar.set_class(hide, "-hidden")
+        sidebar.set_class(not show, "-hidden")
 
     def action_export(self) -> None:
         """Ctrl+S: write the shown result to a .csv, .tsv or .json file (asked for in a modal)."""
