@@ -9,11 +9,11 @@ handler, `on_worker_state_changed`, takes each worker's result where it belongs 
 failure through `safe_error` (redacted; a library's own text never reaches the screen).
 
 Start-up (tests/bench/bench_console.py): the listings the tree will ask for first (the
-collections given, or an already written demo collection) start in a thread in `__init__`,
-while Textual composes and paints; the browse worker of the node's first expansion takes that
-answer (fetched this start, once) instead of listing again. Modules the first frame does not
-need (screens, the rewrap engine, the parser's rules) are imported where they are used
-(tests/tui/test_startup_imports.py).
+collections given, or an already written demo collection) are begun by tui.app.listing's
+EarlyStart, which tui/cli.py makes before Textual is imported; the browse worker of the node's
+first expansion takes that answer (fetched this start, once) instead of listing again. Modules
+the first frame does not need (screens, the rewrap engine, the parser, completion) are imported
+where they are used (tests/tui/test_startup_imports.py).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from engine.errors import RewrapError
-from engine.inspection import Inspector
 from engine.rewrap.events import BackupFinished, BackupStarted, CancelToken, Event, Finished, Step, StepStarted
-from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
+from syntax import SQLSyntaxError, ast, format_statement, quote_string
+import syntax  # its parser loads with the first statement run (syntax.__getattr__)
 from syntax.uri import redact_uri
 from syntax.redact import redact_text
 from tui.collections_store import CollectionStore, Remembered
@@ -47,7 +47,8 @@ from tui.history import History
 from tui.settings import Settings, SettingsError, load_settings
 from tui.shared import check_kms_uri, safe_error
 from tui.app.messages import NodeRef
-from tui.app.widgets.browser import CollectionBrowser, children_of
+from tui.app.listing import EarlyStart, children_of
+from tui.app.widgets.browser import CollectionBrowser
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.details import DetailsPanel, details_fields
 from tui.app.widgets.editor import SQLEditor
@@ -141,11 +142,18 @@ class RewrapApp(App[int]):
         cursor_blink: bool = True,
         executor_factory: Callable[[bool], Any] | None = None,
         settings: Settings | None = None,
+        early: EarlyStart | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or load_settings()  # tui.cli.main passes its own (tests: env)
-        self.inspector = Inspector(self._open_storage, kms_env=self.settings.kms_env)
-        self.store = store or CollectionStore(self.settings.collections_path)
+        if early is None:  # tests; `rewrap` makes it before importing Textual (tui/cli.py)
+            early = EarlyStart(self.settings, collections, demo=demo, store=store)
+        self.inspector = early.inspector
+        self.store = early.store
+        self._remembered = early.remembered
+        # Listings started before the first frame, each taken once by its node's first expansion.
+        self._early = early.listings
+        self._demo_listed_early = early.demo_listed
         self.history = history or History(self.settings.history_path)
         self.initial = list(collections)
         self.demo = demo
@@ -162,8 +170,6 @@ class RewrapApp(App[int]):
         self._pending_subdirs: set[str] = set()
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
         self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
-        # Listings started before the first frame, each taken once by its node's first expansion.
-        self._early: dict[NodeRef, Future[list[NodeRef]]] = {}
         self._after_run: Screen[Any] | None = None  # the rotation's retire step, once its run succeeds
         self._steps: dict[tuple[int, str], Step | None] = {}  # backups mid-run: their current step
         self.quit_asked = False  # Ctrl+Q once with work in flight: quit when it is done
@@ -175,45 +181,7 @@ class RewrapApp(App[int]):
                     f" (known: {', '.join(sorted(self.available_themes))})"
                 )
             self.theme = self.settings.theme
-        self._remembered = self.store.load()
-        self._demo_listed_early = False
         self._narrow: bool | None = None  # the screen's width regime when the sidebar was fitted
-        for uri in dict.fromkeys(self.initial):
-            self._list_early(NodeRef("collection", uri))
-        if not self._remembered and not self.initial and self.demo:
-            self.inspector.kms.settled.clear()  # until the demo key is remembered
-            self._demo_listed_early = self._list_demo_early()
-
-    def _list_early(self, ref: NodeRef, then: Callable[[], None] | None = None) -> None:
-        """List `ref` in a thread now; `then` runs in that thread once it is done (or failed)."""
-        future: Future[list[NodeRef]] = Future()
-
-        def run() -> None:
-            try:
-                future.set_result(children_of(self.inspector, ref))
-            except BaseException as e:  # handed to the browse worker, which reports it
-                future.set_exception(e)
-            finally:
-                if then is not None:
-                    then()
-
-        self._early[ref] = future
-        threading.Thread(target=run, name=f"early listing {redact_uri(ref.collection)}").start()
-
-    def _list_demo_early(self) -> bool:
-        """An already written demo collection is listed at once; one to write first (the first
-        start) is written by the `demo` worker after the first frame, as before."""
-        from engine.demo_location import DEFAULT_DEMO_KMS, DEMO_COLLECTION, demo_collection_dir, demo_written
-
-        if not demo_written(demo_collection_dir(self.settings.engine.storage)):
-            return False
-
-        def remember_key() -> None:
-            self.inspector.kms.remember(DEFAULT_DEMO_KMS)
-            self.inspector.kms.settled.set()
-
-        self._list_early(NodeRef("collection", DEMO_COLLECTION), then=remember_key)
-        return True
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -385,12 +353,6 @@ class RewrapApp(App[int]):
         finally:
             self.inspector.kms.settled.set()
 
-    def _open_storage(self, uri: str) -> Any:
-        """The inspector's storages, opened with the app's settings (external-IO dir...)."""
-        from engine.storage import open_storage
-
-        return open_storage(uri, self.settings.engine.storage)
-
     def subdirs(self, uri: str) -> Sequence[str]:
         """Completion's provider: cached listings, never blocking; a miss lists in a worker."""
         cached = self.inspector.cached_subdirs(uri)
@@ -549,7 +511,7 @@ class RewrapApp(App[int]):
             started: float | None = None
             stmt: ast.Statement | None = None
             try:
-                statements = parse(item) if isinstance(item, str) else [item]
+                statements = syntax.parse(item) if isinstance(item, str) else [item]
                 for stmt in statements:
                     self.inspector.kms.remember_statement(stmt)
                     started = self.clock()
@@ -886,7 +848,7 @@ def plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def run_app(settings: Settings) -> int:
+def run_app(settings: Settings, early: EarlyStart | None = None) -> int:
     """`rewrap` with no SQL on a terminal (tui/cli.py calls this with its settings).
 
     Our own event loop, not asyncio.run: that joins the loop's executor threads (the app's
@@ -900,7 +862,7 @@ def run_app(settings: Settings) -> int:
     import sys
 
     try:
-        app = RewrapApp(collections=settings.collections, settings=settings)
+        app = RewrapApp(collections=settings.collections, settings=settings, early=early)
     except SettingsError as e:  # config.toml's theme: a usage error, before the screen changes
         print(f"rewrap: {e}", file=sys.stderr)
         return 2
