@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from engine.inspection.keys import KeyRow
 
 NO_KMS_KNOWN = "no KMS URI known to this session (run a statement WITH KMS = ...)"
-VALUE_MIN = 20  # fewer columns left for the values beside the labels: each value under its label
+VALUE_MIN = 16  # fewer columns left for the values beside the labels: each value under its label
 
 
 class Fields:
