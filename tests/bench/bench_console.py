@@ -18,7 +18,7 @@ PYTHONDONTWRITEBYTECODE unset, so the (uncounted) warm-up run compiles each prog
 once and the counted runs load them as an installed package does (pip writes .pyc at install;
 an editable install's sources are compiled on first import unless the environment forbids it).
 `--no-bytecode-cache` keeps the caller's environment instead (with PYTHONDONTWRITEBYTECODE=1 an
-editable install recompiles its own modules on every start, ~0.06 s for rewrap).
+editable install recompiles its own modules on every start, ~0.1 s for rewrap here).
 
 Prints medians and mins and the ratios rewrap / harlequin (the goals: first frame <= 0.5 s and
 <= harlequin's first frame; full UI <= 0.5 s and <= 0.5x harlequin's, same run). Nothing is

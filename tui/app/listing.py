@@ -62,7 +62,7 @@ class EarlyStart:
     def __init__(self, settings: Settings, collections: Sequence[str] = (), *, demo: bool = True,
                  store: CollectionStore | None = None) -> None:
         self.settings = settings
-        self.inspector = Inspector(self._open_storage, kms_env=settings.kms_env)
+        self.inspector = Inspector(self.open_storage, kms_env=settings.kms_env)
         self.store = store or CollectionStore(settings.collections_path)
         self.remembered: list[Remembered] = self.store.load()
         self.listings: dict[NodeRef, Future[list[NodeRef]]] = {}
@@ -73,7 +73,7 @@ class EarlyStart:
             self.inspector.kms.settled.clear()  # until the demo key is remembered
             self.demo_listed = self._list_demo()
 
-    def _open_storage(self, uri: str) -> Any:
+    def open_storage(self, uri: str) -> Any:
         """The inspector's storages, opened with the settings (external-IO dir...)."""
         from engine.storage import open_storage
 

@@ -148,6 +148,7 @@ class RewrapApp(App[int]):
         self.settings = settings or load_settings()  # tui.cli.main passes its own (tests: env)
         if early is None:  # tests; `rewrap` makes it before importing Textual (tui/cli.py)
             early = EarlyStart(self.settings, collections, demo=demo, store=store)
+        self._open_storage = early.open_storage  # the inspector's storages, with these settings
         self.inspector = early.inspector
         self.store = early.store
         self._remembered = early.remembered
