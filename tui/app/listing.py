@@ -5,7 +5,9 @@ will ask for first (the collections given with --collection, else an already wri
 collection) in threads as soon as the console is chosen: tui/cli.py makes it before importing
 Textual, so the listing overlaps the imports and the first frames (tests/bench/bench_console.py).
 Each answer is taken once, by the browse worker of its node's first expansion; a later
-expansion lists afresh, so nothing older than this start is ever shown.
+expansion lists afresh, so nothing older than this start is ever shown. Once its listing is
+done, the thread loads what the editor's first keystroke needs (WARM: the parser, completion,
+diagnostics), which the first frame does not.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from tui.settings import Settings
 
 NOTHING_STORED = "nothing is stored there (check the path)"  # as SHOW BACKUPS says it
+WARM = ("syntax.parser", "syntax.completion", "syntax.diagnostics", "syntax.catalog")
 
 
 class NothingStored(RewrapError):
@@ -67,6 +70,8 @@ class EarlyStart:
         self.remembered: list[Remembered] = self.store.load()
         self.listings: dict[NodeRef, Future[list[NodeRef]]] = {}
         self.demo_listed = False
+        self._warm_lock = threading.Lock()
+        self._warmed = False
         for uri in dict.fromkeys(collections):
             self._list(NodeRef("collection", uri))
         if not self.remembered and not collections and demo:
@@ -91,9 +96,22 @@ class EarlyStart:
             finally:
                 if then is not None:
                     then()
+                self._warm()
 
         self.listings[ref] = future
         threading.Thread(target=run, name=f"early listing {redact_uri(ref.collection)}").start()
+
+    def _warm(self) -> None:
+        """Import WARM once (after the first listing, in its thread): the first keystroke's
+        completion and diagnostics then find them loaded, as before they were deferred."""
+        import importlib
+
+        with self._warm_lock:
+            if self._warmed:
+                return
+            self._warmed = True
+        for name in WARM:
+            importlib.import_module(name)
 
     def _list_demo(self) -> bool:
         """An already written demo collection is listed at once; one still to write (the first
