@@ -371,9 +371,13 @@ def _main(argv: list[str] | None = None) -> int:
         elif not sys.stdin.isatty():
             sql = _read_sql(sys.stdin.buffer, "standard input")
         else:
+            from tui.app.listing import EarlyStart
+
+            # The first listings begin now, in threads, while Textual is imported and paints.
+            early = EarlyStart(settings, settings.collections)
             from tui.app.main import run_app  # Textual is imported only here
 
-            return run_app(settings)
+            return run_app(settings, early)
     except _UsageError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE

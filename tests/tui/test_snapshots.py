@@ -37,9 +37,7 @@ def test_editor_highlighting_and_dropdown(snap_compare, make_app) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=before)
 
 
-def test_browser_with_details(snap_compare, make_app) -> None:
-    app = make_app()
-
+def _browser_with_details(app):
     async def before(pilot) -> None:
         browser = app.query_one("#browser")
         await _settle(pilot, lambda: browser.root.children and len(browser.root.children[0].children) == 3)
@@ -48,7 +46,18 @@ def test_browser_with_details(snap_compare, make_app) -> None:
         panel = app.query_one("#details")
         await _settle(pilot, lambda: bool(panel.fields))
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=before)
+    return before
+
+
+def test_browser_with_details(snap_compare, make_app) -> None:
+    app = make_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=_browser_with_details(app))
+
+
+def test_browser_with_details_80x24(snap_compare, make_app) -> None:
+    """The narrow sidebar: each detail's value under its label, wrapped, never cut with "…"."""
+    app = make_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_browser_with_details(app))
 
 
 def test_progress_pane(snap_compare, make_app) -> None:

@@ -7,12 +7,20 @@ Widgets post the messages they declare (`CollectionBrowser.NodeSelected`, ...) a
 detail and statement runs in one of the app's thread workers (`exit_on_error=False`), and one
 handler, `on_worker_state_changed`, takes each worker's result where it belongs and reports each
 failure through `safe_error` (redacted; a library's own text never reaches the screen).
+
+Start-up (tests/bench/bench_console.py): the listings the tree will ask for first (the
+collections given, or an already written demo collection) are begun by tui.app.listing's
+EarlyStart, which tui/cli.py makes before Textual is imported; the browse worker of the node's
+first expansion takes that answer (fetched this start, once) instead of listing again. Modules
+the first frame does not need (screens, the rewrap engine, the parser, completion) are imported
+where they are used (tests/tui/test_startup_imports.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -29,9 +37,9 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from engine.errors import RewrapError
-from engine.inspection import Inspector
 from engine.rewrap.events import BackupFinished, BackupStarted, CancelToken, Event, Finished, Step, StepStarted
-from syntax import SQLSyntaxError, ast, format_statement, parse, quote_string
+from syntax import SQLSyntaxError, ast, format_statement, quote_string
+import syntax  # its parser loads with the first statement run (syntax.__getattr__)
 from syntax.uri import redact_uri
 from syntax.redact import redact_text
 from tui.collections_store import CollectionStore, Remembered
@@ -39,7 +47,8 @@ from tui.history import History
 from tui.settings import Settings, SettingsError, load_settings
 from tui.shared import check_kms_uri, safe_error
 from tui.app.messages import NodeRef
-from tui.app.widgets.browser import CollectionBrowser, children_of
+from tui.app.listing import EarlyStart, children_of
+from tui.app.widgets.browser import CollectionBrowser
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.details import DetailsPanel, details_fields
 from tui.app.widgets.editor import SQLEditor
@@ -52,6 +61,7 @@ WORK_NAMES = {"demo": "demo collection", "node": "browser action", "diagnose": "
 WAIT_NAMES = {"browse": ("listing", "listings"), "subdirs": ("listing", "listings"),
               "details": ("detail load", "detail loads"), "plan": ("dry run", "dry runs"),
               "node": ("browser action", "browser actions"), "demo": ("demo set-up", "demo set-ups")}
+NARROW = 70  # below this many columns the sidebar hides by itself (the editor gets the width)
 QUIT_GRACE = 0.1  # seconds Ctrl+Q twice lets threads end (an abandoned call returns within 0.05 s)
 KMS_STEPS = frozenset({Step.UNWRAPPING, Step.WRAPPING, Step.VERIFYING_KEYS})
 
@@ -132,11 +142,19 @@ class RewrapApp(App[int]):
         cursor_blink: bool = True,
         executor_factory: Callable[[bool], Any] | None = None,
         settings: Settings | None = None,
+        early: EarlyStart | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or load_settings()  # tui.cli.main passes its own (tests: env)
-        self.inspector = Inspector(self._open_storage, kms_env=self.settings.kms_env)
-        self.store = store or CollectionStore(self.settings.collections_path)
+        if early is None:  # tests; `rewrap` makes it before importing Textual (tui/cli.py)
+            early = EarlyStart(self.settings, collections, demo=demo, store=store)
+        self._open_storage = early.open_storage  # the inspector's storages, with these settings
+        self.inspector = early.inspector
+        self.store = early.store
+        self._remembered = early.remembered
+        # Listings started before the first frame, each taken once by its node's first expansion.
+        self._early = early.listings
+        self._demo_listed_early = early.demo_listed
         self.history = history or History(self.settings.history_path)
         self.initial = list(collections)
         self.demo = demo
@@ -153,7 +171,6 @@ class RewrapApp(App[int]):
         self._pending_subdirs: set[str] = set()
         self._unlisted_subdirs: set[str] = set()  # listing failed: completion offers nothing
         self._subjects: dict[Worker[Any], Any] = {}  # what a listing / details worker is about
-        self._first_listing = threading.Event()  # the tree showed a listing (start-up is done)
         self._after_run: Screen[Any] | None = None  # the rotation's retire step, once its run succeeds
         self._steps: dict[tuple[int, str], Step | None] = {}  # backups mid-run: their current step
         self.quit_asked = False  # Ctrl+Q once with work in flight: quit when it is done
@@ -165,6 +182,7 @@ class RewrapApp(App[int]):
                     f" (known: {', '.join(sorted(self.available_themes))})"
                 )
             self.theme = self.settings.theme
+        self._narrow: bool | None = None  # the screen's width regime when the sidebar was fitted
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -197,6 +215,7 @@ class RewrapApp(App[int]):
         yield dropdown
 
     def on_mount(self) -> None:
+        self._fit_sidebar(self.size.width)
         self.watch(self, "theme", self._keep_theme, init=False)
         self.query_one(SQLEditor).focus()
         self.query_one(CollectionBrowser).border_title = "Collections"
@@ -204,13 +223,17 @@ class RewrapApp(App[int]):
         self.query_one(SQLEditor).border_title = "SQL"
         for uri in self.initial:
             self.add_collection(uri, remember=True)
-        remembered = self.store.load()
+        remembered = self._remembered
         self._name_example([*self.initial, *(r.uri for r in remembered)])
         if remembered:
             self.call_after_refresh(self._restore, remembered)
         elif not self.initial and self.demo:
-            self.inspector.kms.settled.clear()
-            self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
+            if self._demo_listed_early:
+                from engine.demo_location import DEMO_COLLECTION
+
+                self.add_collection(DEMO_COLLECTION, remember=False)  # its listing is under way
+            else:
+                self.call_after_refresh(self._open_demo)  # the first frame is painted before any I/O
 
     def _keep_theme(self, theme: str) -> None:
         """A theme picked (the command palette) is written to config.toml for the next start,
@@ -327,16 +350,9 @@ class RewrapApp(App[int]):
 
                 ensure_demo_collection(self.settings.engine.storage)
             self.call_from_thread(self.add_collection, DEMO_COLLECTION, remember=False)
-            self._first_listing.wait(2)  # not competing with the listing for the GIL
             self.inspector.kms.remember(DEFAULT_DEMO_KMS)
         finally:
             self.inspector.kms.settled.set()
-
-    def _open_storage(self, uri: str) -> Any:
-        """The inspector's storages, opened with the app's settings (external-IO dir...)."""
-        from engine.storage import open_storage
-
-        return open_storage(uri, self.settings.engine.storage)
 
     def subdirs(self, uri: str) -> Sequence[str]:
         """Completion's provider: cached listings, never blocking; a miss lists in a worker."""
@@ -358,15 +374,15 @@ class RewrapApp(App[int]):
 
     @on(CollectionBrowser.ListingWanted, "#browser")
     def _list(self, message: CollectionBrowser.ListingWanted) -> None:
-        self._subjects[self._list_children(message.node)] = message.node
+        early = self._early.pop(message.node, None)  # once: a later expansion lists afresh
+        self._subjects[self._list_children(message.node, early)] = message.node
 
     @work(thread=True, group="browse", exit_on_error=False)
-    def _list_children(self, node: NodeRef) -> list[NodeRef]:
-        return children_of(self.inspector, node)
+    def _list_children(self, node: NodeRef, early: Future[list[NodeRef]] | None = None) -> list[NodeRef]:
+        return early.result() if early is not None else children_of(self.inspector, node)
 
     def _listed(self, node: NodeRef, children: list[NodeRef], error: str | None) -> None:
         self.query_one(CollectionBrowser).show_children(node, children, error)
-        self._first_listing.set()
 
     @on(CollectionBrowser.NodeSelected, "#browser")
     def _selected(self, message: CollectionBrowser.NodeSelected) -> None:
@@ -496,7 +512,7 @@ class RewrapApp(App[int]):
             started: float | None = None
             stmt: ast.Statement | None = None
             try:
-                statements = parse(item) if isinstance(item, str) else [item]
+                statements = syntax.parse(item) if isinstance(item, str) else [item]
                 for stmt in statements:
                     self.inspector.kms.remember_statement(stmt)
                     started = self.clock()
@@ -679,11 +695,25 @@ class RewrapApp(App[int]):
         """Ctrl+B / F9: hide the collections and details (the editor and results get the width)."""
         if len(self.screen_stack) > 1:
             return  # a modal or the help is up: the sidebar is not on screen
+        self._show_sidebar(self.query_one("#sidebar").has_class("-hidden"))
+
+    def on_resize(self, event: Any) -> None:
+        self._fit_sidebar(event.size.width)
+
+    def _fit_sidebar(self, width: int) -> None:
+        """Narrower than NARROW columns the sidebar hides, wider it shows, but only when the
+        width crosses NARROW (and at start): a Ctrl+B / F9 choice holds while the terminal is
+        resized on the same side."""
+        narrow = width < NARROW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._show_sidebar(not narrow)
+
+    def _show_sidebar(self, show: bool) -> None:
         sidebar = self.query_one("#sidebar")
-        hide = not sidebar.has_class("-hidden")
-        if hide and self.focused is not None and sidebar in self.focused.ancestors_with_self:
+        if not show and self.focused is not None and sidebar in self.focused.ancestors_with_self:
             self.query_one(SQLEditor).focus()
-        sidebar.set_class(hide, "-hidden")
+        sidebar.set_class(not show, "-hidden")
 
     def action_export(self) -> None:
         """Ctrl+S: write the shown result to a .csv, .tsv or .json file (asked for in a modal)."""
@@ -819,7 +849,7 @@ def plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def run_app(settings: Settings) -> int:
+def run_app(settings: Settings, early: EarlyStart | None = None) -> int:
     """`rewrap` with no SQL on a terminal (tui/cli.py calls this with its settings).
 
     Our own event loop, not asyncio.run: that joins the loop's executor threads (the app's
@@ -833,7 +863,7 @@ def run_app(settings: Settings) -> int:
     import sys
 
     try:
-        app = RewrapApp(collections=settings.collections, settings=settings)
+        app = RewrapApp(collections=settings.collections, settings=settings, early=early)
     except SettingsError as e:  # config.toml's theme: a usage error, before the screen changes
         print(f"rewrap: {e}", file=sys.stderr)
         return 2

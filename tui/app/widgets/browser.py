@@ -7,46 +7,17 @@ lists it in a worker and hands the answer (or the error, cleaned) to `show_child
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from engine.errors import RewrapError
 from syntax.uri import redact_uri
+from tui.app.listing import NOTHING_STORED, NothingStored, children_of
 from tui.app.messages import NodeRef
 
-if TYPE_CHECKING:
-    from engine.inspection import Inspector
-
-
-NOTHING_STORED = "nothing is stored there (check the path)"  # as SHOW BACKUPS says it
-
-
-class NothingStored(RewrapError):
-    """A collection with no backups where the storage holds nothing at all: usually a typo."""
-
-    def __init__(self) -> None:
-        super().__init__(NOTHING_STORED)
-
-
-def children_of(inspector: Inspector, node: NodeRef) -> list[NodeRef]:
-    """A collection's full backups (newest first, LATEST marked) or a full backup's
-    incrementals (oldest first); an incremental has none. The app runs it in a worker.
-    NothingStored when a collection's storage holds nothing (not even other files)."""
-    if node.kind == "collection":
-        listing = inspector.listing(node.collection)
-        if not listing.full_backups and next(iter(inspector.collection(node.collection).storage.list()), None) is None:
-            raise NothingStored()
-        return [NodeRef("full", node.collection, f.subdir, f.subdir.strip("/"), f.latest)
-                for f in listing.full_backups]
-    if node.kind == "full":
-        return [NodeRef("incremental", node.collection, node.subdir, layer.path)
-                for layer in inspector.incrementals(node.collection, node.subdir)]
-    return []
+__all__ = ["NOTHING_STORED", "CollectionBrowser", "NothingStored", "children_of", "node_label"]
 
 
 def node_label(ref: NodeRef) -> Text:

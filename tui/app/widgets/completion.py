@@ -15,14 +15,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.geometry import Offset, Region
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from syntax import Completion
 from syntax.redact import redact_text
+
+if TYPE_CHECKING:
+    from syntax import Completion  # syntax.completion: loaded with the first completion
 
 MAX_SHOWN = 200
 MAX_ROWS = 10

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -22,6 +25,30 @@ if TYPE_CHECKING:
     from engine.inspection.keys import KeyRow
 
 NO_KMS_KNOWN = "no KMS URI known to this session (run a statement WITH KMS = ...)"
+VALUE_MIN = 16  # fewer columns left for the values beside the labels: each value under its label
+
+
+class Fields:
+    """(label, value) lines that fit the panel's width, no value ever cut with "…": values wrap
+    (a long URI or path folds) beside their labels, or, when that leaves the values fewer than
+    VALUE_MIN columns (a narrow sidebar, e.g. at 80x24), each under its label, indented by one."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        self.fields = fields
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        label_width = max((cell_len(label) for label, _ in self.fields), default=0)
+        if options.max_width - label_width - 1 >= VALUE_MIN:
+            table = Table.grid(padding=(0, 1))
+            table.add_column(style="bold", no_wrap=True)
+            table.add_column(overflow="fold")
+            for label, value in self.fields:
+                table.add_row(label, value)
+            yield table
+            return
+        for label, value in self.fields:
+            yield Text(label, style="bold", overflow="fold")
+            yield Padding(Text(value, overflow="fold"), (0, 0, 0, 1))
 
 
 class DetailsPanel(Static):
@@ -43,12 +70,7 @@ class DetailsPanel(Static):
         if node != self.node:
             return  # the selection moved on
         self.fields = fields
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        for label, value in fields:
-            table.add_row(label, value)
-        self.update(table)
+        self.update(Fields(fields))
 
 
 def details_fields(inspector: Inspector, node: NodeRef) -> list[tuple[str, str]]:

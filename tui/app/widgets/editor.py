@@ -20,6 +20,7 @@ from rich.style import Style
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual.geometry import Region
 
@@ -30,14 +31,17 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets.text_area import Document, Edit, EditResult, Location, TextAreaTheme
 
-from syntax import Diagnostic, complete, diagnose, statements_at
 from tui.app.widgets.completion import CompletionDropdown
 from tui.app.widgets.highlight import EXTRA_STYLES, SECRET_STYLE, LineHighlighter, Span, theme_styles
-from tui.app.widgets.buffer_format import format_buffer
 from tui.app.widgets.completion import known_collections
-from tui.app.widgets.editor_screens import HistoryBrowser, ProblemsList, fit_status
 from syntax.redact import redact_text
-from syntax.completion import Completion
+
+if TYPE_CHECKING:
+    from syntax import Diagnostic
+    from syntax.completion import Completion
+
+# Completion, diagnostics, the formatter and the editor's dialogs are imported where they are
+# used: an empty editor's first frame needs none of them (tests/tui/test_startup_imports.py).
 
 THEME_NAME = "rewrap"
 DIAGNOSE_DELAY = 0.12
@@ -54,6 +58,8 @@ def rewrap_theme(styles: dict[str, Style] | None = None) -> TextAreaTheme:
 
 def statements_to_run(text: str, cursor: int, selection: tuple[int, int] | None = None) -> list[str]:
     """What F5 runs (syntax.statements_at: the one statement splitter decides)."""
+    from syntax import statements_at
+
     return statements_at(text, cursor, selection)
 
 
@@ -321,6 +327,8 @@ class SQLEditor(TextArea):
         return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
     def _diagnose(self, text: str, chunks: list[tuple[int, int]]) -> None:
+        from syntax import diagnose
+
         found: list[Diagnostic] = []
         for a, b in chunks:
             piece = text[a:b]
@@ -353,6 +361,8 @@ class SQLEditor(TextArea):
         text = f"{d.severity}: {line + 1}:{col + 1}: {redact_text(d.message)}{tail}"
         # The status line is as wide as this panel (less its padding) and wraps; what does not
         # fit ends at a word with "…" and Ctrl+G lists every problem whole.
+        from tui.app.widgets.editor_screens import fit_status
+
         return fit_status(text, self.outer_size.width - 2, self.STATUS_LINES)
 
     def problem_texts(self) -> list[tuple[int, str]]:
@@ -366,6 +376,8 @@ class SQLEditor(TextArea):
 
     def check_now(self) -> None:
         """Diagnose synchronously (tests, and before the rotation modal builds its statement)."""
+        from syntax import diagnose
+
         text = self._full_text()
         self._apply_diagnostics(text, diagnose(text, check_kms_uri=self.check_kms_uri))
 
@@ -374,6 +386,8 @@ class SQLEditor(TextArea):
     def open_completion(self, keep_closed_if_empty: bool = False) -> None:
         if self.dropdown is None:
             return
+        from syntax import complete
+
         cursor = self.cursor_index
         found = complete(
             self.context + self.text,
@@ -480,6 +494,8 @@ class SQLEditor(TextArea):
         edit, so Ctrl+Z undoes it. Pieces that do not parse or hold comments stay as typed."""
         if not self.runnable:
             return  # a rotation field holds a value list, not statements
+        from tui.app.widgets.buffer_format import format_buffer
+
         result = format_buffer(self.text)
         if result.text != self.text:
             self.replace(result.text, (0, 0), self.document.end)
@@ -497,6 +513,8 @@ class SQLEditor(TextArea):
                 self.insert(entry)
             self.focus()
 
+        from tui.app.widgets.editor_screens import HistoryBrowser
+
         self.app.push_screen(HistoryBrowser(self.history_source()), chosen)
 
     def action_problems(self) -> None:
@@ -509,6 +527,8 @@ class SQLEditor(TextArea):
             if offset is not None:
                 self.move_cursor(self._loc(min(offset, len(self.text))))
             self.focus()
+
+        from tui.app.widgets.editor_screens import ProblemsList
 
         self.app.push_screen(ProblemsList(self.problem_texts()), chosen)
 
