@@ -67,6 +67,8 @@ def test_ctrl_q_twice_quits_during_a_hung_kms_call(tmp_path: Path) -> None:
             sql = f"ALTER BACKUP LATEST IN '{COLL}' ADD NEW_KMS = '{new}' WITH OLD_KMS = '{OLD_KMS}'"
             term.tmux("set-buffer", "--", sql)  # pasted (bracketed): no quote auto-closing
             term.tmux("paste-buffer", "-p", "-t", "t")
+            # F5 is a priority binding: sent before the paste is applied, it runs an empty editor
+            term.wait_for(re.escape(f"OLD_KMS = '{OLD_KMS}'"), timeout=BOUND)
             term.keys("Escape")  # a completion menu, if one opened
             term.keys("F5")
             wait_until(lambda: server.connections > 0, term)  # the wrap call is out, never to return
