@@ -201,3 +201,22 @@ async def test_add_key_dialog_never_paints_a_typed_secret(make_app) -> None:
         )
         for secret in ("Sec9", "d9", "en9"):
             assert secret not in shown, shown
+
+
+async def test_f6_right_after_a_paste_plans_the_pasted_uri(make_app) -> None:
+    """The dialog's F6 is a priority binding too: a paste into the new-KMS field followed at once
+    by F6 (one read of the terminal) dry-runs the pasted URI, not the field's older text."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
+        modal, _ = await open_rotation(pilot, app, msgs)
+        assert app.focused is modal.query_one("#rotation-new")
+        app.post_message(events.Paste(f"'{NEW_KMS}'"))
+        app.post_message(events.Key("f6", None))
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the dialog's dry run
+        await pilot.pause()
+        statement = str(modal.query_one("#rotation-statement").render())
+        assert modal.planned, str(modal.query_one("#rotation-status").render())
+        assert NEW_KMS in statement

@@ -249,3 +249,22 @@ async def test_rotation_field_dropdown_leaves_the_field_and_its_border_visible(m
         assert dropdown.region.y == field.region.bottom  # right below it, where the dialog ends up
         inner = field.content_region
         assert inner.x <= dropdown.region.x and dropdown.region.right <= inner.right
+
+
+async def test_f5_right_after_a_paste_runs_the_pasted_text(make_app) -> None:
+    """A paste and F5 in one read (a script, tmux paste-buffer then send-keys): Textual forwards
+    Paste to the focused editor's queue while F5, a priority binding, runs in the app's handler,
+    so F5 ran the editor's text from before the paste ("nothing to run"). Now it runs behind it."""
+    from textual import events
+
+    from tui_support import Inbox
+
+    app = make_app(demo=False)
+    sql = "SHOW BACKUPS IN 'nodelocal://self/nowhere'"
+    async with app.run_test(size=(160, 48), message_hook=(msgs := Inbox())) as pilot:
+        await pilot.pause()
+        # as the driver posts them from one read of the terminal: the paste, then F5 behind it
+        app.post_message(events.Paste(sql))
+        app.post_message(events.Key("f5", None))
+        submitted = await msgs.message(pilot, "StatementsSubmitted")
+        assert submitted[0].texts == [sql]

@@ -193,6 +193,10 @@ class RotationModal(ModalScreen["ast.AlterBackup | None"]):
         self.action_close()
 
     def action_plan(self) -> None:
+        """F6 (priority): queued behind a paste still waiting in the focused field."""
+        (self.focused or self).call_later(self._plan_now)
+
+    def _plan_now(self) -> None:
         sql = self.statement()
         status = self.query_one("#rotation-status", Static)
         try:
@@ -246,6 +250,10 @@ class RotationModal(ModalScreen["ast.AlterBackup | None"]):
         self._ready(True)
 
     def action_confirm(self) -> None:
+        """F7 (priority): queued behind a paste still waiting in the focused field."""
+        (self.focused or self).call_later(self._confirm_now)
+
+    def _confirm_now(self) -> None:
         if self.planned is None or self.planned_text != self.statement():
             self.query_one("#rotation-status", Static).update("run a dry run first (F6)")
             return

@@ -541,6 +541,12 @@ class SQLEditor(TextArea):
         return super().check_action(action, parameters)
 
     def action_run(self) -> None:
+        """F5 is a priority binding: the app runs it at once, while a paste that came before it
+        may still wait in this widget's queue (Textual forwards Paste). Queued behind it, the
+        run sees the pasted text."""
+        self.call_later(self._run_now)
+
+    def _run_now(self) -> None:
         if not self.runnable:
             return
         if self.dropdown is not None:
