@@ -19,7 +19,7 @@ def footer_keys(screen) -> dict[str, str]:
 
 
 async def open_rotation(pilot, app, msgs: Inbox):
-    await msgs.worker(pilot, "browse")
+    await msgs.listed(pilot, app)
     browser = app.query_one("#browser")
     browser.focus()
     await pilot.pause()

@@ -14,7 +14,7 @@ WIDE = (160, 48)
 
 
 async def listed(pilot, app, msgs: Inbox):
-    await msgs.worker(pilot, "browse")
+    await msgs.listed(pilot, app)
     browser = app.query_one("#browser")
     browser.focus()
     return browser, browser.root.children[0]

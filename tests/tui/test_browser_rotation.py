@@ -16,7 +16,7 @@ NEW_KMS = "testkms:///rotated-key"
 
 async def open_demo(pilot, app, msgs: Inbox):
     """Wait for the demo collection's listing; return the browser (focused) and the collection."""
-    await msgs.worker(pilot, "browse")
+    await msgs.listed(pilot, app)
     browser = app.query_one("#browser")
     browser.focus()
     coll = browser.root.children[0]
@@ -44,7 +44,7 @@ async def test_first_frame_then_lazy_tree_and_details(make_app) -> None:
         assert fulls[0].latest and not any(f.latest for f in fulls[1:])  # LATEST marked
         browser.move_cursor(coll.children[0])
         coll.children[0].expand()
-        await msgs.worker(pilot, "browse", count=2)
+        await msgs.listed(pilot, app, count=2)
         assert [c.data.kind for c in coll.children[0].children] == ["incremental"] * 3
         panel = app.query_one("#details")
         await msgs.until(pilot, lambda: panel.node == fulls[0] and panel.fields, "the details of LATEST")
@@ -145,7 +145,7 @@ async def test_remembered_collection_asks_for_its_secret(make_app, tui_env) -> N
     async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
         await msgs.until(pilot, lambda: type(app.screen).__name__ == "SecretPrompt", "the secret prompt opens")
         await pilot.press(*"typed", "enter")
-        await msgs.worker(pilot, "browse")
+        await msgs.listed(pilot, app)
         (coll,) = app.query_one("#browser").root.children
         assert coll.data.collection == f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=typed"  # the secret, in memory
         assert str(coll.label) == f"{DEMO_URI}?AWS_SECRET_ACCESS_KEY=redacted"  # never on screen
@@ -156,7 +156,7 @@ async def test_remembered_collection_asks_for_its_secret(make_app, tui_env) -> N
 async def test_collection_flag_is_remembered_and_help_opens(make_app, tui_env) -> None:
     app = make_app(collections=[DEMO_URI])
     async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
-        await msgs.worker(pilot, "browse")
+        await msgs.listed(pilot, app)
         assert [r.uri for r in CollectionStore().load()] == [DEMO_URI]
         await pilot.press("f1")
         assert type(app.screen).__name__ == "HelpScreen"
@@ -220,3 +220,25 @@ async def test_f6_right_after_a_paste_plans_the_pasted_uri(make_app) -> None:
         statement = str(modal.query_one("#rotation-statement").render())
         assert modal.planned, str(modal.query_one("#rotation-status").render())
         assert NEW_KMS in statement
+
+
+async def test_a_listing_done_before_mount_is_in_the_first_frame(make_app) -> None:
+    """`rewrap` lists the demo before importing Textual (tui/app/listing.py EarlyStart); a
+    listing already done when the app mounts is shown in the first frame, without a browse
+    worker, and the editor's warm-up imports wait until it is on screen."""
+    from tui.app.listing import EarlyStart
+    from tui.settings import load_settings
+
+    settings = load_settings()
+    early = EarlyStart(settings)
+    (future,) = early.listings.values()
+    future.result(timeout=30)  # done before the app exists, as on a real start
+    app = make_app(settings=settings, early=early)
+    async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
+        (coll,) = app.query_one("#browser").root.children
+        assert coll.is_expanded and [c.data.kind for c in coll.children] == ["full"] * 3
+        assert coll.children[0].data.latest and "LATEST" in str(coll.children[0].label)
+        assert not early.listings  # taken once: a later expansion lists afresh
+        await pilot.pause()
+        assert early.listing_shown.is_set()
+        assert not [m for m in msgs.messages if getattr(getattr(m, "worker", None), "group", "") == "browse"]

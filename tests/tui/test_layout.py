@@ -115,7 +115,7 @@ async def test_details_show_every_value_whole(make_app, size) -> None:
 
     app = make_app()
     async with app.run_test(size=size, message_hook=(msgs := Inbox())) as pilot:
-        await msgs.worker(pilot, "browse")
+        await msgs.listed(pilot, app)
         browser, panel = app.query_one("#browser"), app.query_one("#details")
         browser.focus()
         browser.move_cursor(browser.root.children[0].children[0])

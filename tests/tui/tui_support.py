@@ -52,6 +52,18 @@ class Inbox:
         await self.until(pilot, lambda: len(self.of(name)) >= count, f"{count} {name} message(s)")
         return self.of(name)[:count]
 
+    async def listed(self, pilot, app, *, count: int = 1) -> None:
+        """`count` browser nodes show their listing: from a browse worker, or (a listing done
+        before the app mounted, tui/app/listing.py EarlyStart) already in the first frame."""
+        def shown() -> int:
+            n, stack = 0, list(app.query_one("#browser").root.children)
+            while stack:
+                node = stack.pop()
+                stack.extend(node.children)
+                n += bool(node.is_expanded and node.children and str(node.children[0].label) != "loading…")
+            return n
+        await self.until(pilot, lambda: shown() >= count, f"{count} node listing(s) shown")
+
     async def worker(self, pilot, group: str, *, count: int = 1) -> list[Worker]:
         """Workers of `group` that finished (succeeded or failed), once `count` have."""
         def done() -> list[Worker]:

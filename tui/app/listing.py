@@ -6,8 +6,8 @@ collection) in threads as soon as the console is chosen: tui/cli.py makes it bef
 Textual, so the listing overlaps the imports and the first frames (tests/bench/bench_console.py).
 Each answer is taken once, by the browse worker of its node's first expansion; a later
 expansion lists afresh, so nothing older than this start is ever shown. Once its listing is
-done, the thread loads what the editor's first keystroke needs (WARM: the parser, completion,
-diagnostics), which the first frame does not.
+shown (the app sets `listing_shown` after the tree's repaint), the thread loads what the editor's
+first keystroke needs (WARM: the parser, completion, diagnostics), which the first frames do not.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 NOTHING_STORED = "nothing is stored there (check the path)"  # as SHOW BACKUPS says it
 WARM = ("syntax.parser", "syntax.completion", "syntax.diagnostics", "syntax.catalog")
+WARM_AFTER_S = 2.0  # at the latest, if the app never says the listing is on screen
 
 
 class NothingStored(RewrapError):
@@ -72,6 +73,9 @@ class EarlyStart:
         self.demo_listed = False
         self._warm_lock = threading.Lock()
         self._warmed = False
+        # Set by the app once a listing is on screen: importing WARM holds the interpreter lock
+        # for ~0.1 s, which before this waited delayed the tree's repaint by as much.
+        self.listing_shown = threading.Event()
         for uri in dict.fromkeys(collections):
             self._list(NodeRef("collection", uri))
         if not self.remembered and not collections and demo:
@@ -110,6 +114,7 @@ class EarlyStart:
             if self._warmed:
                 return
             self._warmed = True
+        self.listing_shown.wait(WARM_AFTER_S)
         for name in WARM:
             importlib.import_module(name)
 

@@ -154,6 +154,7 @@ class RewrapApp(App[int]):
         self._remembered = early.remembered
         # Listings started before the first frame, each taken once by its node's first expansion.
         self._early = early.listings
+        self._listing_shown = early.listing_shown
         self._demo_listed_early = early.demo_listed
         self.history = history or History(self.settings.history_path)
         self.initial = list(collections)
@@ -296,7 +297,15 @@ class RewrapApp(App[int]):
     def add_collection(self, uri: str, *, remember: bool) -> None:
         if remember:
             self.store.add(uri)
-        node = self.query_one(CollectionBrowser).add_collection(uri)
+        browser = self.query_one(CollectionBrowser)
+        node = browser.add_collection(uri)
+        ref = node.data
+        early = self._early.get(ref) if ref is not None else None
+        if ref is not None and early is not None and early.done() and early.exception() is None:
+            # listed before Textual was imported: shown in the first frame, without a worker
+            del self._early[ref]
+            browser.mark_listed(node)
+            self._listed(ref, early.result(), None)
         if not node.is_expanded:
             node.expand()
 
@@ -383,6 +392,8 @@ class RewrapApp(App[int]):
 
     def _listed(self, node: NodeRef, children: list[NodeRef], error: str | None) -> None:
         self.query_one(CollectionBrowser).show_children(node, children, error)
+        if not self._listing_shown.is_set():
+            self.call_after_refresh(self._listing_shown.set)  # EarlyStart's warm-up may begin
 
     @on(CollectionBrowser.NodeSelected, "#browser")
     def _selected(self, message: CollectionBrowser.NodeSelected) -> None:

@@ -80,6 +80,10 @@ class CollectionBrowser(Tree[NodeRef]):
         node = self.root.add(node_label(ref), data=ref, allow_expand=True)
         return node
 
+    def mark_listed(self, node: TreeNode[NodeRef]) -> None:
+        """`node`'s children are shown already (an early listing): expanding it asks for none."""
+        self._loaded.add(node.id)
+
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
         node = event.node
         if node.id in self._loaded or node.data is None or node.data.kind == "incremental":
