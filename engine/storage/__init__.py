@@ -6,6 +6,7 @@ scheme is used.
 
 from engine.storage.base import (
     AlreadyExists,
+    DelegatingStorage,
     ExternalStorage,
     NotAFile,
     NotFound,
@@ -16,6 +17,7 @@ from engine.storage.registry import open_storage
 
 __all__ = [
     "AlreadyExists",
+    "DelegatingStorage",
     "ExternalStorage",
     "NotAFile",
     "NotFound",

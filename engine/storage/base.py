@@ -100,6 +100,39 @@ class ExternalStorage(abc.ABC):
         self.close()
 
 
+class DelegatingStorage(ExternalStorage):
+    """`inner` with every call passed through: a wrapper overrides what it changes (a listing
+    cut from a snapshot, a counted or gated call) and `child`, which must wrap the child too."""
+
+    def __init__(self, inner: ExternalStorage) -> None:
+        self.inner = inner
+        self.display_uri = inner.display_uri
+
+    def list(self, prefix: str = "", delimiter: str = "") -> Iterator[str]:
+        return self.inner.list(prefix, delimiter)
+
+    def read(self, key: str) -> bytes:
+        return self.inner.read(key)
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        return self.inner.read_range(key, offset, length)
+
+    def size(self, key: str) -> int:
+        return self.inner.size(key)
+
+    def write_new(self, key: str, data: bytes) -> None:
+        self.inner.write_new(key, data)
+
+    def exists(self, key: str) -> bool:
+        return self.inner.exists(key)
+
+    def take_warnings(self) -> builtins.list[str]:
+        return self.inner.take_warnings()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def collapse(key: str, prefix: str, delimiter: str) -> str:
     """S3 CommonPrefixes rule: cut `key` after the first `delimiter` following `prefix`."""
     if not delimiter:

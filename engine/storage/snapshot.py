@@ -19,7 +19,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 
-from engine.storage.base import ExternalStorage, join_key
+from engine.storage.base import DelegatingStorage, ExternalStorage, join_key
 
 Keys = list[str]  # (in the class, `list` is the method)
 
@@ -39,15 +39,14 @@ class Snapshot:
         self.fallbacks = 0  # listings it could not answer (observable in tests)
 
 
-class SnapshotStorage(ExternalStorage):
+class SnapshotStorage(DelegatingStorage):
     """`inner` with listings cut from `snapshot` (whose keys are relative to the collection
     root; `root` is this storage's path below it, '' or ending in '/')."""
 
     def __init__(self, inner: ExternalStorage, snapshot: Snapshot, root: str = "") -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.snapshot = snapshot
         self.root = root
-        self.display_uri = inner.display_uri
 
     @classmethod
     def of(cls, storage: ExternalStorage) -> SnapshotStorage:
@@ -99,27 +98,7 @@ class SnapshotStorage(ExternalStorage):
                 last = shown
         return out
 
-    def read(self, key: str) -> bytes:
-        return self.inner.read(key)
-
-    def read_range(self, key: str, offset: int, length: int) -> bytes:
-        return self.inner.read_range(key, offset, length)
-
-    def size(self, key: str) -> int:
-        return self.inner.size(key)
-
-    def write_new(self, key: str, data: bytes) -> None:
-        self.inner.write_new(key, data)
-
     def child(self, path: str) -> SnapshotStorage:
         sub = join_key(path)
         return SnapshotStorage(self.inner.child(path), self.snapshot, self.root + sub + "/" if sub else self.root)
 
-    def exists(self, key: str) -> bool:
-        return self.inner.exists(key)
-
-    def take_warnings(self) -> Keys:
-        return self.inner.take_warnings()
-
-    def close(self) -> None:
-        self.inner.close()

@@ -37,7 +37,7 @@ from engine.kms.base import KMS, KMSEnv, KMSURI  # noqa: E402
 from engine.cloud.gourl import GoURL  # noqa: E402
 from engine.rewrap.events import Status  # noqa: E402
 from engine.rewrap.run import run_rewrap  # noqa: E402
-from engine.storage import ExternalStorage, open_storage  # noqa: E402
+from engine.storage import DelegatingStorage, ExternalStorage, open_storage  # noqa: E402
 
 # -- a slow KMS ------------------------------------------------------------------------------------
 
@@ -76,29 +76,18 @@ register_kms_scheme("sleepkms", _SleepProvider())
 # -- a storage that counts listings ----------------------------------------------------------------
 
 
-class CountingStorage(ExternalStorage):
+class CountingStorage(DelegatingStorage):
     """Delegates to a real storage; counts list calls and the entries they return."""
 
     def __init__(self, inner: ExternalStorage, counts: dict[str, int]) -> None:
-        self.inner, self.counts, self.display_uri = inner, counts, inner.display_uri
+        super().__init__(inner)
+        self.counts = counts
 
     def list(self, prefix: str = "", delimiter: str = "") -> Iterator[str]:
         self.counts["list calls"] += 1
         for key in self.inner.list(prefix, delimiter):
             self.counts["entries listed"] += 1
             yield key
-
-    def read(self, key: str) -> bytes:
-        return self.inner.read(key)
-
-    def read_range(self, key: str, offset: int, length: int) -> bytes:
-        return self.inner.read_range(key, offset, length)
-
-    def size(self, key: str) -> int:
-        return self.inner.size(key)
-
-    def write_new(self, key: str, data: bytes) -> None:
-        self.inner.write_new(key, data)
 
     def child(self, path: str) -> CountingStorage:
         return CountingStorage(self.inner.child(path), self.counts)

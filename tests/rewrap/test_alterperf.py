@@ -20,7 +20,7 @@ from engine.collection import Collection, FullBackup
 from engine.deadline import DeadlineExceeded, call_with_deadline
 from engine.lazy import cached_property
 from engine.rewrap.journal import AuditJournal
-from engine.storage import ExternalStorage, open_storage
+from engine.storage import DelegatingStorage, ExternalStorage, open_storage
 from engine.storage import fdpath
 from engine.storage.fdpath import STALE_AFTER_SECONDS
 
@@ -124,12 +124,13 @@ def test_a_call_hands_over_with_bare_locks() -> None:
     assert _conditions_made(lambda: call_with_deadline(lambda: 1, 5.0), 20) == 0
 
 
-class _MeetingStorage(ExternalStorage):
+class _MeetingStorage(DelegatingStorage):
     """Delegates to a LocalStorage; its listing of a backup directory returns only once `meet`
     (a barrier) has been reached by as many listings as the barrier's size."""
 
     def __init__(self, inner: ExternalStorage, meet: threading.Barrier, backup: bool = False) -> None:
-        self.inner, self.meet, self.display_uri = inner, meet, inner.display_uri
+        super().__init__(inner)
+        self.meet = meet
         self.backup = backup  # a backup directory (a child), not the collection
 
     def list(self, prefix: str = "", delimiter: str = "") -> Iterator[str]:
@@ -137,18 +138,6 @@ class _MeetingStorage(ExternalStorage):
         if self.backup:
             self.meet.wait()  # BrokenBarrierError after its timeout if the listings queue
         return iter(keys)
-
-    def read(self, key: str) -> bytes:
-        return self.inner.read(key)
-
-    def read_range(self, key: str, offset: int, length: int) -> bytes:
-        return self.inner.read_range(key, offset, length)
-
-    def size(self, key: str) -> int:
-        return self.inner.size(key)
-
-    def write_new(self, key: str, data: bytes) -> None:
-        self.inner.write_new(key, data)
 
     def child(self, path: str) -> _MeetingStorage:
         return _MeetingStorage(self.inner.child(path), self.meet, backup=True)
