@@ -1,15 +1,14 @@
 /* Block framing for the native scanners: checksums (masked CRC-32C with the SSE4.2 instruction or
- * a table, xxhash64 from libxxhash) and decompression (libsnappy, libzstd), per
+ * a table, xxhash64 from libxxhash) and snappy decompression (libsnappy), per
  * cockroachdb/pebble sstable/block/block.go (5-byte trailer: indicator, checksum over
- * block || indicator), sstable/block/compression.go (indicators; zstd blocks carry a uvarint
- * of the decoded length first) and internal/crc/crc.go (the mask).
+ * block || indicator), sstable/block/compression.go (indicators) and internal/crc/crc.go
+ * (the mask).
  * Anything unusual (a mismatch, an unknown indicator, MinLZ) is a defer, never an error text. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <snappy-c.h>
 #include <xxhash.h>
-#include <zstd.h>
 
 #include "blockscan.h"
 
@@ -130,6 +129,11 @@ int get_uvarint(const uint8_t *p, size_t *pos, size_t limit, uint64_t *out) {
     return -1;
 }
 
+int scan_decoded_block(const uint8_t *blk, size_t len, const scan_table *t, block_summary *out) {
+    if (t->columnar) return scan_colblk_crdb1(blk, len, t->comparer, out);
+    return scan_row_block(blk, len, t->pebble_version, t->comparer, out);
+}
+
 int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratch,
                      const uint8_t **out, size_t *out_len) {
     if (indicator == COMPRESSION_NONE) {
@@ -149,18 +153,10 @@ int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratc
         *out_len = size;
         return SCAN_OK;
     }
-    if (indicator == COMPRESSION_ZSTD) {
-        size_t pos = 0;
-        uint64_t size;
-        if (get_uvarint(src, &pos, n, &size) < 0) return SCAN_DEFER;
-        if (size > MAX_BLOCK_LEN || keybuf_reserve(scratch, size ? size : 1) < 0) return SCAN_DEFER;
-        size_t got = ZSTD_decompress(scratch->p, size, src + pos, n - pos);
-        if (ZSTD_isError(got) || got != size) return SCAN_DEFER;
-        *out = scratch->p;
-        *out_len = size;
-        return SCAN_OK;
-    }
-    return SCAN_DEFER; /* MinLZ and the rest: the Python path */
+    /* zstd, MinLZ and the rest: Python decodes them (sst_check then scans the decoded block
+     * natively). Not libzstd: Debian's 1.5.4 decodes corrupt frames that the newer zstd inside
+     * cramjam rejects, so a native verdict could differ from the Python path's. */
+    return SCAN_DEFER;
 }
 
 int scan_data_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t length,
@@ -176,6 +172,5 @@ int scan_data_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t l
     size_t len;
     if (decompress_block(typed[length], typed, length, scratch, &blk, &len) != SCAN_OK)
         return SCAN_DEFER;
-    if (t->columnar) return scan_colblk_crdb1(blk, len, t->comparer, out);
-    return scan_row_block(blk, len, t->pebble_version, t->comparer, out);
+    return scan_decoded_block(blk, len, t, out);
 }
