@@ -27,6 +27,7 @@ import os
 import random
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -317,3 +318,31 @@ def test_ready_gates_every_read_of_the_data_blocks(
         got = check_table(table, ready=ready, workers=workers, native=native)
         assert ("ok", got) == verdict(data, native=False), name
         assert ends and ends[-1] == len(data)
+
+
+def test_scan_blocks_lets_other_threads_run(corpus: dict[str, bytes]) -> None:
+    """The batch runs with the GIL released: Python code in another thread keeps running while
+    one long batch is scanned (with the GIL held it could not run at all until the call ended)."""
+    if not blockscan.AVAILABLE:
+        assert os.environ.get("CI") != "true"
+        return
+    t = Table(corpus["ours-bigrows-v2-snappy"], "t.sst")
+    handles = [h for _, h in t.data_handles()] * 400  # one call of many blocks
+    span: list[float] = []
+
+    def scan() -> None:
+        span.append(time.perf_counter())
+        blockscan.scan_blocks(
+            t.data, handles, end=t.footer.end, checksum=t.footer.checksum,
+            pebble_version=t.version, cockroach=True, columnar=False,
+        )  # fmt: skip
+        span.append(time.perf_counter())
+
+    worker = threading.Thread(target=scan)
+    ticks: list[float] = []
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    during = [x for x in ticks if span[0] < x < span[1]]
+    assert len(during) > 100, (len(during), len(ticks))
