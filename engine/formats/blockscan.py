@@ -12,8 +12,6 @@ and on corrupted copies.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 try:
     from engine.formats import _blockscan
 except ImportError:  # built without a compiler or the -dev libraries: the Python path only
@@ -22,12 +20,9 @@ else:
     AVAILABLE = True
 
 
-class Summary(NamedTuple):
-    rows: int
-    first: bytes
-    first_trailer: int
-    last: bytes
-    last_trailer: int
+Summary = tuple[int, bytes, int, bytes, int]
+"""(rows, first user key, its trailer, last user key, its trailer): a plain tuple, one per block
+on the hot path."""
 
 
 def scan_blocks(
@@ -43,8 +38,7 @@ def scan_blocks(
     """Summaries of the data blocks at `handles` ((offset, length) without the 5-byte trailer)
     in `data`, all before `end` (where the footer starts). Thread-safe on disjoint batches."""
     comparer = _blockscan.CMP_COCKROACH if cockroach else _blockscan.CMP_BYTEWISE
-    out = _blockscan.scan_blocks(data, handles, end, checksum, pebble_version, comparer, columnar)
-    return [None if s is None else Summary(*s) for s in out]
+    return _blockscan.scan_blocks(data, handles, end, checksum, pebble_version, comparer, columnar)
 
 
 NATIVE_DECODES = frozenset((0, 1))  # compression indicators scan_blocks decodes: none, snappy
@@ -56,5 +50,4 @@ def scan_block(
     """The Summary of one data block that Python already verified and decompressed (zstd,
     MinLZ: decoded by the same code as the Python path, so the verdict cannot differ), or None."""
     comparer = _blockscan.CMP_COCKROACH if cockroach else _blockscan.CMP_BYTEWISE
-    s = _blockscan.scan_block(block, pebble_version, comparer, columnar)
-    return None if s is None else Summary(*s)
+    return _blockscan.scan_block(block, pebble_version, comparer, columnar)

@@ -168,20 +168,16 @@ class _Blocks:
         """Batches of index entries; the last one carries the index's error, if any."""
         batch: list[_Entry] = []
         size = 0
-        entries = self.table.data_handles()
-        while True:
-            try:
-                entry = next(entries)
-            except StopIteration:
-                break
-            except CORRUPTION + (FormatError,) as exc:
-                yield batch, exc
-                return
-            batch.append(entry)
-            size += entry[1][1]
-            if size >= _BATCH_BYTES or len(batch) >= _BATCH_BLOCKS:
-                yield batch, None
-                batch, size = [], 0
+        try:
+            for entry in self.table.data_handles():
+                batch.append(entry)
+                size += entry[1][1]
+                if size >= _BATCH_BYTES or len(batch) >= _BATCH_BLOCKS:
+                    yield batch, None
+                    batch, size = [], 0
+        except CORRUPTION + (FormatError,) as exc:
+            yield batch, exc
+            return
         if batch:
             yield batch, None
 
@@ -260,11 +256,11 @@ def _check_rows(table: Table, compare: Callable[[bytes, bytes], int], blocks: _B
             rows, first, first_trailer = len(keys), keys[0], trailers[0]
             last, last_trailer = keys[-1], trailers[-1]
         else:
-            rows = summary.rows
+            rows, first, first_trailer, last, last_trailer = summary
             if not rows:
                 continue
-            first, first_trailer = summary.first, summary.first_trailer & clear
-            last, last_trailer = summary.last, summary.last_trailer & clear
+            first_trailer &= clear
+            last_trailer &= clear
         if prev is not None:
             c = compare(prev[0], first)
             if c > 0 or (c == 0 and prev[1] <= first_trailer):
@@ -335,9 +331,8 @@ def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int], blocks
     for sep, handle, summary in blocks:
         if summary is None:
             summary = blocks.rescan(handle)
-        if summary is not None and summary.rows:
-            n, first, last = summary.rows, summary.first, summary.last
-            first_trailer, last_trailer = summary.first_trailer, summary.last_trailer
+        if summary is not None and summary[0]:
+            n, first, first_trailer, last, last_trailer = summary
             if prev_last is not None:
                 c = compare(prev_last[0], first)
                 if c > 0 or (c == 0 and prev_last[1] <= first_trailer):
