@@ -51,3 +51,11 @@ def scan_block(
     MinLZ: decoded by the same code as the Python path, so the verdict cannot differ), or None."""
     comparer = _blockscan.CMP_COCKROACH if cockroach else _blockscan.CMP_BYTEWISE
     return _blockscan.scan_block(block, pebble_version, comparer, columnar)
+
+
+def index_entries(
+    data: bytes | bytearray | memoryview, handle: tuple[int, int], *, end: int, checksum: int
+) -> list[tuple[bytes, tuple[int, int]]] | None:
+    """(separator, data block handle) of a row table's index block at `handle`, verified and
+    decoded natively under Table._index_entries' rules, or None: Python must read it."""
+    return _blockscan.index_entries(data, handle[0], handle[1], end, checksum)

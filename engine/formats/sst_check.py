@@ -134,7 +134,8 @@ class _Blocks:
         supported = compare is engine_compare or compare is bytewise_compare
         if table.columnar:
             supported = supported and table.schema == CRDB1_SCHEMA
-        self.native = native and blockscan.AVAILABLE and supported
+        self.use_native = native and blockscan.AVAILABLE  # index blocks: any comparer
+        self.native = self.use_native and supported
         self.cockroach = cockroach
 
     def _scan(self, handles: list[tuple[int, int]]) -> list[blockscan.Summary | None]:
@@ -169,7 +170,7 @@ class _Blocks:
         batch: list[_Entry] = []
         size = 0
         try:
-            for entry in self.table.data_handles():
+            for entry in self.table.data_handles(native=self.use_native):
                 batch.append(entry)
                 size += entry[1][1]
                 if size >= _BATCH_BYTES or len(batch) >= _BATCH_BLOCKS:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from engine.errors import FormatError
+from engine.formats import blockscan
 from engine.formats.colblk.blocks import (
     DataBlock,
     decode_data_block,
@@ -321,7 +322,16 @@ class Table:
     def two_level(self) -> bool:
         return self.int_property(PROP_INDEX_TYPE) == INDEX_TWO_LEVEL
 
-    def _index_entries(self, handle: tuple[int, int], what: str) -> list[tuple[bytes, tuple[int, int]]]:
+    def _index_entries(
+        self, handle: tuple[int, int], what: str, native: bool = False
+    ) -> list[tuple[bytes, tuple[int, int]]]:
+        if native and not self.columnar and blockscan.AVAILABLE:
+            # the same rules natively; None: the Python path decides (and raises its error)
+            entries = blockscan.index_entries(
+                self.data, handle, end=self.footer.end, checksum=self.footer.checksum
+            )
+            if entries is not None:
+                return entries
         block = self.read_block(handle, what)
         if self.columnar:
             idx = self._colblk(decode_index_block, block, what)
@@ -333,15 +343,16 @@ class Table:
         where = what + " block"
         return [(sep, self.decode_handle(value, where)) for sep, value in zip(seps, values)]
 
-    def data_handles(self) -> Iterator[tuple[bytes, tuple[int, int]]]:
+    def data_handles(self, native: bool = False) -> Iterator[tuple[bytes, tuple[int, int]]]:
         """(separator, data block handle) from a one- or two-level index. Separators are
-        internal keys in row tables and user keys in columnar ones."""
-        top = self._index_entries(self.footer.index, "index")
+        internal keys in row tables and user keys in columnar ones. `native`: row index blocks
+        are decoded by engine.formats.blockscan where it can (same entries, same errors)."""
+        top = self._index_entries(self.footer.index, "index", native)
         if not self.two_level():
             yield from top
             return
         for _, handle in top:
-            yield from self._index_entries(handle, "second-level index")
+            yield from self._index_entries(handle, "second-level index", native)
 
     # --- values stored out of line ---------------------------------------------------------
 

@@ -176,11 +176,23 @@ def _data_blocks(data: bytes) -> list[tuple[int, int]]:
         return []
 
 
+def _index_blocks(data: bytes) -> list[tuple[int, int]]:
+    try:
+        t = Table(data, "m")
+        out = [t.footer.index]
+        if t.two_level():
+            out += [h for _, h in t._index_entries(t.footer.index, "index")]
+        return out
+    except (FormatError, *CORRUPTION):
+        return []
+
+
 def mutations(data: bytes, seed: int, n: int) -> Iterator[tuple[str, bytes]]:
-    """Seeded corruptions: flips inside data blocks with the checksum recomputed (most), flips
+    """Seeded corruptions: flips inside data (and index) blocks with the checksum recomputed (most), flips
     of the restart array and entry headers, plain flips anywhere, truncations."""
     rng = random.Random(seed)
     blocks = _data_blocks(data)
+    index = _index_blocks(data)
     try:
         kind = Table(data, "m").footer.checksum
     except (FormatError, *CORRUPTION):
@@ -189,7 +201,7 @@ def mutations(data: bytes, seed: int, n: int) -> Iterator[tuple[str, bytes]]:
         out = bytearray(data)
         r = rng.random()
         if blocks and r < 0.8:
-            off, length = rng.choice(blocks)
+            off, length = rng.choice(index if index and rng.random() < 0.2 else blocks)
             if length == 0:
                 continue
             for _ in range(rng.choice((1, 1, 1, 2, 3))):
@@ -279,6 +291,23 @@ def test_corrupted_copies_give_the_same_verdict(corpus: dict[str, bytes]) -> Non
             seen[want[0]] = seen.get(want[0], 0) + 1
     # the copies reach both outcomes: some still pass, most fail with a message
     assert seen.get("ok", 0) > 20 and seen.get("error", 0) > 1000, seen
+
+
+def _handles(data: bytes, native: bool) -> tuple[str, object]:
+    try:
+        return "ok", list(Table(data, "t.sst").data_handles(native=native))
+    except FormatError as exc:
+        return "error", str(exc)
+    except CORRUPTION as exc:
+        return "corrupt", type(exc).__name__
+
+
+def test_index_blocks_decode_the_same_natively(corpus: dict[str, bytes]) -> None:
+    """Row index blocks (one- and two-level) give the same entries, or the same error."""
+    for k, (name, data) in enumerate(sorted(corpus.items())):
+        assert _handles(data, True) == _handles(data, False), name
+        for what, bad in mutations(data, seed=5000 + k, n=40):
+            assert _handles(bad, True) == _handles(bad, False), f"{name}, {what}"
 
 
 def test_corrupted_copies_on_two_threads(corpus: dict[str, bytes]) -> None:

@@ -219,18 +219,23 @@ int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratc
     return SCAN_DEFER;
 }
 
-int scan_data_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t length,
-                    const scan_table *t, keybuf *scratch, block_summary *out) {
+int read_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t length, int checksum,
+               keybuf *scratch, const uint8_t **out, size_t *out_len) {
     if (offset > end || length > end - offset || end - offset - length < BLOCK_TRAILER_LEN)
         return SCAN_DEFER;
     const uint8_t *typed = data + offset;
     const uint8_t *tr = typed + length + 1;
     uint32_t stored = (uint32_t)tr[0] | (uint32_t)tr[1] << 8 | (uint32_t)tr[2] << 16 |
                       (uint32_t)tr[3] << 24;
-    if (block_checksum(t->checksum, typed, length + 1) != stored) return SCAN_DEFER;
+    if (block_checksum(checksum, typed, length + 1) != stored) return SCAN_DEFER;
+    return decompress_block(typed[length], typed, length, scratch, out, out_len);
+}
+
+int scan_data_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t length,
+                    const scan_table *t, keybuf *scratch, block_summary *out) {
     const uint8_t *blk;
     size_t len;
-    if (decompress_block(typed[length], typed, length, scratch, &blk, &len) != SCAN_OK)
+    if (read_block(data, end, offset, length, t->checksum, scratch, &blk, &len) != SCAN_OK)
         return SCAN_DEFER;
     return scan_decoded_block(blk, len, t, out);
 }

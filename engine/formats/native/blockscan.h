@@ -78,4 +78,17 @@ int scan_decoded_block(const uint8_t *blk, size_t len, const scan_table *t, bloc
 int scan_data_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t length,
                     const scan_table *t, keybuf *scratch, block_summary *out);
 
+
+/* A row table's index block, decoded (Python builds the separators' bytes from `keys`). */
+typedef struct {
+    uint64_t key_off, key_len, offset, length;
+} index_entry;
+int parse_index_block(const uint8_t *blk, size_t len, uint64_t end, keybuf *keys,
+                      keybuf *entries);
+
+/* Verify and decode one block at data[offset, offset+length+5) before `end`: *out is inside
+ * data or scratch. */
+int read_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t length, int checksum,
+               keybuf *scratch, const uint8_t **out, size_t *out_len);
+
 #endif

@@ -118,6 +118,53 @@ static PyObject *scan_block(PyObject *self, PyObject *args, PyObject *kw) {
     return r;
 }
 
+static PyObject *index_entries(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    unsigned long long off, len;
+    Py_ssize_t end;
+    int checksum;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*KKni", &buf, &off, &len, &end, &checksum)) return NULL;
+    PyObject *result = NULL;
+    keybuf scratch = {0}, keys = {0}, entries = {0};
+    const uint8_t *blk;
+    size_t blen;
+    if (end < 0 || end > buf.len || (checksum != CHECKSUM_CRC32C && checksum != CHECKSUM_XXHASH64)) {
+        PyErr_SetString(PyExc_ValueError, "bad end or checksum type");
+        goto done;
+    }
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    st = read_block(buf.buf, (size_t)end, off, len, checksum, &scratch, &blk, &blen);
+    if (st == SCAN_OK) st = parse_index_block(blk, blen, (uint64_t)end, &keys, &entries);
+    Py_END_ALLOW_THREADS
+    if (st != SCAN_OK) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    Py_ssize_t n = (Py_ssize_t)(entries.len / sizeof(index_entry));
+    result = PyList_New(n);
+    if (!result) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        index_entry e;
+        memcpy(&e, entries.p + (size_t)i * sizeof e, sizeof e);
+        const char *k = keys.p ? (const char *)keys.p + e.key_off : "";
+        PyObject *item = Py_BuildValue("(y#(KK))", k, (Py_ssize_t)e.key_len,
+                                       (unsigned long long)e.offset, (unsigned long long)e.length);
+        if (!item) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, item);
+    }
+done:
+    keybuf_free(&scratch);
+    keybuf_free(&keys);
+    keybuf_free(&entries);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
 static PyObject *py_crc32c(PyObject *self, PyObject *args) {
     Py_buffer b;
     int software = 0;
@@ -167,6 +214,9 @@ static PyMethodDef methods[] = {
     {"scan_block", (PyCFunction)(void (*)(void))scan_block, METH_VARARGS | METH_KEYWORDS,
      "scan_block(block, pebble_version, comparer, columnar) -> the summary of one block that "
      "Python already verified and decompressed, or None (defer)"},
+    {"index_entries", index_entries, METH_VARARGS,
+     "index_entries(data, offset, length, end, checksum) -> [(separator, (offset, length))] of a "
+     "row table's index block, or None where Python must decide"},
     {"crc32c", py_crc32c, METH_VARARGS, "crc32c(data, software=False) -> standard CRC-32C"},
     {"block_checksum", py_block_checksum, METH_VARARGS,
      "block_checksum(kind, data) -> the stored block checksum (masked CRC-32C or xxhash64 low 32)"},

@@ -160,3 +160,65 @@ int scan_row_block(const uint8_t *blk, size_t len, int pebble_version, int compa
     keybuf_free(&kb);
     return status;
 }
+
+/* An index block of a row table: Table._index_entries' rules (row_block_columns with the whole
+ * restart offset, Table.decode_handle on each value: two uvarints, trailing bytes ignored, the
+ * block inside the file). Separators go to `keys` back to back, one index_entry each. */
+int parse_index_block(const uint8_t *blk, size_t len, uint64_t end, keybuf *keys,
+                      keybuf *entries) {
+    if (len < 4) return SCAN_DEFER;
+    uint64_t n = le32(blk + len - 4);
+    if (n == 0 || 4 * n > len - 4) return SCAN_DEFER;
+    size_t limit = len - 4 - 4 * (size_t)n;
+    const uint8_t *rs = blk + limit;
+    uint32_t last_restart = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t r = le32(rs + 4 * i);
+        if (r < last_restart) return SCAN_DEFER;
+        last_restart = r;
+    }
+    if ((size_t)last_restart >= (limit > 1 ? limit : 1)) return SCAN_DEFER;
+    keys->len = entries->len = 0;
+    size_t klen = 0, kstart = 0; /* the current key: keys->p[kstart, kstart + klen) */
+    uint64_t ri = 0, next_restart = le32(rs);
+    size_t pos = 0;
+    while (pos < limit) {
+        size_t at = pos;
+        uint64_t shared, unshared, vlen;
+        if (varint(blk, &pos, limit, &shared) || varint(blk, &pos, limit, &unshared) ||
+            varint(blk, &pos, limit, &vlen))
+            return SCAN_DEFER;
+        if (shared > klen || unshared > limit - pos || vlen > limit - pos - unshared)
+            return SCAN_DEFER;
+        while (next_restart < at) {
+            if (++ri >= n) {
+                next_restart = UINT64_MAX;
+                break;
+            }
+            next_restart = le32(rs + 4 * ri);
+        }
+        if (shared && next_restart == at) return SCAN_DEFER;
+        size_t cn = (size_t)(shared + unshared);
+        if (keybuf_reserve(keys, keys->len + cn) < 0) return SCAN_DEFER;
+        uint8_t *dst = keys->p + keys->len;
+        if (shared) memcpy(dst, keys->p + kstart, (size_t)shared);
+        memcpy(dst + shared, blk + pos, (size_t)unshared);
+        kstart = keys->len;
+        klen = cn;
+        keys->len += cn;
+        pos += (size_t)unshared;
+        size_t vpos = 0;
+        uint64_t off, length;
+        if (get_uvarint(blk + pos, &vpos, (size_t)vlen, &off) ||
+            get_uvarint(blk + pos, &vpos, (size_t)vlen, &length))
+            return SCAN_DEFER; /* "corrupt block handle" */
+        if (off > end || length > end - off || end - off - length < BLOCK_TRAILER_LEN)
+            return SCAN_DEFER; /* "points past the end of the file" */
+        index_entry e = {kstart, cn, off, length};
+        if (keybuf_reserve(entries, entries->len + sizeof e) < 0) return SCAN_DEFER;
+        memcpy(entries->p + entries->len, &e, sizeof e);
+        entries->len += sizeof e;
+        pos += (size_t)vlen;
+    }
+    return SCAN_OK;
+}
