@@ -7,6 +7,12 @@ keys (or, for CockroachDB keys, their roach parts) compare bytewise in bulk, and
 runs only where that does not decide (equal prefixes: MVCC versions, duplicates) and at block
 boundaries. Pebble's DataBlockValidator (sstable/colblk/data_block.go at f82e3ff7) checks the
 same per-block rules: order, prefix-changed bits, shadowed keys marked obsolete.
+
+With the native scanner built (engine.formats.blockscan) data blocks go to it in batches, with
+the GIL released: a block it accepts gets only the checks against its neighbours and its index
+separator here; a block it defers takes the Python path below, which raises the exact error
+(or accepts what the scanner leaves alone: MVCC versions of one key, out-of-line values). So
+verdicts, errors and their order do not depend on whether it is built or used (native=False).
 """
 
 from __future__ import annotations
