@@ -3,8 +3,9 @@
  * entry bounds, restart entries share nothing), Table.row_block with values_wanted=False (keys
  * of at least the 8-byte trailer, kinds SET / SETWITHDEL after clearing the v4+ obsolete bit,
  * v3+ SET values carry an in-place prefix byte) and sst_check._check_sorted (strictly increasing
- * internal keys). Whatever else it meets defers: out-of-line values, equal roach keys (MVCC
- * versions) under the cockroach comparer, malformed engine keys, unsorted restart arrays.
+ * internal keys; under the cockroach comparer EngineKeyCompare: roach keys bytewise, versions of
+ * one key newest first). Whatever else it meets defers: out-of-line values, malformed engine
+ * keys (EngineKeyCompare's bytewise fallback), unsorted restart arrays.
  * Layout per cockroachdb/pebble sstable/rowblk/rowblk_writer.go and rowblk_iter.go. */
 #include <string.h>
 
@@ -62,6 +63,23 @@ static inline int shared_cmp(const uint8_t *buf, size_t pn, size_t s, const uint
     return (pn > cn) - (pn < cn);
 }
 
+/* EngineKeyCompare on two versions of one roach key, as engine/formats/mvcc.py's
+ * engine_compare does it: an empty version first, else newer (larger) timestamps first after
+ * normalizeEngineKeyVersionForCompare (a synthetic byte dropped, then a zero logical part). */
+static size_t normalized_len(const uint8_t *v, size_t n) {
+    static const uint8_t zeros[4] = {0, 0, 0, 0};
+    if (n == 1 + 8 + 4 + 1) n = 1 + 8 + 4;
+    if (n == 1 + 8 + 4 && memcmp(v + 9, zeros, 4) == 0) n = 1 + 8;
+    return n;
+}
+
+static int version_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    if (!an || !bn) return (an > 0) - (bn > 0);
+    an = normalized_len(a, an);
+    bn = normalized_len(b, bn);
+    return bytes_cmp(b, bn, a, an);
+}
+
 /* Byte i of cur = buf[0:s) + tail. */
 static inline uint8_t cur_at(const uint8_t *buf, size_t s, const uint8_t *tail, size_t i) {
     return i < s ? buf[i] : tail[i - s];
@@ -87,6 +105,9 @@ static int scan(const uint8_t *blk, size_t len, int version, int comparer, block
     uint8_t *key = kb->p;
     size_t klen = 0;   /* the current (previous, once the next entry is read) internal key */
     long plen = -1;    /* its roach part's length (cockroach comparer) */
+    uint8_t ver_a[256], ver_b[256]; /* its version and the next one's (the length is a byte) */
+    uint8_t *pver = ver_a;
+    size_t pvlen = 0;
     uint64_t ri = 0, rows = 0;
     uint64_t next_restart = le32(rs) & mask; /* the first restart at or after pos */
     uint64_t prev_trailer = 0;
@@ -130,9 +151,17 @@ static int scan(const uint8_t *blk, size_t len, int version, int comparer, block
             size_t v = cur_at(key, s, tail, cu - 1);
             if (v > cu - 1) return SCAN_DEFER; /* malformed: Python compares these itself */
             long cl = (long)(cu - 1 - v);
-            /* strictly increasing roach keys, or defer (versions of one key, a fault) */
-            if (rows && shared_cmp(key, (size_t)plen, s, tail, (size_t)cl) >= 0) return SCAN_DEFER;
+            /* the version (sentinel, timestamp) as Python slices it: user key[cl : cu-1] */
+            uint8_t *cver = pver == ver_a ? ver_b : ver_a;
+            for (size_t j = 0; j < v; j++) cver[j] = cur_at(key, s, tail, (size_t)cl + j);
+            if (rows) {
+                int c = shared_cmp(key, (size_t)plen, s, tail, (size_t)cl);
+                if (c == 0) c = version_cmp(pver, pvlen, cver, v); /* versions of one key */
+                if (c > 0 || (c == 0 && prev_trailer <= cleared)) return SCAN_DEFER;
+            }
             plen = cl;
+            pver = cver;
+            pvlen = v;
         } else if (rows) {
             int c = shared_cmp(key, klen - 8, s, tail, cu);
             if (c > 0 || (c == 0 && prev_trailer <= cleared)) return SCAN_DEFER;
