@@ -267,8 +267,8 @@ static inline void put_be(uint8_t *p, uint64_t v, unsigned width) {
 /* DataBlock.key_at: roach ‖ 0x00 ‖ (BE wall ‖ BE logical ‖ 13 | BE wall ‖ 9 | untyped ‖ len+1
  * | nothing). -1 where Python's struct.pack / bytes() would raise (wall >= 2^64, logical >=
  * 2^32, an untyped version of 255+ bytes) or out of memory. */
-static int materialize(keybuf *kb, span shared, span bundle,
-                       span suffix, uint64_t wall, uint64_t logical, span untyped) {
+static int materialize(keybuf *kb, span shared, span bundle, span suffix, uint64_t wall,
+                       uint64_t logical, span untyped) {
     uint8_t version[14];
     size_t vn;
     if (logical) {
@@ -370,8 +370,7 @@ int scan_colblk_crdb1(const uint8_t *blk, size_t len, int comparer, block_summar
         (void)uint_at(&untyped, r, &lo);
         (void)uint_at(&untyped, r + 1, &hi);
         span u = {blk + untyped_data + lo, (size_t)(hi - lo)};
-        if (materialize(bufs[k], keys.shared, bundles[k], suffixes[k], wall, logical,
-                        u) != 0)
+        if (materialize(bufs[k], keys.shared, bundles[k], suffixes[k], wall, logical, u) != 0)
             return SCAN_DEFER;
         (void)uint_at(&trailers, r, &trailer_at[k]);
     }
