@@ -459,3 +459,38 @@ def test_repeated_and_unordered_roach_keys() -> None:
     assert isinstance(_check(crafted(within)), tuple)
     empty_first = [(b"", 1, 0, b""), (b"\x00", 1, 0, b"")]
     assert isinstance(_check(crafted(empty_first)), tuple)
+
+
+def test_bundle_size_byte() -> None:
+    """prefix_bytes.go: a log2 bundle size byte; Python refuses sizes past 2^16."""
+    block = bytearray(crafted(_rows(40)))
+    start = _column_starts(bytes(block))[0]
+    assert block[start] == 4  # bundles of 16
+    verdicts = {}
+    for shift in [*range(0, 70), 255]:
+        block[start] = shift
+        verdicts[shift] = _check(bytes(block))
+    assert isinstance(verdicts[4], tuple)
+    assert all(verdicts[s] == "reject" for s in verdicts if s > 16)
+    assert isinstance(verdicts[16], tuple) is False  # one bundle of 40: another layout
+    one_bundle = bytearray(crafted(_rows(10)))  # the same layout under any size >= 16
+    start = _column_starts(bytes(one_bundle))[0]
+    for shift in (4, 5, 16):
+        one_bundle[start] = shift
+        assert isinstance(_check(bytes(one_bundle)), tuple)
+    for shift in (17, 31, 63, 64, 200):
+        one_bundle[start] = shift
+        assert _check(bytes(one_bundle)) == "reject"
+
+
+def test_a_value_past_uint64_defers() -> None:
+    """Python's ints do not wrap: a delta base plus a stored offset past 2^64 is a trailer Python
+    keeps as is (and accepts, its low byte being SET); native cannot return it, so defers."""
+    a = 0xFFFF_FFFF_FFFF_0000
+    block = bytearray(crafted(_rows(3), [a + 0x301, a + 0x201, a + 0x101]))
+    start = _column_starts(bytes(block))[4]
+    assert block[start] == 0x82 and struct.unpack_from("<Q", block, start + 1)[0] == a + 0x101
+    struct.pack_into("<Q", block, start + 1, 0xFFFF_FFFF_FFFF_FF01)
+    want = python_verdict(bytes(block))
+    assert isinstance(want, tuple) and want[2] == 2**64 + 0x101
+    assert scan_raw([bytes(block)]) == [None]
