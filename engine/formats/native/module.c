@@ -13,9 +13,11 @@
 #include "blockscan.h"
 
 static PyObject *summary_tuple(const block_summary *s) {
-    return Py_BuildValue("(Ky#Ky#K)", (unsigned long long)s->rows, (const char *)s->first.p,
-                         (Py_ssize_t)s->first.len, (unsigned long long)s->first_trailer,
-                         (const char *)s->last.p, (Py_ssize_t)s->last.len,
+    /* y# turns a NULL pointer into None: an empty key has no buffer yet */
+    const char *first = s->first.p ? (const char *)s->first.p : "";
+    const char *last = s->last.p ? (const char *)s->last.p : "";
+    return Py_BuildValue("(Ky#Ky#K)", (unsigned long long)s->rows, first, (Py_ssize_t)s->first.len,
+                         (unsigned long long)s->first_trailer, last, (Py_ssize_t)s->last.len,
                          (unsigned long long)s->last_trailer);
 }
 
