@@ -50,6 +50,7 @@ from engine.formats.mvcc import encode_mvcc_key
 from engine.formats.sst_format import CHECKSUM_CRC32C, block_checksum
 from engine.formats.sst_reader import COCKROACH_COMPARATOR, POINT_SETS, Table
 from formats.pebble_testdata import FIXTURES
+from formats.test_pebble_colblk import crdb_block_cases
 
 Verdict = tuple[int, bytes, int, bytes, int] | str
 
@@ -232,6 +233,15 @@ def test_every_block_of_every_fixture_matches_python(tables: dict[str, Table]) -
     assert 0 < accepted["pebble/tool/testdata/cr-schema-sst/000014.sst"] < 20
 
 
+def test_pebbles_block_encoding_dump_defers() -> None:
+    """cockroachkvs/testdata/block_encoding: Pebble's own crdb1 block (a lock-table version,
+    logical and bare keys, MVCC versions of one roach key): Python's slow path, so native's
+    None."""
+    (block, _), = crdb_block_cases()
+    assert python_verdict(block) == "slow"
+    assert scan_raw([block]) == [None]
+
+
 def test_fixture_tables_exercise_every_key_shape(tables: dict[str, Table]) -> None:
     """The fixtures above reach every branch of the key materialization and bundles > 1."""
     shapes = set()
@@ -317,7 +327,7 @@ def test_corrupted_blocks_are_accepted_only_when_python_accepts(
         for name, t in tables.items()
         if not name.startswith("writer/bench")  # 32 KiB blocks: slow for Python, nothing new
         for block in _blocks(t)
-    ]
+    ] + [block for block, _ in crdb_block_cases()]
     rng = random.Random(seed)
     blocks = [mutate(rng, rng.choice(pool)) for _ in range(2500)]
     outcomes: Counter[tuple[str, bool]] = Counter()
