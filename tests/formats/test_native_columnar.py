@@ -541,13 +541,13 @@ def _offsets(slices: list[bytes], start: int = 0) -> list[int]:
     return out
 
 
-def _bitmap_col(bits: int, rows: int) -> _Col:
+def _bitmap_col(bits: int, rows: int, summary_xor: int = 0) -> _Col:
     def at(off: int) -> bytes:
         if not bits:
             return b"\x01"
         n_words = (rows + 63) >> 6
         words = [bits >> (64 * i) & (2**64 - 1) for i in range(n_words)]
-        summary = sum(1 << i for i, w in enumerate(words) if w)
+        summary = sum(1 << i for i, w in enumerate(words) if w) ^ summary_xor
         body = b"".join(struct.pack("<Q", w) for w in words)
         body += summary.to_bytes(8 * ((n_words + 63) >> 6), "little")
         return b"\x00" + bytes(-(off + 1) % 8) + body
@@ -563,6 +563,7 @@ def encoded(
     values_enc: int = 2,
     values_base: int = 0,
     values: list[bytes] | None = None,
+    obsolete: _Col | None = None,
 ) -> bytes:
     """A crdb1 data block laid out by hand (bundles of 1: each roach key its own bundle prefix,
     no shared prefix, empty suffixes), with chosen encodings for the roach key offsets, the wall
@@ -582,7 +583,7 @@ def encoded(
         (1, _bitmap_col((1 << n) - 1, n)),
         (3, _uints_col(_offsets(vals), values_enc, values_base, b"".join(vals))),
         (1, _bitmap_col(0, n)),
-        (1, _bitmap_col(0, n)),
+        (1, obsolete or _bitmap_col(0, n)),
     ]
     header = bytearray(b"\x01" + struct.pack("<I", 40) + b"\x01" + struct.pack("<HI", 9, n))
     body = bytearray()
@@ -625,3 +626,25 @@ def test_a_delta_base_with_8_byte_values_is_refused() -> None:
     small = list(range(1, len(_ROACH) + 1))
     assert isinstance(_check(encoded(_ROACH, walls=_uints_col(small, 1))), tuple)
     assert _check(encoded(_ROACH, walls=_uints_col(small, 3))) == "reject"  # no 3-byte width
+
+
+def test_the_obsolete_bitmap_is_decoded_and_checked() -> None:
+    """sst_check's fast path never reads the is-obsolete bits, but decode_data_block checks
+    the bitmap: no bit past the rows, summary words that agree with the words."""
+    n = len(_ROACH)
+    assert isinstance(_check(encoded(_ROACH, obsolete=_bitmap_col(1 << 3, n))), tuple)
+    assert isinstance(_check(encoded(_ROACH, obsolete=_bitmap_col((1 << n) - 1, n))), tuple)
+    assert _check(encoded(_ROACH, obsolete=_bitmap_col(1 << n, n))) == "reject"
+    assert _check(encoded(_ROACH, obsolete=_bitmap_col(1 << 63, n))) == "reject"
+    assert _check(encoded(_ROACH, obsolete=_bitmap_col(1 << 3, n, summary_xor=2))) == "reject"
+    assert _check(encoded(_ROACH, obsolete=_bitmap_col(1 << 3, n, summary_xor=1))) == "reject"
+    assert _check(encoded(_ROACH, obsolete=lambda off: b"\x02")) == "reject"  # unknown encoding
+    assert _check(encoded(_ROACH, obsolete=lambda off: b"\x01\x00")) == "reject"  # trailing byte
+
+
+def test_no_rows_and_short_blocks() -> None:
+    block = bytearray(encoded(_ROACH))
+    struct.pack_into("<I", block, 8, 0)
+    assert _check(bytes(block)) == "reject"
+    for n in range(0, 60):
+        assert _check(bytes(block[:n])) == "reject"
