@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import operator
 import struct
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
+from engine.errors import FormatError
+from engine.formats import blockscan
 from engine.formats.colblk.blocks import CRDB1_SCHEMA
 from engine.formats.mvcc import engine_compare
 from engine.formats.sst_format import (
@@ -26,10 +30,12 @@ from engine.formats.sst_format import (
     ATTR_RANGE_KEY_UNSETS,
     ATTR_TWO_LEVEL_INDEX,
     ATTR_VALUE_BLOCKS,
+    BLOCK_TRAILER_LEN,
 )
 from engine.formats.sst_reader import (
     BYTEWISE_COMPARATOR,
     COMPARERS,
+    CORRUPTION,
     META_PROPERTIES,
     META_RANGE_DEL,
     META_RANGE_KEY,
@@ -44,17 +50,35 @@ from engine.formats.sst_reader import (
 )
 
 
-def check_table(table: Table) -> int:
+Ready = Callable[[int], None]
+
+
+def check_table(
+    table: Table, ready: Ready | None = None, workers: int = 1, native: bool = True
+) -> int:
     """Entry count, after verifying every block checksum, key order (with the table's comparer),
-    index separators, keyspan blocks, value blocks, v7 footer attributes and entry counts."""
+    index separators, keyspan blocks, value blocks, v7 footer attributes and entry counts.
+
+    `ready(end)` blocks until table.data[0:end) holds plaintext (the caller decrypts the rest
+    meanwhile); it is called from this thread only, with ends that never decrease, before any
+    byte below `end` is read beyond the footer, metaindex, properties and index blocks that
+    Table() already read. `workers` > 1 scans batches of data blocks natively on that many
+    threads (the scanner releases the GIL) while this thread checks block boundaries in order.
+    `native` False (or the extension not built) checks every block in Python; either way the
+    verdict, the error and its order are the same."""
     comparer = table.comparer_name or BYTEWISE_COMPARATOR
     compare = COMPARERS.get(comparer)
     if compare is None:
         raise table.fail(f"cannot check key order: unknown comparer {comparer!r}")
+    wait = ready or _no_wait
+    if table.value_index is not None:
+        wait(len(table.data))  # out-of-line values live in value blocks after the data blocks
+    blocks = _Blocks(table, compare, wait, workers, native)
     if table.columnar:
-        count = _check_columnar(table, compare)
+        count = _check_columnar(table, compare, blocks)
     else:
-        count = _check_rows(table, compare)
+        count = _check_rows(table, compare, blocks)
+    wait(len(table.data))
     checked = {META_PROPERTIES}
     spans = table.spans()
     checked |= {META_RANGE_DEL, META_RANGE_KEY}
@@ -78,28 +102,164 @@ def check_table(table: Table) -> int:
     return count
 
 
-def _check_rows(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
+def _no_wait(end: int) -> None:
+    return None
+
+
+_Entry = tuple[bytes, tuple[int, int]]  # (separator, data block handle)
+_Scanned = tuple[bytes, tuple[int, int], "blockscan.Summary | None"]
+_Pending = tuple[list[_Entry], "Future[list[blockscan.Summary | None]] | None", BaseException | None]
+_BATCH_BYTES = 1 << 20  # a native batch: about 1 MiB of stored blocks
+_BATCH_BLOCKS = 512
+
+
+class _Blocks:
+    """(separator, handle, native summary or None) of every data block, in index order.
+
+    Handles are taken from the index lazily, a batch ahead: an index block's error is raised
+    only after every data block listed before it was checked, as the plain walk does."""
+
+    def __init__(
+        self,
+        table: Table,
+        compare: Callable[[bytes, bytes], int],
+        ready: Ready,
+        workers: int,
+        native: bool,
+    ) -> None:
+        self.table = table
+        self.ready = ready
+        self.workers = max(1, workers)
+        cockroach = compare is engine_compare
+        supported = compare is engine_compare or compare is bytewise_compare
+        if table.columnar:
+            supported = supported and table.schema == CRDB1_SCHEMA
+        self.native = native and blockscan.AVAILABLE and supported
+        self.cockroach = cockroach
+
+    def _scan(self, handles: list[tuple[int, int]]) -> list[blockscan.Summary | None]:
+        t = self.table
+        return blockscan.scan_blocks(
+            t.data,
+            handles,
+            end=t.footer.end,
+            checksum=t.footer.checksum,
+            pebble_version=t.version,
+            cockroach=self.cockroach,
+            columnar=t.columnar,
+        )
+
+    def _batches(self) -> Iterator[tuple[list[_Entry], BaseException | None]]:
+        """Batches of index entries; the last one carries the index's error, if any."""
+        batch: list[_Entry] = []
+        size = 0
+        entries = self.table.data_handles()
+        while True:
+            try:
+                entry = next(entries)
+            except StopIteration:
+                break
+            except CORRUPTION + (FormatError,) as exc:
+                yield batch, exc
+                return
+            batch.append(entry)
+            size += entry[1][1]
+            if size >= _BATCH_BYTES or len(batch) >= _BATCH_BLOCKS:
+                yield batch, None
+                batch, size = [], 0
+        if batch:
+            yield batch, None
+
+    def __iter__(self) -> Iterator[_Scanned]:
+        if not self.native:
+            for batch, error in self._batches():
+                for sep, handle in batch:
+                    self.ready(handle[0] + handle[1] + BLOCK_TRAILER_LEN)
+                    yield sep, handle, None
+                if error is not None:
+                    raise error
+            return
+        if self.workers == 1:
+            for batch, error in self._batches():
+                if batch:
+                    handles = [h for _, h in batch]
+                    self.ready(max(o + n for o, n in handles) + BLOCK_TRAILER_LEN)
+                    for (sep, handle), summary in zip(batch, self._scan(handles)):
+                        yield sep, handle, summary
+                if error is not None:
+                    raise error
+            return
+        yield from self._threaded()
+
+    def _threaded(self) -> Iterator[_Scanned]:
+        ahead = 2 * self.workers
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="blockscan") as pool:
+            pending: deque[_Pending] = deque()
+            batches = self._batches()
+            done = False
+            try:
+                while True:
+                    while not done and len(pending) < ahead:
+                        try:
+                            batch, error = next(batches)
+                        except StopIteration:
+                            done = True
+                            break
+                        future = None
+                        if batch:
+                            handles = [h for _, h in batch]
+                            self.ready(max(o + n for o, n in handles) + BLOCK_TRAILER_LEN)
+                            future = pool.submit(self._scan, handles)
+                        pending.append((batch, future, error))
+                        if error is not None:
+                            done = True
+                    if not pending:
+                        return
+                    batch, future, error = pending.popleft()
+                    summaries = future.result() if future is not None else []
+                    for (sep, handle), summary in zip(batch, summaries):
+                        yield sep, handle, summary
+                    if error is not None:
+                        raise error
+            finally:
+                for _, future, _ in pending:
+                    if future is not None:
+                        future.cancel()
+
+
+def _check_rows(table: Table, compare: Callable[[bytes, bytes], int], blocks: _Blocks) -> int:
     """Key order block by block: user keys bytewise (or their roach parts, for the cockroach
-    comparer) in bulk, the comparer itself only where that does not already decide."""
+    comparer) in bulk, the comparer itself only where that does not already decide. A block the
+    native scanner accepted gets only the checks against its neighbours and its separator."""
     prev: tuple[bytes, int] | None = None
     count = 0
-    for sep, handle in table.data_handles():
-        keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
-        if not keys:
-            continue
-        _check_sorted(table, keys, trailers, compare, count)
+    clear = ~OBSOLETE_BIT if table.version >= 4 else -1
+    for sep, handle, summary in blocks:
+        if summary is None:
+            keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
+            if not keys:
+                continue
+            _check_sorted(table, keys, trailers, compare, count)
+            rows, first, first_trailer = len(keys), keys[0], trailers[0]
+            last, last_trailer = keys[-1], trailers[-1]
+        else:
+            rows = summary.rows
+            if not rows:
+                continue
+            first, first_trailer = summary.first, summary.first_trailer & clear
+            last, last_trailer = summary.last, summary.last_trailer & clear
         if prev is not None:
-            c = compare(prev[0], keys[0])
-            if c > 0 or (c == 0 and prev[1] <= trailers[0]):
+            c = compare(prev[0], first)
+            if c > 0 or (c == 0 and prev[1] <= first_trailer):
                 raise table.fail(f"keys out of order at entry {count}")
         if len(sep) < TRAILER_LEN:
             raise table.fail("index separator is shorter than its 8-byte trailer")
-        c = compare(keys[-1], sep[:-TRAILER_LEN])
+        c = compare(last, sep[:-TRAILER_LEN])
         sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
-        if c > 0 or (c == 0 and trailers[-1] < sep_trailer & ~OBSOLETE_BIT):
+        if c > 0 or (c == 0 and last_trailer < sep_trailer & ~OBSOLETE_BIT):
             raise table.fail("index separator sorts before the last key of its data block")
-        prev = (keys[-1], trailers[-1])
-        count += len(keys)
+        prev = (last, last_trailer)
+        count += rows
     return count
 
 
@@ -144,17 +304,32 @@ def _check_sorted(
             raise table.fail(f"keys out of order at entry {first_row + i}")
 
 
-def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int]) -> int:
+def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int], blocks: _Blocks) -> int:
     """Key order checked on the decoded columns: roach keys (or key prefixes) bytewise in bulk,
     MVCC timestamps and trailers only where prefixes repeat; block boundaries and index
-    separators with the comparer on the first and last user keys."""
+    separators with the comparer on the first and last user keys. A block the native scanner
+    accepted gets only the checks against its neighbours and its separator."""
     count = 0
     prev_last: tuple[bytes, int] | None = None
     prev_sep: bytes | None = None
     # crdb1 under EngineKeyCompare: distinct roach keys order bytewise, so the prefix column
     # alone decides; any other pairing compares materialized keys.
     fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
-    for sep, handle in table.data_handles():
+    for sep, handle, summary in blocks:
+        if summary is not None and summary.rows:
+            n, first, last = summary.rows, summary.first, summary.last
+            first_trailer, last_trailer = summary.first_trailer, summary.last_trailer
+            if prev_last is not None:
+                c = compare(prev_last[0], first)
+                if c > 0 or (c == 0 and prev_last[1] <= first_trailer):
+                    raise table.fail(f"keys out of order at entry {count}")
+            if compare(sep, last) < 0:
+                raise table.fail("index separator sorts before the last key of its data block")
+            if prev_sep is not None and compare(prev_sep, first) > 0:
+                raise table.fail("index separator sorts after the first key of the next data block")
+            prev_last, prev_sep = (last, last_trailer), sep
+            count += n
+            continue
         block = table.column_block(handle)
         n = block.rows
         kinds = {t & 0xFF for t in block.trailers}

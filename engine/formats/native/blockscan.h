@@ -35,9 +35,44 @@ typedef struct {
 } block_summary;
 
 /* blk/len: one data block after its checksum was verified and it was decompressed (no 5-byte
- * trailer). pebble_version: the table's Pebble format version (2..7). */
+ * trailer). pebble_version: the table's Pebble format version (Table.version: 0 for LevelDB and
+ * RocksDB v2 footers, else 1..7). */
 int scan_row_block(const uint8_t *blk, size_t len, int pebble_version, int comparer,
                    block_summary *out);
 int scan_colblk_crdb1(const uint8_t *blk, size_t len, int comparer, block_summary *out);
+
+
+/* --- Added by the module's build (block.c, module.c): framing shared by both scanners. ------ */
+
+enum { CHECKSUM_CRC32C = 1, CHECKSUM_XXHASH64 = 3 };
+enum { COMPRESSION_NONE = 0, COMPRESSION_SNAPPY = 1, COMPRESSION_ZSTD = 7 };
+#define BLOCK_TRAILER_LEN 5
+#define MAX_BLOCK_LEN ((size_t)1 << 30) /* a larger decoded length defers */
+
+/* What the scanners need of a table. */
+typedef struct {
+    int checksum;       /* CHECKSUM_* of the footer */
+    int pebble_version; /* as scan_row_block takes it */
+    int comparer;       /* enum scan_comparer */
+    int columnar;       /* 1: scan_colblk_crdb1 (the crdb1 key schema only), 0: scan_row_block */
+} scan_table;
+
+int keybuf_reserve(keybuf *kb, size_t n);
+void keybuf_free(keybuf *kb);
+
+void blockscan_init(void); /* once, before any scan: the CRC table and the CPU's features */
+uint32_t crc32c_extend(uint32_t crc, const uint8_t *p, size_t n); /* standard CRC-32C */
+uint32_t crc32c_sw_value(const uint8_t *p, size_t n);             /* the table fallback */
+uint32_t block_checksum(int kind, const uint8_t *p, size_t n);    /* the stored form */
+int get_uvarint(const uint8_t *p, size_t *pos, size_t limit, uint64_t *out); /* Go's */
+
+/* Decompress src per its indicator: SCAN_OK with *out (src itself, or scratch's memory). */
+int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratch,
+                     const uint8_t **out, size_t *out_len);
+
+/* One data block of a table at data[offset, offset+length+5), all before `end` (where the
+ * footer starts): checksum, decompression, then the table's scanner. */
+int scan_data_block(const uint8_t *data, size_t end, uint64_t offset, uint64_t length,
+                    const scan_table *t, keybuf *scratch, block_summary *out);
 
 #endif
