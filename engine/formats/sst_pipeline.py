@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 
 from engine.errors import FormatError
 from engine.formats.encrypted_file import (
@@ -31,7 +32,6 @@ from engine.formats.encrypted_file import (
     DecryptError,
     DecryptingReader,
 )
-from engine.formats.sst import check_sst
 from engine.formats.sst_check import check_table
 from engine.formats.sst_format import V7_FOOTER_LEN, parse_footer
 from engine.formats.sst_reader import CORRUPTION, Table
@@ -80,35 +80,47 @@ class ReadyPoint:
                 raise PlaintextUnavailable(end)
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """How CHECK_FILES checks a file; every choice gives the same verdicts and errors.
+
+    `pipelined`: v2 files are decrypted and checked at once (check_pipelined); `native`: data
+    blocks go to the native scanner when it is built (engine.formats.blockscan); `workers`:
+    threads scanning batches of data blocks beside the in-order checks (check_table)."""
+
+    pipelined: bool = True
+    native: bool = True
+    workers: int = 1
+
+
+SERIAL = CheckOptions(pipelined=False)
+
+
 def check_serially(
-    reader: DecryptingReader, buffer: bytearray, on_batch: Callable[[int], None], name: str
+    reader: DecryptingReader,
+    buffer: bytearray,
+    on_batch: Callable[[int], None],
+    name: str,
+    options: CheckOptions = SERIAL,
 ) -> int:
-    """Today's path: decrypt the whole file front to back into `buffer`, then check it."""
-    return check_sst(reader.plaintext_into(buffer, on_batch), name=name)
+    """The serial path: decrypt the whole file front to back into `buffer`, then check it."""
+    return check_plaintext(reader.plaintext_into(buffer, on_batch), name, options)
 
 
-def _check(table: Table, name: str, ready: Callable[[int], None] | None = None) -> int:
-    """check_sst's check of a Table already built (the same wrapping of corruption errors)."""
+def check_plaintext(data: bytes | bytearray | memoryview, name: str, options: CheckOptions = SERIAL) -> int:
+    """check_sst with the native scanner and its workers as `options` say."""
     try:
-        if ready is None:
-            return check_table(table)
-        return check_table(_gated(table, ready))
+        return check_table(Table(data, name), workers=options.workers, native=options.native)
     except CORRUPTION as exc:
         raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
 
 
-def _gated(table: Table, ready: Callable[[int], None]) -> Table:
-    """Stand-in for check_table(table, ready=...) (helper nrow's, not merged yet): every data
-    block handle the checks take from the index waits for its bytes first."""
-    handles = table.data_handles
-
-    def gated():  # type: ignore[no-untyped-def]
-        for sep, handle in handles():
-            ready(handle[0] + handle[1] + 5)
-            yield sep, handle
-
-    table.data_handles = gated  # type: ignore[method-assign]
-    return table
+def _check(table: Table, name: str, options: CheckOptions, ready: Callable[[int], None] | None = None) -> int:
+    """check_sst's check of a Table already built (the same wrapping of corruption errors)."""
+    try:
+        return check_table(table, ready=ready, workers=options.workers, native=options.native)
+    except CORRUPTION as exc:
+        raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
 
 
 def check_pipelined(
@@ -117,6 +129,7 @@ def check_pipelined(
     on_batch: Callable[[int], None],
     name: str,
     executor: Executor,
+    options: CheckOptions = CheckOptions(),
     *,
     min_chunks: int = MIN_CHUNKS,
     batch_chunks: int = BATCH_CHUNKS,
@@ -129,7 +142,7 @@ def check_pipelined(
     checks and propagates); `executor` runs the checks."""
     count = reader.num_chunks
     if reader.version != 2 or count < MIN_CHUNKS:
-        return check_serially(reader, buffer, on_batch, name)
+        return check_serially(reader, buffer, on_batch, name, options)
     count = reader.num_chunks
     size = reader.plaintext_size
     view = memoryview(buffer)[:size]
@@ -142,7 +155,7 @@ def check_pipelined(
         on_batch(done)
 
     def serially() -> int:
-        return check_serially(reader, buffer, lambda n: on_batch(max(n, done)), name)
+        return check_serially(reader, buffer, lambda n: on_batch(max(n, done)), name, options)
 
     # 1. The tail: from the footer down until every non-data handle lies in it.
     tail = max(0, size - V7_FOOTER_LEN) // CHUNK_SIZE
@@ -159,11 +172,11 @@ def check_pipelined(
     except (FormatError, *CORRUPTION):
         return serially()  # a bad chunk or odd bytes in the tail: report as the serial path does
     if tail == 0:
-        return _check(table, name)
+        return _check(table, name, options)
 
     # 2. The checks on another thread, the data region front to back here.
     point = ReadyPoint(tail * CHUNK_SIZE)
-    checks = executor.submit(_check, table, name, point.ready)
+    checks = executor.submit(_check, table, name, options, point.ready)
     try:
         for first in range(0, tail, batch_chunks):
             stop = min(first + batch_chunks, tail)

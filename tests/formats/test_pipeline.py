@@ -14,7 +14,7 @@ from engine.errors import FormatError, RewrapError
 from engine.formats import encrypted_file as ef
 from engine.formats.buffers import new_buffer
 from engine.formats.sst_format import parse_footer
-from engine.formats.sst_pipeline import check_pipelined, check_serially
+from engine.formats.sst_pipeline import CheckOptions, check_pipelined, check_serially
 from engine.formats.sst_writers import write_table
 
 KEY = bytes(range(32))
@@ -34,6 +34,17 @@ def tables() -> dict[str, bytes]:
         "v2": write_table(rows, "pebble,v2", block_size=4096),
         "v7": write_table(rows, "pebble,v7"),
     }
+
+
+# The pipelined path with the Python checker, the native scanner, and two scanning workers; the
+# reference is always the serial Python path.
+OPTIONS = [CheckOptions(native=False), CheckOptions(native=True), CheckOptions(native=True, workers=2)]
+OPTION_IDS = ["python", "native", "native-2-workers"]
+
+
+@pytest.fixture(params=OPTIONS, ids=OPTION_IDS)
+def opts(request) -> CheckOptions:  # type: ignore[no-untyped-def]
+    return request.param
 
 
 class Pool:
@@ -63,14 +74,16 @@ def _outcome(run: Callable[[], int]) -> tuple[str, object]:
         return type(e).__name__, str(e)
 
 
-def both(stored: bytes, pool: Pool, **kw: int) -> tuple[tuple[str, object], tuple[str, object], list[int]]:
-    """(serial outcome, pipelined outcome, pipelined on_batch values)."""
+def both(
+    stored: bytes, pool: Pool, opts: CheckOptions = OPTIONS[0], **kw: int
+) -> tuple[tuple[str, object], tuple[str, object], list[int]]:
+    """(serial Python outcome, pipelined outcome with `opts`, pipelined on_batch values)."""
     buf = new_buffer(len(stored))
     serial = _outcome(lambda: check_serially(_reader(stored), buf, lambda n: None, "f.sst"))
     seen: list[int] = []
     buf2 = new_buffer(len(stored))
     buf2[:] = b"\xa5" * len(stored)  # stale bytes where nothing is decrypted yet
-    piped = _outcome(lambda: check_pipelined(_reader(stored), buf2, seen.append, "f.sst", pool.pool, **kw))
+    piped = _outcome(lambda: check_pipelined(_reader(stored), buf2, seen.append, "f.sst", pool.pool, opts, **kw))
     assert pool.idle()
     return serial, piped, seen
 
@@ -86,9 +99,9 @@ def _chunk_at(i: int) -> int:
 
 
 @pytest.mark.parametrize("fmt", ["v2", "v7"])
-def test_a_good_file_gives_the_serial_count_and_progress_to_the_end(tables, pool, fmt) -> None:  # type: ignore[no-untyped-def]
+def test_a_good_file_gives_the_serial_count_and_progress_to_the_end(tables, pool, fmt, opts) -> None:  # type: ignore[no-untyped-def]
     stored = ef.encrypt(KEY, tables[fmt], iv=IV)
-    serial, piped, seen = both(stored, pool)
+    serial, piped, seen = both(stored, pool, opts)
     assert serial == piped and serial[0] == "ok" and serial[1] == 22000
     assert seen == sorted(seen) and seen[-1] == len(stored)
     assert seen[0] < ef.HEADER_SIZE + 2 * ef.SEALED_CHUNK_SIZE  # the tail came first: pipelined
@@ -97,7 +110,7 @@ def test_a_good_file_gives_the_serial_count_and_progress_to_the_end(tables, pool
 
 @pytest.mark.parametrize("fmt", ["v2", "v7"])
 @pytest.mark.parametrize("where", ["front", "middle", "tail", "index", "front+tail", "middle+last-but-one", "two in the data"])
-def test_bad_chunks_report_the_first_in_file_order(tables, pool, fmt, where) -> None:  # type: ignore[no-untyped-def]
+def test_bad_chunks_report_the_first_in_file_order(tables, pool, fmt, where, opts) -> None:  # type: ignore[no-untyped-def]
     plain = tables[fmt]
     stored = ef.encrypt(KEY, plain, iv=IV)
     n = _reader(stored).num_chunks
@@ -108,37 +121,37 @@ def test_bad_chunks_report_the_first_in_file_order(tables, pool, fmt, where) -> 
     }[where]  # fmt: skip
     for c in chunks:
         stored = _flip(stored, _chunk_at(c) if c < n - 1 else len(stored) - 20)
-    serial, piped, _ = both(stored, pool)
+    serial, piped, _ = both(stored, pool, opts)
     assert serial[0] == "DecryptError" and f"(chunk {min(chunks)})" in str(serial[1])
     assert piped == serial
 
 
 @pytest.mark.parametrize("fmt", ["v2", "v7"])
 @pytest.mark.parametrize("block_at", [0.05, 0.5, 0.9])
-def test_a_damaged_block_gives_the_serial_error(tables, pool, fmt, block_at) -> None:  # type: ignore[no-untyped-def]
+def test_a_damaged_block_gives_the_serial_error(tables, pool, fmt, block_at, opts) -> None:  # type: ignore[no-untyped-def]
     plain = bytearray(tables[fmt])
     plain[int(len(plain) * block_at)] ^= 0x01
-    serial, piped, seen = both(ef.encrypt(KEY, bytes(plain), iv=IV), pool)
+    serial, piped, seen = both(ef.encrypt(KEY, bytes(plain), iv=IV), pool, opts)
     assert serial[0] == "FormatError" and piped == serial
     assert seen[0] < ef.HEADER_SIZE + 2 * ef.SEALED_CHUNK_SIZE  # pipelined, no fallback
 
 
-def test_a_bad_chunk_after_a_bad_block_wins_as_in_the_serial_path(tables, pool) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_chunk_after_a_bad_block_wins_as_in_the_serial_path(tables, pool, opts) -> None:  # type: ignore[no-untyped-def]
     plain = bytearray(tables["v2"])
     plain[5000] ^= 0x01  # the first data block: the checks fail long before decryption ends
     stored = ef.encrypt(KEY, bytes(plain), iv=IV)
     stored = _flip(stored, _chunk_at(25))
-    serial, piped, _ = both(stored, pool)
+    serial, piped, _ = both(stored, pool, opts)
     assert "(chunk 25)" in str(serial[1]) and piped == serial
 
 
-def test_damaged_tail_blocks_fall_back_to_the_serial_error(tables, pool) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_tail_blocks_fall_back_to_the_serial_error(tables, pool, opts) -> None:  # type: ignore[no-untyped-def]
     plain = tables["v2"]
     footer = parse_footer(plain, "f")
     for at in (footer.index[0] + 7, footer.metaindex[0] + 3, len(plain) - 53):
         bad = bytearray(plain)
         bad[at] ^= 0x01
-        serial, piped, _ = both(ef.encrypt(KEY, bytes(bad), iv=IV), pool)
+        serial, piped, _ = both(ef.encrypt(KEY, bytes(bad), iv=IV), pool, opts)
         assert serial[0] == "FormatError" and piped == serial
 
 
@@ -152,9 +165,9 @@ def test_small_and_v1_files_take_the_serial_path(tables, pool) -> None:  # type:
     assert serial == piped == ("ok", 50)
 
 
-def test_small_batches_interleave_and_agree(tables, pool) -> None:  # type: ignore[no-untyped-def]
+def test_small_batches_interleave_and_agree(tables, pool, opts) -> None:  # type: ignore[no-untyped-def]
     stored = ef.encrypt(KEY, tables["v7"], iv=IV)
-    serial, piped, seen = both(stored, pool, batch_chunks=1)
+    serial, piped, seen = both(stored, pool, opts, batch_chunks=1)
     assert serial == piped and len(seen) >= _reader(stored).num_chunks
 
 
