@@ -109,16 +109,15 @@ def check_serially(
 
 def check_plaintext(data: bytes | bytearray | memoryview, name: str, options: CheckOptions = SERIAL) -> int:
     """check_sst with the native scanner and its workers as `options` say."""
-    try:
-        return check_table(Table(data, name), workers=options.workers, native=options.native)
-    except CORRUPTION as exc:
-        raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
+    return _check(lambda: Table(data, name), name, options)
 
 
-def _check(table: Table, name: str, options: CheckOptions, ready: Callable[[int], None] | None = None) -> int:
-    """check_sst's check of a Table already built (the same wrapping of corruption errors)."""
+def _check(
+    table: Callable[[], Table], name: str, options: CheckOptions, ready: Callable[[int], None] | None = None
+) -> int:
+    """check_sst's check of the Table `table()` builds, with its wrapping of corruption errors."""
     try:
-        return check_table(table, ready=ready, workers=options.workers, native=options.native)
+        return check_table(table(), ready=ready, workers=options.workers, native=options.native)
     except CORRUPTION as exc:
         raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
 
@@ -141,9 +140,8 @@ def check_pipelined(
     _WAIT_POLL while the checks finish (progress; it may raise, e.g. Cancelled, which stops the
     checks and propagates); `executor` runs the checks."""
     count = reader.num_chunks
-    if reader.version != 2 or count < MIN_CHUNKS:
+    if reader.version != 2 or count < min_chunks:
         return check_serially(reader, buffer, on_batch, name, options)
-    count = reader.num_chunks
     size = reader.plaintext_size
     view = memoryview(buffer)[:size]
     done = HEADER_SIZE
@@ -171,12 +169,12 @@ def check_pipelined(
             tail = lower
     except (FormatError, *CORRUPTION):
         return serially()  # a bad chunk or odd bytes in the tail: report as the serial path does
-    if tail == 0:
-        return _check(table, name, options)
+    if tail == 0:  # the whole file is the tail
+        return _check(lambda: table, name, options)
 
     # 2. The checks on another thread, the data region front to back here.
     point = ReadyPoint(tail * CHUNK_SIZE)
-    checks = executor.submit(_check, table, name, options, point.ready)
+    checks = executor.submit(_check, lambda: table, name, options, point.ready)
     try:
         for first in range(0, tail, batch_chunks):
             stop = min(first + batch_chunks, tail)
@@ -192,10 +190,7 @@ def check_pipelined(
         point.stop()  # a decryption error (which wins over the checks') or a cancellation
         checks.exception()  # the buffer is not reused before the checks let go of it
         raise
-    try:
-        return checks.result()
-    except PlaintextUnavailable:  # pragma: no cover - only stop() raises it, and stop() re-raises
-        raise AssertionError("checks stopped without a reason") from None
+    return checks.result()  # PlaintextUnavailable only ever follows stop(), which re-raised
 
 
 def _open_down(opened: Callable[[int, int], None], first: int, stop: int, batch: int) -> None:
