@@ -186,7 +186,7 @@ def check_chain_files(
 
     # One plaintext buffer for every file: a plaintext is never larger than its stored file.
     scratch = new_buffer(max((t[3] for t in todo), default=0)) if key is not None else bytearray()
-    pool = ThreadPoolExecutor(1, thread_name_prefix="check-files") if options.pipelined and key is not None else None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="check-files") if options.pipelines and key is not None else None
     try:
         for layer, path, shown, size in todo:
             if cancel is not None:

@@ -25,6 +25,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from engine.errors import FormatError
+from engine.formats import blockscan
 from engine.formats.encrypted_file import (
     CHUNK_SIZE,
     HEADER_SIZE,
@@ -84,13 +85,23 @@ class ReadyPoint:
 class CheckOptions:
     """How CHECK_FILES checks a file; every choice gives the same verdicts and errors.
 
-    `pipelined`: v2 files are decrypted and checked at once (check_pipelined); `native`: data
-    blocks go to the native scanner when it is built (engine.formats.blockscan); `workers`:
-    threads scanning batches of data blocks beside the in-order checks (check_table)."""
+    `pipelined`: v2 files are decrypted and checked at once (check_pipelined); None: when the
+    native scanner is used, since Python checks hold the GIL, and AES-GCM, which releases it
+    for every 64 KiB chunk, then waits up to a switch interval to take it back (measured in
+    tests/bench/bench_check_files.py: no gain, up to 2x slower). `native`: data blocks go to the
+    native scanner when it is built (engine.formats.blockscan); `workers`: threads scanning
+    batches of data blocks beside the in-order checks (check_table)."""
 
-    pipelined: bool = True
+    pipelined: bool | None = None
     native: bool = True
     workers: int = 1
+
+    @property
+    def pipelines(self) -> bool:
+        """Whether check_chain_files pipelines v2 files with these options."""
+        if self.pipelined is None:
+            return self.native and blockscan.AVAILABLE
+        return self.pipelined
 
 
 SERIAL = CheckOptions(pipelined=False)

@@ -25,7 +25,8 @@ from engine.storage import StorageSettings
 KEY = bytes(range(32))
 DB = (104, "bank")
 SERIAL = CheckOptions(pipelined=False, native=False)
-PIPED = [CheckOptions(native=False), CheckOptions(native=True), CheckOptions(native=True, workers=2)]
+PIPED = [CheckOptions(native=False, pipelined=True), CheckOptions(native=True, pipelined=True),
+         CheckOptions(native=True, pipelined=True, workers=2)]
 
 
 def _table(seed: int, rows: int = 26000) -> bytes:
