@@ -156,7 +156,8 @@ def check_chain_files(
     buffer the size of the largest file, reused for every file (the SST check needs the footer
     and index first; a reused buffer is not faulted in again), never the whole layer.
     Emits CheckStarted / CheckProgress (stored bytes and files) / CheckFinished on `progress`;
-    `cancel` is honoured between 1 MiB batches and between files (Cancelled, a RewrapError).
+    `cancel` is honoured between 1 MiB batches and between files, and every 0.1 s while a
+    pipelined file's checks finish (Cancelled, a RewrapError).
     `options` (engine.formats.sst_pipeline.CheckOptions): a v2 file's data blocks checked on a
     second thread while its later chunks are still being decrypted, the native block scanner
     and its worker threads; every choice gives the same results."""
