@@ -242,3 +242,23 @@ def _check_table(table: Table) -> int:
     from engine.formats.sst_pipeline import SERIAL, _check
 
     return _check(lambda: table, "f.sst", SERIAL)
+
+
+def test_cancel_while_the_checks_finish_stops_them(tables, pool, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Decryption done, the (Python) checks still walking: on_batch keeps running every poll,
+    and its exception stops the checks at their next batch."""
+    import engine.formats.sst_pipeline as sp
+
+    monkeypatch.setattr(sp, "_WAIT_POLL", 0.0005)
+    stored = ef.encrypt(KEY, tables["v2"], iv=IV)
+    calls: list[int] = []
+
+    def on_batch(n: int) -> None:
+        calls.append(n)
+        if calls.count(len(stored)) == 2:  # the first poll after the last batch
+            raise Stop("cancelled")
+
+    with pytest.raises(Stop):
+        check_pipelined(_reader(stored), new_buffer(len(stored)), on_batch, "f.sst", pool.pool,
+                        CheckOptions(native=False, pipelined=True), batch_chunks=1)
+    assert pool.idle()
