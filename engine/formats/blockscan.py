@@ -1,5 +1,5 @@
 """The optional native data-block scanner of CHECK_FILES (engine.formats._blockscan, built from
-engine/formats/native by `pip install -e .` when gcc and libsnappy/libzstd/libxxhash are there).
+engine/formats/native by `pip install -e .` when gcc, libsnappy and libxxhash are there).
 
 scan_blocks checks a batch of data blocks of one table with the GIL released: per block the
 stored checksum, decompression and every per-block rule of the Python checker, returning a
@@ -45,3 +45,16 @@ def scan_blocks(
     comparer = _blockscan.CMP_COCKROACH if cockroach else _blockscan.CMP_BYTEWISE
     out = _blockscan.scan_blocks(data, handles, end, checksum, pebble_version, comparer, columnar)
     return [None if s is None else Summary(*s) for s in out]
+
+
+NATIVE_DECODES = frozenset((0, 1))  # compression indicators scan_blocks decodes: none, snappy
+
+
+def scan_block(
+    block: bytes, *, pebble_version: int, cockroach: bool, columnar: bool
+) -> Summary | None:
+    """The Summary of one data block that Python already verified and decompressed (zstd,
+    MinLZ: decoded by the same code as the Python path, so the verdict cannot differ), or None."""
+    comparer = _blockscan.CMP_COCKROACH if cockroach else _blockscan.CMP_BYTEWISE
+    s = _blockscan.scan_block(block, pebble_version, comparer, columnar)
+    return None if s is None else Summary(*s)

@@ -149,6 +149,21 @@ class _Blocks:
             columnar=t.columnar,
         )
 
+    def rescan(self, handle: tuple[int, int]) -> blockscan.Summary | None:
+        """A block the batch deferred only because Python must decompress it (zstd, MinLZ):
+        read and decoded by the Python path's own read_block (so its error, if any, is the one
+        that path raises first), then scanned natively. None: the Python path checks it."""
+        offset, length = handle
+        t = self.table
+        if not self.native or t.data[offset + length] in blockscan.NATIVE_DECODES:
+            return None
+        return blockscan.scan_block(
+            t.read_block(handle, "data"),
+            pebble_version=t.version,
+            cockroach=self.cockroach,
+            columnar=t.columnar,
+        )
+
     def _batches(self) -> Iterator[tuple[list[_Entry], BaseException | None]]:
         """Batches of index entries; the last one carries the index's error, if any."""
         batch: list[_Entry] = []
@@ -236,6 +251,8 @@ def _check_rows(table: Table, compare: Callable[[bytes, bytes], int], blocks: _B
     clear = ~OBSOLETE_BIT if table.version >= 4 else -1
     for sep, handle, summary in blocks:
         if summary is None:
+            summary = blocks.rescan(handle)
+        if summary is None:
             keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
             if not keys:
                 continue
@@ -316,6 +333,8 @@ def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int], blocks
     # alone decides; any other pairing compares materialized keys.
     fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
     for sep, handle, summary in blocks:
+        if summary is None:
+            summary = blocks.rescan(handle)
         if summary is not None and summary.rows:
             n, first, last = summary.rows, summary.first, summary.last
             first_trailer, last_trailer = summary.first_trailer, summary.last_trailer

@@ -20,7 +20,13 @@ from engine.formats.sst_check import check_table
 from engine.formats.sst_format import BLOCK_TRAILER_LEN, block_checksum
 from engine.formats.sst_reader import Table
 from formats.pebble_testdata import FIXTURES
-from formats.test_native_columnar import _bench_rows, _mixed_rows, _versions_rows, mutate
+from formats.test_native_columnar import (
+    _bench_rows,
+    _demo_tables,
+    _mixed_rows,
+    _versions_rows,
+    mutate,
+)
 
 PEBBLE_CRDB1 = [
     "tool/testdata/cr-schema-sst/000014.sst",
@@ -44,8 +50,13 @@ def verdict(data: bytes, native: bool, workers: int = 1) -> str:
 
 
 @pytest.fixture(scope="module")
-def tables() -> dict[str, bytes]:
+def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     out = {name: (FIXTURES / name).read_bytes() for name in PEBBLE_CRDB1}
+    demo = dict(_demo_tables(tmp_path_factory.mktemp("demo") / "coll"))
+    for name in sorted(demo)[:6]:  # a few of the demo's data files (of every layer kind)
+        if Table(demo[name], name).columnar:
+            out[name] = demo[name]
+    assert any(name.startswith("demo/") for name in out)
     for fmt in ("pebble,v5", "pebble,v6", "pebble,v7"):
         out[f"bench-{fmt}"] = write_columnar_sst(_bench_rows(800, 1), table_format=fmt)
         out[f"mixed-{fmt}"] = write_columnar_sst(

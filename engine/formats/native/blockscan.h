@@ -45,7 +45,7 @@ int scan_colblk_crdb1(const uint8_t *blk, size_t len, int comparer, block_summar
 /* --- Added by the module's build (block.c, module.c): framing shared by both scanners. ------ */
 
 enum { CHECKSUM_CRC32C = 1, CHECKSUM_XXHASH64 = 3 };
-enum { COMPRESSION_NONE = 0, COMPRESSION_SNAPPY = 1, COMPRESSION_ZSTD = 7 };
+enum { COMPRESSION_NONE = 0, COMPRESSION_SNAPPY = 1 }; /* what scan_data_block decodes */
 #define BLOCK_TRAILER_LEN 5
 #define MAX_BLOCK_LEN ((size_t)1 << 30) /* a larger decoded length defers */
 
@@ -69,6 +69,9 @@ int get_uvarint(const uint8_t *p, size_t *pos, size_t limit, uint64_t *out); /* 
 /* Decompress src per its indicator: SCAN_OK with *out (src itself, or scratch's memory). */
 int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratch,
                      const uint8_t **out, size_t *out_len);
+
+/* A data block already verified and decoded (by Python: zstd, MinLZ): the table's scanner. */
+int scan_decoded_block(const uint8_t *blk, size_t len, const scan_table *t, block_summary *out);
 
 /* One data block of a table at data[offset, offset+length+5), all before `end` (where the
  * footer starts): checksum, decompression, then the table's scanner. */

@@ -65,6 +65,56 @@ static inline int uint_at(const uints *u, size_t i, uint64_t *v) {
     return *v < raw ? -1 : 0;
 }
 
+/* The values of u are not decreasing (Python's offsets check) and all fit a uint64: 0 and
+ * *last = the last value, or -1. Raw values not decreasing means the last is the largest, so
+ * only base + last can overflow. One loop per width: this runs once per row. */
+static int not_decreasing(const uints *u, uint64_t count, uint64_t *last) {
+    uint64_t prev = 0;
+#define NOT_DECREASING(W)                                                                          \
+    for (uint64_t i = 0; i < count; i++) {                                                         \
+        uint64_t x = rd_le(u->p + (W) * i, (W));                                                   \
+        if (x < prev) return -1;                                                                   \
+        prev = x;                                                                                  \
+    }                                                                                              \
+    break;
+    switch (u->width) {
+    case 0: break;
+    case 1: NOT_DECREASING(1)
+    case 2: NOT_DECREASING(2)
+    case 4: NOT_DECREASING(4)
+    case 8: NOT_DECREASING(8)
+    default: return -1;
+    }
+#undef NOT_DECREASING
+    *last = u->base + prev;
+    return *last < prev ? -1 : 0;
+}
+
+/* sst_check: every trailer's kind (its low byte, obsolete bit included) is SET or SETWITHDEL,
+ * and every trailer fits a uint64 (Python keeps base + raw exact). 0 or -1. */
+static int point_sets(const uints *u, uint64_t count) {
+    uint64_t room = ~(uint64_t)0 - u->base; /* the largest raw value that does not overflow */
+#define POINT_SETS(W)                                                                              \
+    for (uint64_t i = 0; i < count; i++) {                                                         \
+        uint64_t raw = rd_le(u->p + (W) * i, (W));                                                 \
+        unsigned kind = (unsigned)((u->base + raw) & 0xFF);                                        \
+        if (raw > room || (kind != KIND_SET && kind != KIND_SET_WITH_DELETE)) return -1;           \
+    }                                                                                              \
+    return 0;
+    switch (u->width) {
+    case 0: {
+        unsigned kind = (unsigned)(u->base & 0xFF);
+        return kind == KIND_SET || kind == KIND_SET_WITH_DELETE ? 0 : -1;
+    }
+    case 1: POINT_SETS(1)
+    case 2: POINT_SETS(2)
+    case 4: POINT_SETS(4)
+    case 8: POINT_SETS(8)
+    default: return -1;
+    }
+#undef POINT_SETS
+}
+
 /* columns.py _uints with rows > 0: 0 and *stop = the column's end, or -1 (Python raises). */
 static int decode_uints(const uint8_t *b, size_t off, size_t end, uint64_t count, uints *u,
                         size_t *stop) {
@@ -162,13 +212,9 @@ static int decode_raw_bytes(const uint8_t *b, size_t off, size_t end, uint64_t c
     if (off < end && (b[off] & DELTA_BIT) && (b[off] & ~DELTA_BIT & 0xFFu)) return -1;
     size_t d;
     if (decode_uints(b, off, end, count + 1, u, &d) != 0) return -1;
-    uint64_t prev = 0, v = 0;
-    for (uint64_t i = 0; i <= count; i++) {
-        if (uint_at(u, i, &v) != 0) return -1; /* Python: a huge offset, data past the page */
-        if (i && v < prev) return -1;
-        prev = v;
-    }
-    if (v > end || d + v != end) return -1; /* v is offsets[-1] */
+    uint64_t v; /* offsets[-1]; one past 2^64 is, in Python, data past the page */
+    if (not_decreasing(u, count + 1, &v) != 0) return -1;
+    if (v > end || d + v != end) return -1;
     *data = d;
     return 0;
 }
@@ -218,13 +264,8 @@ static int scan_prefix_bytes(const uint8_t *b, size_t off, size_t end, uint64_t 
     uints u;
     size_t data;
     if (decode_uints(b, off + 1, end, total + 1, &u, &data) != 0) return -1;
-    /* offsets not decreasing, all exact */
-    uint64_t last = 0, v = 0;
-    for (uint64_t i = 0; i <= total; i++) {
-        if (uint_at(&u, i, &v) != 0) return -1;
-        if (i && v < last) return -1;
-        last = v;
-    }
+    uint64_t last;
+    if (not_decreasing(&u, total + 1, &last) != 0) return -1;
     if (last > end || data + last != end) return -1;
     const uint8_t *blob = b + data;
     uint64_t o0;
@@ -347,13 +388,7 @@ int scan_colblk_crdb1(const uint8_t *blk, size_t len, int comparer, block_summar
         return SCAN_DEFER;
     (void)values_data;
 
-    /* sst_check: every trailer kind (low byte, obsolete bit included) is SET or SETWITHDEL */
-    for (uint64_t i = 0; i < rows; i++) {
-        uint64_t t;
-        if (uint_at(&trailers, i, &t) != 0) return SCAN_DEFER;
-        unsigned kind = (unsigned)(t & 0xFF);
-        if (kind != KIND_SET && kind != KIND_SET_WITH_DELETE) return SCAN_DEFER;
-    }
+    if (point_sets(&trailers, rows) != 0) return SCAN_DEFER;
 
     roach_keys keys;
     if (scan_prefix_bytes(blk, start[0], end[0], rows, &keys) != 0) return SCAN_DEFER;

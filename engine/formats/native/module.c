@@ -97,6 +97,27 @@ done:
     return result;
 }
 
+static PyObject *scan_block(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *names[] = {"block", "pebble_version", "comparer", "columnar", NULL};
+    Py_buffer buf;
+    scan_table t = {CHECKSUM_CRC32C, 0, 0, 0};
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*iip", names, &buf, &t.pebble_version,
+                                     &t.comparer, &t.columnar))
+        return NULL;
+    block_summary s;
+    memset(&s, 0, sizeof s);
+    int st;
+    Py_BEGIN_ALLOW_THREADS
+    st = scan_decoded_block(buf.buf, (size_t)buf.len, &t, &s);
+    Py_END_ALLOW_THREADS
+    PyObject *r = st == SCAN_OK ? summary_tuple(&s) : Py_NewRef(Py_None);
+    keybuf_free(&s.first);
+    keybuf_free(&s.last);
+    PyBuffer_Release(&buf);
+    return r;
+}
+
 static PyObject *py_crc32c(PyObject *self, PyObject *args) {
     Py_buffer b;
     int software = 0;
@@ -143,6 +164,9 @@ static PyMethodDef methods[] = {
     {"scan_blocks", (PyCFunction)(void (*)(void))scan_blocks, METH_VARARGS | METH_KEYWORDS,
      "scan_blocks(data, handles, end, checksum, pebble_version, comparer, columnar) -> list of "
      "(rows, first_key, first_trailer, last_key, last_trailer) or None (defer) per block"},
+    {"scan_block", (PyCFunction)(void (*)(void))scan_block, METH_VARARGS | METH_KEYWORDS,
+     "scan_block(block, pebble_version, comparer, columnar) -> the summary of one block that "
+     "Python already verified and decompressed, or None (defer)"},
     {"crc32c", py_crc32c, METH_VARARGS, "crc32c(data, software=False) -> standard CRC-32C"},
     {"block_checksum", py_block_checksum, METH_VARARGS,
      "block_checksum(kind, data) -> the stored block checksum (masked CRC-32C or xxhash64 low 32)"},

@@ -36,23 +36,39 @@ static inline int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_
 
 /* Inline one-byte varints (the rule), Go's decoder otherwise. */
 static inline int varint(const uint8_t *p, size_t *pos, size_t limit, uint64_t *out) {
-    if (*pos < limit && p[*pos] < 0x80) {
-        *out = p[(*pos)++];
+    size_t i = *pos;
+    if (i < limit && p[i] < 0x80) {
+        *out = p[i];
+        *pos = i + 1;
+        return 0;
+    }
+    if (i + 1 < limit && p[i + 1] < 0x80) { /* p[i] >= 0x80 here */
+        *out = (uint64_t)(p[i] & 0x7F) | (uint64_t)p[i + 1] << 7;
+        *pos = i + 2;
         return 0;
     }
     return get_uvarint(p, pos, limit, out);
 }
 
-/* The roach part of an engine key (EngineKeyCompare's split), or -1 if malformed or empty. */
-static inline long roach_len(const uint8_t *k, size_t n) {
-    if (n == 0) return -1;
-    size_t v = k[n - 1];
-    if (v > n - 1) return -1;
-    return (long)(n - 1 - v);
+/* Compare prev = buf[0:pn) with cur = buf[0:s) + tail[0:cn-s), the two keys sharing their first
+ * s bytes (cur is not built yet: it will overwrite buf from s on). */
+static inline int shared_cmp(const uint8_t *buf, size_t pn, size_t s, const uint8_t *tail,
+                             size_t cn) {
+    size_t m = pn < cn ? pn : cn;
+    if (m > s) {
+        int c = memcmp(buf + s, tail, m - s);
+        if (c) return c;
+    }
+    return (pn > cn) - (pn < cn);
+}
+
+/* Byte i of cur = buf[0:s) + tail. */
+static inline uint8_t cur_at(const uint8_t *buf, size_t s, const uint8_t *tail, size_t i) {
+    return i < s ? buf[i] : tail[i - s];
 }
 
 static int scan(const uint8_t *blk, size_t len, int version, int comparer, block_summary *out,
-                keybuf *a, keybuf *b) {
+                keybuf *kb) {
     if (len < 4) return SCAN_DEFER;
     uint64_t n = le32(blk + len - 4);
     if (n == 0 || 4 * n > len - 4) return SCAN_DEFER;
@@ -66,10 +82,13 @@ static int scan(const uint8_t *blk, size_t len, int version, int comparer, block
         last_restart = r;
     }
     if ((size_t)last_restart >= (limit > 1 ? limit : 1)) return SCAN_DEFER;
-
-    keybuf *cur = a, *prev = b;
-    cur->len = 0;
+    /* the key buffer can hold any key of the block: keys are built from its bytes */
+    if (keybuf_reserve(kb, limit ? limit : 1) < 0) return SCAN_DEFER;
+    uint8_t *key = kb->p;
+    size_t klen = 0;   /* the current (previous, once the next entry is read) internal key */
+    long plen = -1;    /* its roach part's length (cockroach comparer) */
     uint64_t ri = 0, rows = 0;
+    uint64_t next_restart = le32(rs) & mask; /* the first restart at or after pos */
     uint64_t prev_trailer = 0;
     size_t pos = 0;
     while (pos < limit) {
@@ -78,58 +97,66 @@ static int scan(const uint8_t *blk, size_t len, int version, int comparer, block
         if (varint(blk, &pos, limit, &shared) || varint(blk, &pos, limit, &unshared) ||
             varint(blk, &pos, limit, &vlen))
             return SCAN_DEFER;
-        if (shared > cur->len || unshared > limit - pos || vlen > limit - pos - unshared)
+        if (shared > klen || unshared > limit - pos || vlen > limit - pos - unshared)
             return SCAN_DEFER;
-        while (ri < n && (le32(rs + 4 * ri) & mask) < at) ri++;
-        if (shared && ri < n && (le32(rs + 4 * ri) & mask) == at) return SCAN_DEFER;
-        size_t klen = (size_t)(shared + unshared);
-        if (klen < 8) return SCAN_DEFER;
-        /* the new key goes into prev's buffer: prev = cur[:shared] + unshared bytes */
-        if (keybuf_reserve(prev, klen) < 0) return SCAN_DEFER;
-        if (shared) memcpy(prev->p, cur->p, (size_t)shared);
-        memcpy(prev->p + shared, blk + pos, (size_t)unshared);
-        prev->len = klen;
-        keybuf *t = cur;
-        cur = prev;
-        prev = t;
-        pos += (size_t)unshared;
-        const uint8_t *key = cur->p;
-        size_t ulen = klen - 8;
-        uint64_t trailer = le64(key + ulen);
+        while (next_restart < at) {
+            if (++ri >= n) {
+                next_restart = UINT64_MAX;
+                break;
+            }
+            next_restart = le32(rs + 4 * ri) & mask;
+        }
+        if (shared && next_restart == at) return SCAN_DEFER;
+        size_t s = (size_t)shared, cn = s + (size_t)unshared;
+        if (cn < 8) return SCAN_DEFER;
+        const uint8_t *tail = blk + pos;
+        size_t cu = cn - 8;
+        uint64_t trailer;
+        if (unshared >= 8) {
+            trailer = le64(tail + unshared - 8);
+        } else {
+            uint8_t tr[8];
+            for (int j = 0; j < 8; j++) tr[j] = cur_at(key, s, tail, cu + (size_t)j);
+            trailer = le64(tr);
+        }
         uint64_t cleared = version >= 4 ? trailer & ~(uint64_t)OBSOLETE_BIT : trailer;
         unsigned kind = (unsigned)(cleared & 0xFF);
         if (kind != KIND_SET && kind != KIND_SET_WITH_DELETE) return SCAN_DEFER;
-        if (version >= 3 && kind == KIND_SET && (vlen == 0 || blk[pos] & VALUE_KIND_MASK))
+        const uint8_t *value = tail + unshared;
+        if (version >= 3 && kind == KIND_SET && (vlen == 0 || value[0] & VALUE_KIND_MASK))
             return SCAN_DEFER; /* no prefix byte (an error) or an out-of-line value */
-        pos += (size_t)vlen;
         if (comparer == CMP_COCKROACH) {
-            long cl = roach_len(key, ulen);
-            if (cl < 0) return SCAN_DEFER;
-            if (rows) {
-                long pl = roach_len(prev->p, prev->len - 8);
-                /* pl >= 0: prev passed this test; strictly increasing roach keys, or defer */
-                if (bytes_cmp(prev->p, (size_t)pl, key, (size_t)cl) >= 0) return SCAN_DEFER;
-            }
+            if (cu == 0) return SCAN_DEFER;
+            size_t v = cur_at(key, s, tail, cu - 1);
+            if (v > cu - 1) return SCAN_DEFER; /* malformed: Python compares these itself */
+            long cl = (long)(cu - 1 - v);
+            /* strictly increasing roach keys, or defer (versions of one key, a fault) */
+            if (rows && shared_cmp(key, (size_t)plen, s, tail, (size_t)cl) >= 0) return SCAN_DEFER;
+            plen = cl;
         } else if (rows) {
-            int c = bytes_cmp(prev->p, prev->len - 8, key, ulen);
+            int c = shared_cmp(key, klen - 8, s, tail, cu);
             if (c > 0 || (c == 0 && prev_trailer <= cleared)) return SCAN_DEFER;
         }
-        if (!rows && keybuf_set(&out->first, key, ulen) < 0) return SCAN_DEFER;
-        if (!rows) out->first_trailer = trailer;
+        memcpy(key + s, tail, (size_t)unshared);
+        klen = cn;
+        if (!rows) {
+            if (keybuf_set(&out->first, key, cu) < 0) return SCAN_DEFER;
+            out->first_trailer = trailer;
+        }
         out->last_trailer = trailer;
         prev_trailer = cleared;
         rows++;
+        pos += (size_t)unshared + (size_t)vlen;
     }
-    if (rows && keybuf_set(&out->last, cur->p, cur->len - 8) < 0) return SCAN_DEFER;
+    if (rows && keybuf_set(&out->last, key, klen - 8) < 0) return SCAN_DEFER;
     out->rows = rows;
     return SCAN_OK;
 }
 
 int scan_row_block(const uint8_t *blk, size_t len, int pebble_version, int comparer,
                    block_summary *out) {
-    keybuf a = {0}, b = {0};
-    int status = scan(blk, len, pebble_version, comparer, out, &a, &b);
-    keybuf_free(&a);
-    keybuf_free(&b);
+    keybuf kb = {0};
+    int status = scan(blk, len, pebble_version, comparer, out, &kb);
+    keybuf_free(&kb);
     return status;
 }
