@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -25,7 +26,7 @@ from engine.formats.manifest import (
     decode_manifest,
 )
 from engine.formats.proto import backup_pb2, descriptors_pb2
-from engine.formats.sst import check_sst
+from engine.formats.sst_pipeline import CheckOptions, check_pipelined, check_plaintext, check_serially
 from engine.rewrap.events import (
     CancelToken,
     Cancelled,
@@ -146,6 +147,7 @@ def check_chain_files(
     backup: str = "",
     progress: ProgressSink = ignore,
     cancel: CancelToken | None = None,
+    options: CheckOptions = CheckOptions(),
 ) -> list[FileProblem]:
     """Open every data file of the layers: present, decrypts chunk by chunk (every GCM tag), and
     parses as an SST with valid block checksums and key order.
@@ -154,7 +156,11 @@ def check_chain_files(
     buffer the size of the largest file, reused for every file (the SST check needs the footer
     and index first; a reused buffer is not faulted in again), never the whole layer.
     Emits CheckStarted / CheckProgress (stored bytes and files) / CheckFinished on `progress`;
-    `cancel` is honoured between 1 MiB batches and between files (Cancelled, a RewrapError)."""
+    `cancel` is honoured between 1 MiB batches and between files, and every 0.1 s while a
+    pipelined file's checks finish (Cancelled, a RewrapError).
+    `options` (engine.formats.sst_pipeline.CheckOptions): a v2 file's data blocks checked on a
+    second thread while its later chunks are still being decrypted, the native block scanner
+    and its worker threads; every choice gives the same results."""
     started = time.monotonic()
     problems: list[FileProblem] = []
     todo: list[tuple[BackupLayer, str, str, int]] = []  # layer, path, shown, stored size
@@ -181,12 +187,13 @@ def check_chain_files(
 
     # One plaintext buffer for every file: a plaintext is never larger than its stored file.
     scratch = new_buffer(max((t[3] for t in todo), default=0)) if key is not None else bytearray()
+    pool = ThreadPoolExecutor(1, thread_name_prefix="check-files") if options.pipelines and key is not None else None
     try:
         for layer, path, shown, size in todo:
             if cancel is not None:
                 cancel.check()
             try:
-                _check_one(layer, path, shown, size, key, done_bytes, report, cancel, scratch)
+                _check_one(layer, path, shown, size, key, done_bytes, report, cancel, scratch, pool, options)
             except NotFound:
                 problems.append(FileProblem(shown, "missing"))
             except Cancelled:
@@ -203,6 +210,9 @@ def check_chain_files(
             f"CHECK_FILES cancelled after {files_done} of {len(todo)} data files "
             f"({done_bytes} of {total} bytes checked); nothing was written"
         ) from None
+    finally:
+        if pool is not None:
+            pool.shutdown()
     progress(CheckFinished(backup, files_done, len(todo), done_bytes, len(problems),
                            time.monotonic() - started))
     return problems
@@ -218,10 +228,13 @@ def _check_one(
     report: Callable[..., None],
     cancel: CancelToken | None,
     scratch: bytearray,
+    pool: Executor | None,
+    options: CheckOptions,
 ) -> None:
-    """Check one file, decrypting it into `scratch` (at least its stored size)."""
+    """Check one file, decrypting it into `scratch` (at least its stored size); with `pool`,
+    pipelined (engine.formats.sst_pipeline)."""
     if key is None:
-        check_sst(layer.storage.read(path), name=shown)
+        check_plaintext(layer.storage.read(path), shown, options)
         return
     reader = encrypted_file.DecryptingReader(
         lambda off, n: layer.storage.read_range(path, off, n), size, key.material, name=shown
@@ -232,4 +245,7 @@ def _check_one(
             cancel.check()
         report(base + read, shown)
 
-    check_sst(reader.plaintext_into(scratch, on_batch), name=shown)
+    if pool is None:
+        check_serially(reader, scratch, on_batch, shown, options)
+    else:
+        check_pipelined(reader, scratch, on_batch, shown, pool, options)

@@ -407,14 +407,22 @@ class DecryptingReader:
             return view
         count = self.num_chunks
         for first in range(0, count, _READ_BATCH_CHUNKS):
-            stop = min(first + _READ_BATCH_CHUNKS, count)
-            start = HEADER_SIZE + first * SEALED_CHUNK_SIZE
-            end = min(HEADER_SIZE + stop * SEALED_CHUNK_SIZE, self._size)
-            sealed = memoryview(self._fetch(start, end - start))
-            at = first * CHUNK_SIZE
-            n = len(sealed) - TAG_SIZE * (stop - first)
-            _open_v2_into(self._aead, self._iv, sealed, first, view[at : at + n], self._name)
-            del sealed
+            end = self.open_chunks_into(view, first, min(first + _READ_BATCH_CHUNKS, count))
             if on_batch is not None:
                 on_batch(end)
         return view
+
+    def open_chunks_into(self, view: memoryview, first: int, stop: int) -> int:
+        """Fetch v2 chunks [first, stop) in one read and open them into `view` (exactly the
+        file's plaintext) at their own offsets, every tag checked; the stored offset where they
+        end. The pieces plaintext_into and a pipelined check (engine.formats.sst_pipeline)
+        are built from: any chunk order, one fetch per call."""
+        if self.version != VERSION_V2:
+            raise ValueError(f"{self._name}: a v1 file has no chunks to open separately")
+        start = HEADER_SIZE + first * SEALED_CHUNK_SIZE
+        end = min(HEADER_SIZE + stop * SEALED_CHUNK_SIZE, self._size)
+        sealed = memoryview(self._fetch(start, end - start))
+        at = first * CHUNK_SIZE
+        n = len(sealed) - TAG_SIZE * (stop - first)
+        _open_v2_into(self._aead, self._iv, sealed, first, view[at : at + n], self._name)
+        return end

@@ -4,19 +4,23 @@ the peak RSS of CHECK_FILES, measured in a child process. Ratios and their input
 run; nothing here asserts an absolute time.
 
     .venv/bin/python tests/bench/bench_check_files.py [--mib 1024] [--files 32]
-        [--formats v2,v7] [--row-bytes 4096,180] [--repeat 2] [--dir DIR] [--no-rss]
+        [--formats v2,v7] [--row-bytes 4096,180] [--repeat 2] [--dir DIR] [--no-rss] [--floor]
 
 Per (format, row size) case, best of --repeat, runs interleaved:
   raw AES-GCM   read every data file and open each sealed chunk with a reused AESGCM, output
                 dropped: the floor of any check (bench_check_columnar.py's definition).
-  CHECK_FILES   SHOW BACKUP LATEST IN ... WITH KMS = 'testkms:///cmk', CHECK_FILES.
+  CHECK_FILES   SHOW BACKUP LATEST IN ... WITH KMS = 'testkms:///cmk', CHECK_FILES (the
+                defaults), and engine.reader.check_chain_files over the same chain (the data
+                files only: manifests and the KMS unwrap done once before) with every
+                CheckOptions the matrix names: native scanner off/on (on only if
+                engine.formats._blockscan is built), pipelined off/on, 1 or 2 scan workers.
 Printed: MiB/s of each, "raw / CHECK_FILES" (goal >= 0.5), and peak RSS of a child process
 running the same CHECK_FILES against the largest data file (goal <= 1.2 x largest + 50 MB),
 with the child's RSS after its imports for reference. The peak is the child's VmHWM
 (/proc/self/status); resource.getrusage's ru_maxrss is printed too, but on Linux it starts at
 the RSS this (large) parent had when it forked the child, so it over-states the child.
 
-Then the floor breakdown, per stored MiB of the same files, each part timed on its own: raw
+With --floor, then the floor breakdown, per stored MiB of the same files, each part timed on its own: raw
 AES-GCM, read + decrypt into one buffer (what CHECK_FILES does), block checksums, block
 decompression, and the walk (check_table minus checksums and decompression). From these:
 "serial" (all parts one after another), "no walk" (the best any serial design reaches: the walk
@@ -52,7 +56,9 @@ from engine.formats.keys import encode_uvarint_ascending, table_prefix  # noqa: 
 from engine.formats.mvcc import encode_mvcc_key  # noqa: E402
 from engine.formats.encrypted_file import DecryptingReader  # noqa: E402
 from engine.formats.sst import check_sst  # noqa: E402
+from engine.formats import blockscan  # noqa: E402
 from engine.formats.sst_check import check_table  # noqa: E402
+from engine.formats.sst_pipeline import CheckOptions  # noqa: E402
 from engine.formats.sst_format import block_checksum, decompress  # noqa: E402
 from engine.formats.sst_reader import Table  # noqa: E402
 from engine.formats.sst_writers import write_table  # noqa: E402
@@ -216,8 +222,53 @@ def gil_probe(path: Path) -> dict[str, float]:
     return out
 
 
+def parallel_probe(repeat: int = 5) -> float:
+    """Speed-up of two threads each opening the same 64 MiB of chunks over one thread doing
+    both halves (AES-GCM releases the GIL): about 2 on an idle 2-core box, 1 when the other
+    core is busy, in which case no pipeline can gain and the pipelined columns say nothing."""
+    import threading
+
+    aead = AESGCM(KEY)
+    nonce = bytes(12)
+    sealed = aead.encrypt(nonce, bytes(64 << 10), None)
+
+    def work() -> None:
+        out = bytearray(64 << 10)
+        for _ in range(512):
+            aead.decrypt_into(nonce, sealed, None, out)  # type: ignore[attr-defined]
+
+    one = two = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        work()
+        work()
+        one = min(one, time.perf_counter() - t)
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        two = min(two, time.perf_counter() - t)
+    return one / two
+
+
+def matrix() -> list[tuple[str, CheckOptions]]:
+    """The CheckOptions timed per case, with their column names."""
+    out = [("py serial", CheckOptions(native=False, pipelined=False)),
+           ("py piped", CheckOptions(native=False, pipelined=True))]
+    if blockscan.AVAILABLE:
+        out += [("nat serial", CheckOptions(native=True, pipelined=False)),
+                ("nat piped", CheckOptions(native=True, pipelined=True)),
+                ("nat piped w2", CheckOptions(native=True, pipelined=True, workers=2))]
+    return out
+
+
 def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
+    from engine.collection import open_collection_target
+    from engine.encryption import DataKey
     from engine.execute import Executor
+    from engine.reader import check_chain_files, read_contents
     from engine.storage import StorageSettings
     from syntax import parse
 
@@ -256,9 +307,22 @@ def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
                 result = executor.run(s)
             assert result.rows
 
-        t_raw, t_check = best_of(args.repeat, [("raw", raw), ("check", check)])
-        parts = floor(paths)
-        probe = gil_probe(paths[0])
+        _, backup = open_collection_target(executor.open_storage, "nodelocal://self/c", "LATEST")
+        key = DataKey(KEY)
+        contents = [read_contents(layer, key) for layer in backup.chain()]
+
+        def checking(options: CheckOptions):  # type: ignore[no-untyped-def]
+            def run() -> None:
+                problems = check_chain_files(contents, key, options=options)
+                assert not problems, problems
+            return run
+
+        configs = matrix()
+        times = best_of(args.repeat, [("raw", raw), ("check", check)]
+                        + [(name, checking(o)) for name, o in configs])
+        t_raw, t_check = times[:2]
+        parts = floor(paths) if args.floor else None
+        probe = gil_probe(paths[0]) if args.floor else None
         out = {
             "format": fmt,
             "row_bytes": row_bytes,
@@ -268,6 +332,7 @@ def run_case(args: argparse.Namespace, fmt: str, row_bytes: int) -> dict:
             "made_s": made,
             "raw_s": t_raw,
             "check_s": t_check,
+            "configs": dict(zip((name for name, _ in configs), times[2:])),
             "floor": parts,
             "probe": probe,
             "load": os.getloadavg()[0],
@@ -297,8 +362,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--no-rss", action="store_true", help="skip the child-process RSS run")
+    parser.add_argument("--floor", action="store_true", help="also the per-part floor and GIL probe")
     args = parser.parse_args()
-    print(f"{args.mib} MiB over {args.files} files, best of {args.repeat}, interleaved")
+    print(f"{args.mib} MiB over {args.files} files, best of {args.repeat}, interleaved; "
+          f"native scanner {'built' if blockscan.AVAILABLE else 'NOT built'}")
+    names = [name for name, _ in matrix()]
     head = f"{'format':<7} {'row B':>6} {'files':>5} {'MiB':>6} {'raw MiB/s':>10} {'check MiB/s':>12} {'raw/check':>10}"
     if not args.no_rss:
         head += f" {'largest MB':>10} {'RSS MB':>7} {'start MB':>8} {'RSS/(1.2L+50)':>14} {'ru_maxrss':>9}"
@@ -320,7 +388,18 @@ def main() -> int:
                 )
             print(line, flush=True)
             floors.append(r)
+    print("(check = the SQL statement with the default CheckOptions)")
+    print()
+    print("CHECK_FILES MiB/s / raw AES-GCM MiB/s (check_chain_files, per CheckOptions; same run):")
+    print(f"{'format':<7} {'row B':>6} {'raw MiB/s':>10} " + " ".join(f"{n:>12}" for n in names))
+    for r in floors:
+        print(f"{r['format']:<7} {r['row_bytes']:>6} {r['stored_mib'] / r['raw_s']:10.0f} "
+              + " ".join(f"{r['raw_s'] / r['configs'][n]:12.3f}" for n in names))
     print("goals: raw/check >= 0.5; RSS/(1.2L+50) <= 1.0 (L = largest data file, MB)")
+    print(f"two-thread AES-GCM speed-up available now: {parallel_probe():.2f}x (2 = a free second "
+          f"core; near 1 = none, and piped cannot beat serial); load average {os.getloadavg()[0]:.2f}")
+    if not args.floor:
+        return 0
     print()
     print("floor, ms per stored MiB (each part timed on its own over the same files):")
     print(f"{'format':<7} {'row B':>6} {'AES raw':>8} {'read+AES':>9} {'checksum':>9} {'decomp':>7} "
