@@ -202,6 +202,7 @@ class Helper:
         self.job, self.emit, self.cancel = job, emit, cancel
         self.queue = _Queue(n)
         self.outcomes: list[BackupFinished | None] = [None] * n
+        self.reported = 0  # outcomes the helper sent
         self.proc: subprocess.Popen[bytes] | None = None
         self.threads: list[threading.Thread] = []
         self.done = threading.Event()
@@ -262,6 +263,7 @@ class Helper:
             self.emit(msg[1])
         elif kind == "result":
             self.outcomes[msg[1]] = msg[2]
+            self.reported += 1
         elif kind == "warning":
             self.job.storage.add_warning(msg[1])  # type: ignore[attr-defined]
         elif kind == "more":
