@@ -229,15 +229,16 @@ _POOLS: dict[str, type] = {}
 def _pool_class(base: type, conn_base: type) -> type:
     from engine.deadline import current_call
 
-    class Connection(conn_base):  # type: ignore[misc, valid-type]
+    class Connection(conn_base):  # type: ignore[misc]
         def connect(self) -> None:
             call = current_call()
             left = call.remaining() if call is not None else None
-            if left is not None and isinstance(self.timeout, int | float) and self.timeout > left:
+            timeout: object = getattr(self, "timeout", None)
+            if left is not None and isinstance(timeout, int | float) and timeout > left:
                 self.timeout = max(left, 0.001)
             super().connect()
 
-    class Pool(base):  # type: ignore[misc, valid-type]
+    class Pool(base):  # type: ignore[misc]
         ConnectionCls = Connection
 
         def _get_conn(self, timeout: float | None = None) -> Any:

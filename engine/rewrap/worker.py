@@ -142,7 +142,9 @@ def main(inp: IO[bytes], out: IO[bytes]) -> int:
     new = open_new_kms(job.new_kms, env=job.env)
     old = open_candidates(list(job.old_kms), env=job.env)
     journal = AuditJournal(Path(job.journal)) if job.journal else None
-    emit = lambda e: send(("event", e))  # noqa: E731
+    def emit(event: Event) -> None:
+        send(("event", event))
+
     if journal is not None:
         journal.begin_batch()
     try:
