@@ -248,8 +248,12 @@ class Helper:
             while (batch := read_frame(self.proc.stdout)) is not None:
                 for msg in batch:
                     self._handle(msg)
-        except Exception as e:  # noqa: BLE001 - a bad frame: treat the helper as gone
-            self._lost(f"unreadable message: {type(e).__name__}")
+        except Exception as e:  # noqa: BLE001 - a bad frame, or the sink failed on an event
+            # Nobody reads the helper's output any more, so it would block on a full pipe: end
+            # it (its writes are create-only and published whole, or not at all) and run what it
+            # did not report here.
+            self.proc.kill()
+            self._lost(f"was stopped after an error handling its messages ({type(e).__name__}: {e})")
         finally:
             rc = self.proc.wait()
             if rc != 0:
