@@ -209,6 +209,7 @@ class Helper:
         self.stderr_done = threading.Event()
         self.send_lock = threading.Lock()
         self.stderr_tail = b""
+        self.said_lost = False
 
     def start(self) -> None:
         first = tuple(self.queue.take(self.job.concurrency))
@@ -256,7 +257,7 @@ class Helper:
             self._lost(f"was stopped after an error handling its messages ({type(e).__name__}: {e})")
         finally:
             rc = self.proc.wait()
-            if rc != 0:
+            if rc != 0 and not self.said_lost:
                 self.stderr_done.wait(2)  # its last line goes into the notice
                 self._lost(f"exited with status {rc}" + self._tail())
             self.done.set()
@@ -291,6 +292,7 @@ class Helper:
         return f": {redact_text(text[-1])}" if text else ""
 
     def _lost(self, why: str) -> None:
+        self.said_lost = True
         self.emit(Notice("helper process", f"the helper process {why}; the backups it had not "
                          "finished are run in the main process"))
 
