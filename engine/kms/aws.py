@@ -176,7 +176,8 @@ class AwsKMS(KMS):
         return p.get(AUTH_PARAM, "") in ("", AUTH_SPECIFIED) and not d.get("assume_role")
 
     def _client_ready(self) -> bool:
-        return self._client is not None
+        """Built, and hooked for inline deadlines (see `_hook_deadlines`)."""
+        return getattr(self._client, "_rewrap_inline_deadline", False)
 
     def encrypt(self, plaintext: bytes) -> bytes:
         out = self.call(
@@ -206,13 +207,21 @@ def _hook_deadlines(client: Any) -> None:
     """Make a boto3 client's calls honour engine.deadline.call_inline: its connection pools
     register each checked-out connection with the thread's inline call (so the watchdog can shut
     its socket down), a connect waits at most the time left, and no attempt is retried or made
-    once the call was broken (botocore would otherwise sleep and retry a connection error)."""
-    session = client._endpoint.http_session
-    session._pool_classes_by_scheme.update(http=_http_pool(), https=_https_pool())
-    for manager in (session._manager, *session._proxy_managers.values()):
-        manager.pool_classes_by_scheme = session._pool_classes_by_scheme
+    once the call was broken (botocore would otherwise sleep and retry a connection error).
+    These are botocore internals (1.3x-1.4x: URLLib3Session's pool classes); a botocore without
+    them leaves the client unhooked, and its calls keep the helper-thread deadline."""
+    try:
+        session = client._endpoint.http_session
+        pools = session._pool_classes_by_scheme
+        managers = [session._manager, *session._proxy_managers.values()]
+        if not all(getattr(m, "pool_classes_by_scheme", None) is pools for m in managers):
+            return
+        pools.update(http=_http_pool(), https=_https_pool())
+    except (AttributeError, TypeError):
+        return
     client.meta.events.register_first("needs-retry.kms", _stop_if_broken)
     client.meta.events.register_first("before-send.kms", _stop_if_broken)
+    client._rewrap_inline_deadline = True
 
 
 def _stop_if_broken(**_: Any) -> None:
