@@ -161,7 +161,23 @@ class AwsKMS(KMS):
                 kw.update(assume_role_chain(session, parse_role_providers(",".join(chain)), creds, **kw))
             except AssumeRoleFailed as e:
                 raise KMSError(str(e), self.redacted_uri) from None
-        return session.client("kms", **kw)
+        client = session.client("kms", **kw)
+        if self.inline_deadline:
+            _hook_deadlines(client)
+        return client
+
+    @property
+    def inline_deadline(self) -> bool:  # type: ignore[override]
+        """KMS API calls in the caller's thread (engine.deadline.call_inline) when every network
+        call they make goes through the hooked KMS client: static keys. ASSUME_ROLE and implicit
+        credentials may call STS or a metadata service from inside a KMS call, on sockets the
+        hooks do not see, so those keep the helper-thread deadline."""
+        p, d = self.parsed.params, self.parsed.derived
+        return p.get(AUTH_PARAM, "") in ("", AUTH_SPECIFIED) and not d.get("assume_role")
+
+    def _client_ready(self) -> bool:
+        """Built, and hooked for inline deadlines (see `_hook_deadlines`)."""
+        return getattr(self._client, "_rewrap_inline_deadline", False)
 
     def encrypt(self, plaintext: bytes) -> bytes:
         out = self.call(
@@ -185,6 +201,85 @@ class AwsKMS(KMS):
             client, self._client = self._client, None
         if client is not None:
             _shared.release(self._client_key(), client)
+
+
+def _hook_deadlines(client: Any) -> None:
+    """Make a boto3 client's calls honour engine.deadline.call_inline: its connection pools
+    register each checked-out connection with the thread's inline call (so the watchdog can shut
+    its socket down), a connect waits at most the time left, and no attempt is retried or made
+    once the call was broken (botocore would otherwise sleep and retry a connection error).
+    These are botocore internals (1.3x-1.4x: URLLib3Session's pool classes); a botocore without
+    them leaves the client unhooked, and its calls keep the helper-thread deadline."""
+    try:
+        session = client._endpoint.http_session
+        pools = session._pool_classes_by_scheme
+        managers = [session._manager, *session._proxy_managers.values()]
+        if not all(getattr(m, "pool_classes_by_scheme", None) is pools for m in managers):
+            return
+        pools.update(http=_http_pool(), https=_https_pool())
+    except (AttributeError, TypeError):
+        return
+    client.meta.events.register_first("needs-retry.kms", _stop_if_broken)
+    client.meta.events.register_first("before-send.kms", _stop_if_broken)
+    client._rewrap_inline_deadline = True
+
+
+def _stop_if_broken(**_: Any) -> None:
+    from engine.deadline import current_call
+
+    call = current_call()
+    if call is not None:
+        call.check()
+
+
+_POOLS: dict[str, type] = {}
+
+
+def _pool_class(base: type, conn_base: type) -> type:
+    from engine.deadline import current_call
+
+    class Connection(conn_base):  # type: ignore[misc]
+        def connect(self) -> None:
+            call = current_call()
+            left = call.remaining() if call is not None else None
+            timeout: object = getattr(self, "timeout", None)
+            if left is not None and isinstance(timeout, int | float) and timeout > left:
+                self.timeout = max(left, 0.001)
+            super().connect()
+
+    class Pool(base):  # type: ignore[misc]
+        ConnectionCls = Connection
+
+        def _get_conn(self, timeout: float | None = None) -> Any:
+            conn = super()._get_conn(timeout)
+            call = current_call()
+            if call is not None:
+                call.attach(conn)
+            return conn
+
+        def _put_conn(self, conn: Any) -> None:
+            call = current_call()
+            if call is not None and conn is not None:
+                call.detach(conn)
+            super()._put_conn(conn)
+
+    return Pool
+
+
+def _http_pool() -> type:
+    if "http" not in _POOLS:
+        import botocore.awsrequest as r
+
+        _POOLS["http"] = _pool_class(r.AWSHTTPConnectionPool, r.AWSHTTPConnection)
+    return _POOLS["http"]
+
+
+def _https_pool() -> type:
+    if "https" not in _POOLS:
+        import botocore.awsrequest as r
+
+        _POOLS["https"] = _pool_class(r.AWSHTTPSConnectionPool, r.AWSHTTPSConnection)
+    return _POOLS["https"]
 
 
 class _SharedClients:

@@ -168,13 +168,14 @@ class KMS(abc.ABC):
         """fn() within the KMS deadline. An SDK error becomes a KMSError `<op>: describe(e)`,
         scrubbed; no answer in time is a KMSError naming the endpoint and the deadline, and
         later calls of this KMS fail at once instead of waiting again."""
-        from engine.deadline import DeadlineExceeded, call_with_deadline
+        from engine.deadline import DeadlineExceeded, call_inline, call_with_deadline
 
         if self._timed_out:
             raise KMSError(self._timed_out, self.redacted_uri)
         seconds = limits().kms_timeout
+        run = call_inline if self.inline_deadline and self._client_ready() else call_with_deadline
         try:
-            return call_with_deadline(fn, seconds, what=f"KMS {op}")
+            return run(fn, seconds, what=f"KMS {op}")
         except DeadlineExceeded:
             where = self.endpoint or self.scheme
             self._timed_out = (
@@ -208,6 +209,14 @@ class KMS(abc.ABC):
 
     _build_client: Callable[[], object] | None = None
     """Providers with a lazily built client set this to the method that builds (and caches) it."""
+
+    inline_deadline: bool = False
+    """True for a provider whose SDK client is hooked for engine.deadline.call_inline: its calls
+    then run in the caller's thread, once `_client_ready()` (a client still to be built, which
+    may import the SDK or call other services, goes through the helper thread)."""
+
+    def _client_ready(self) -> bool:
+        return False
 
     @abc.abstractmethod
     def encrypt(self, plaintext: bytes) -> bytes:

@@ -31,6 +31,7 @@ from engine.rewrap.events import (
     ignore,
 )
 from engine.rewrap.journal import AuditJournal
+from engine.rewrap.split import Helper, run_split, split_job
 from engine.settings import check_concurrency
 
 DEFAULT_CONCURRENCY = 8  # at most engine.settings.MAX_CONCURRENCY (one thread per backup)
@@ -61,8 +62,12 @@ def run_rewrap(
     progress: ProgressSink = ignore,
     cancel: CancelToken | None = None,
     journal: AuditJournal | None = None,
+    processes: int | None = None,
 ) -> list[BackupFinished]:
-    """Rewrap every backup; returns one outcome per backup, in the order given."""
+    """Rewrap every backup; returns one outcome per backup, in the order given. `processes`:
+    1 runs here alone, 2 spreads the backups over this process and a helper process when the
+    run allows it (engine/rewrap/split.py), None (the default) splits large runs with many
+    workers."""
     try:
         check_concurrency(concurrency)
     except ValueError as e:
@@ -79,6 +84,7 @@ def run_rewrap(
     new = open_new_kms(new_kms, env=env)
     old: list[KMSCandidate] = open_candidates(old_kms, env=env)
     started = time.monotonic()
+    helper: Helper | None = None
     if journal is not None:
         journal.begin_batch()
     try:
@@ -91,6 +97,13 @@ def run_rewrap(
                 concurrency=concurrency,
             )
         )
+        job = split_job(
+            backups, new_kms=new_kms, old_kms=old_kms, statement=statement, dry_run=dry_run,
+            concurrency=concurrency, env=env, journal=journal, processes=processes,
+        )
+        if job is not None:  # started first: its start-up overlaps the client builds here
+            helper = Helper(job, len(backups), emit, cancel)
+            helper.start()
         if backups:
             # Clients first (one per URI, shared by every worker): otherwise all workers wait on
             # the first one's SDK import and client build.
@@ -100,12 +113,17 @@ def run_rewrap(
         one: Callable[[FullBackup], BackupFinished] = lambda b: rewrap_backup(  # noqa: E731
             b, request, emit=emit, cancel=cancel, journal=journal
         )
-        if len(backups) <= 1 or concurrency == 1:
+        if helper is not None:
+            outcomes = run_split(backups, helper, one, concurrency)
+            helper = None
+        elif len(backups) <= 1 or concurrency == 1:
             outcomes = [one(b) for b in backups]
         else:
             with ThreadPoolExecutor(max_workers=min(concurrency, len(backups))) as pool:
                 outcomes = list(pool.map(one, backups))
     finally:
+        if helper is not None:  # the run ended before it began
+            helper.stop()
         for k in new:
             k.close()
         close_candidates(old)

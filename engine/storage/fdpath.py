@@ -89,7 +89,7 @@ class Anchor:
         self.path = os.path.abspath(path)
         self.real = os.path.realpath(path)
         self.dir_mode = dir_mode
-        self._create = create or (lambda p: os.makedirs(p, mode=dir_mode, exist_ok=True))
+        self._create = create  # None: os.makedirs (a module function or None, so this pickles)
 
     def open(self, *, create: bool) -> int:
         """The anchor directory (its own path followed normally: it is the trusted part)."""
@@ -98,7 +98,10 @@ class Anchor:
         except FileNotFoundError:
             if not create:
                 raise
-        self._create(Path(self.path))
+        if self._create is None:
+            os.makedirs(self.path, mode=self.dir_mode, exist_ok=True)
+        else:
+            self._create(Path(self.path))
         return os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
     def relative(self, target: str) -> list[str]:

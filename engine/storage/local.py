@@ -401,5 +401,20 @@ class LocalStorage(ExternalStorage):
     def take_warnings(self) -> builtins.list[str]:
         return self._warnings.take()
 
+    def add_warning(self, message: str) -> None:
+        """A warning from another process that used this storage (a split ALTER ALL's helper)."""
+        self._warn(message)
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickles (for a split ALTER ALL's helper process) without the warnings and their lock:
+        the copy collects its own, which the helper sends back."""
+        state = dict(self.__dict__)
+        del state["_warnings"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._warnings = _Warnings()
+
     def _warn(self, message: str) -> None:
         self._warnings.add(message)

@@ -10,7 +10,12 @@ which an `aws:///old-key` entry was added, hard-linked under N dated names. For 
 - the peer: a Python process that imports boto3, builds one KMS client and makes the same 3 calls
   per backup in a ThreadPoolExecutor of the same size (no files read or written).
 
-Both pay interpreter start and the boto3 import. Printed: each side's CPU seconds and its wall
+Both pay interpreter start and the boto3 import. rewrap runs as users get it: at 32 workers and
+1,000 backups it spreads the backups over itself and one helper process (engine/rewrap/split.py;
+its CPU is in rewrap's, `--baseline` shows main's single process), and makes its AWS KMS calls in
+the calling thread with the deadline enforced at the socket (engine.deadline.call_inline). On a
+machine whose cores are busy with other work, a second process gains little: compare CPU seconds
+too, and run --repeats 3 (medians). Printed: each side's CPU seconds and its wall
 time split by the stand-in's clock into start-up (until its first call arrives), the calls, and
 exit (after the last answer); then wall times, the lower bound
 (calls x latency / concurrency), and the ratio rewrap / peer (the goal is <= 1.1). The stand-in's

@@ -71,3 +71,102 @@ def test_azure_kms_with_its_login_host_unreachable_fails_at_the_deadline(fake_va
         assert "azsecret99" not in str(err)
         assert login.connections >= 1  # it was the token request that hung
         assert took < 5 * deadline
+
+
+# -- AWS calls made in the calling thread (engine.deadline.call_inline) ---------------------------
+
+
+def test_aws_kms_calls_run_in_the_calling_thread(moto_server) -> None:  # type: ignore[no-untyped-def]
+    """No helper thread per call (2 hand-offs through the interpreter lock each): the request
+    is sent from the thread that asked, and the deadline still holds (tests above)."""
+    import threading
+
+    key = moto_server.new_key()
+    with open_kms(moto_server.kms_uri(key)) as kms:
+        kms.prepare()
+        senders: list[int] = []
+        kms._kms().meta.events.register("before-send.kms", lambda **kw: senders.append(threading.get_ident()))
+        blob = kms.encrypt(b"k" * 32)
+        assert bytes(kms.decrypt(blob)) == b"k" * 32
+    assert senders == [threading.get_ident()] * 2
+
+
+def test_assume_role_and_implicit_aws_credentials_keep_the_helper_thread() -> None:
+    """Their credentials may come from STS or a metadata service inside a KMS call, on sockets
+    the hooks do not see: those keep the helper-thread deadline."""
+    static = open_kms(aws_uri("http://127.0.0.1:9"))
+    role = open_kms(aws_uri("http://127.0.0.1:9") + "&ASSUME_ROLE=arn:aws:iam::123456789012:role/r")
+    implicit = open_kms("aws:///alias/k?AUTH=implicit&REGION=us-east-1&AWS_ENDPOINT=http://127.0.0.1:9")
+    assert static.inline_deadline and not role.inline_deadline and not implicit.inline_deadline
+
+
+def test_an_interrupt_abandons_a_hung_inline_aws_call_at_once() -> None:
+    import threading
+
+    from engine.deadline import Cancelled, clear_interrupt, interrupt
+
+    long = 30 * DEADLINE
+    set_limits(Limits(kms_timeout=long))
+    with HangServer() as server, open_kms(aws_uri(server.http)) as kms:
+        kms.prepare()
+        out: list[object] = []
+        t = threading.Thread(target=lambda: out.append(elapsed(kms.encrypt, b"k" * 32)))
+        t.start()
+        while server.connections < 1:  # the request is in flight
+            t.join(0.01)
+        try:
+            interrupt()
+            t.join(long)
+        finally:
+            clear_interrupt()
+    ((took, err),) = out  # type: ignore[misc]
+    assert isinstance(err, Cancelled), err
+    assert took < long / 3
+
+
+def test_a_deadline_breaks_only_its_own_call() -> None:
+    """A call whose deadline passes has its socket shut down; calls on other connections of the
+    same client, still within theirs, are untouched (the watchdog breaks by call, not by pool)."""
+    import threading
+
+    from engine.deadline import DeadlineExceeded, InlineCall, call_inline, current_call
+
+    seen: list[InlineCall | None] = []
+    assert call_inline(lambda: seen.append(current_call()) or 7, 5.0) == 7
+    assert seen[0] is not None and current_call() is None
+
+    class Conn:
+        def __init__(self) -> None:
+            a, b = __import__("socket").socketpair()
+            self.sock, self.peer = a, b
+
+    hung, fine = Conn(), Conn()
+
+    def hang() -> None:
+        call = current_call()
+        assert call is not None
+        call.attach(hung)
+        if not hung.sock.recv(1):  # b"" once the watchdog shuts the socket down
+            raise ConnectionResetError("closed")  # as an SDK fails the attempt
+
+    results: list[object] = []
+
+    def other() -> None:
+        def work() -> bytes:
+            call = current_call()
+            assert call is not None
+            call.attach(fine)
+            data = fine.sock.recv(1)  # answered after the other call was broken
+            call.detach(fine)
+            return data
+
+        results.append(call_inline(work, 30.0))
+
+    t = threading.Thread(target=other)
+    t.start()
+    took, err = elapsed(lambda: call_inline(hang, DEADLINE / 2))
+    assert isinstance(err, DeadlineExceeded), err
+    assert took < 5 * DEADLINE
+    fine.peer.sendall(b"x")
+    t.join(10)
+    assert results == [b"x"]
