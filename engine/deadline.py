@@ -216,6 +216,10 @@ class InlineCall:
             assert self.seconds is not None
             raise DeadlineExceeded(self.seconds)
 
+    def expire(self) -> None:
+        """Break the call as its deadline would (a wait of the SDK's own that ran out)."""
+        self._break(cancel=False)
+
     def _break(self, *, cancel: bool) -> None:
         with self.lock:
             if cancel:

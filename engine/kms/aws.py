@@ -28,6 +28,7 @@ call, or by `prepare()` before a pool starts; botocore's "standard" retry mode r
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -221,7 +222,47 @@ def _hook_deadlines(client: Any) -> None:
         return
     client.meta.events.register_first("needs-retry.kms", _stop_if_broken)
     client.meta.events.register_first("before-send.kms", _stop_if_broken)
+    _bound_backoff()
     client._rewrap_inline_deadline = True
+
+
+class _BoundedBackoff:
+    """botocore.endpoint's `time` module, with a sleep that honours the thread's inline call:
+    botocore sleeps its retry backoff there (Endpoint._needs_retry: `time.sleep(delay)`), up to
+    20 s plus a server's `x-amz-retry-after`, and no socket is open to shut down meanwhile. The
+    sleep is cut at the call's deadline (DeadlineExceeded, as if the next attempt had hung) and
+    at `interrupt()` (Cancelled). A thread with no inline call sleeps as before."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        from engine.deadline import current_call
+
+        call = current_call()
+        if call is None:
+            time.sleep(seconds)
+            return
+        until = time.monotonic() + seconds
+        while True:
+            call.check()
+            left = call.remaining()
+            now = time.monotonic()
+            if left is not None and left <= 0:
+                call.expire()
+                call.check()
+            step = min(until - now, 0.05, left if left is not None else 0.05)
+            if step <= 0:
+                return
+            time.sleep(step)
+
+
+def _bound_backoff() -> None:
+    import botocore.endpoint
+
+    if getattr(botocore.endpoint, "time", None) is time:
+        setattr(botocore.endpoint, "time", _BoundedBackoff())
 
 
 def _stop_if_broken(**_: Any) -> None:

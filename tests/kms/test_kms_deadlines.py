@@ -170,3 +170,47 @@ def test_a_deadline_breaks_only_its_own_call() -> None:
     fine.peer.sendall(b"x")
     t.join(10)
     assert results == [b"x"]
+
+
+class _Throttling:
+    """A KMS endpoint that answers every call with ThrottlingException and asks the client to
+    come back in 20 s (`x-amz-retry-after`, in ms): botocore's standard retry mode then sleeps
+    its backoff, at least 5 s, with no socket open for a deadline to shut down."""
+
+    def __enter__(self) -> str:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = b'{"__type":"ThrottlingException","message":"slow down"}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("x-amz-retry-after", "20000")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_retry_backoff_ends_at_the_deadline() -> None:
+    """The inline AWS call's deadline also bounds botocore's retry sleep (engine/kms/aws.py
+    _BoundedBackoff); without it this call slept 5 s or more past a 1 s deadline."""
+    with _Throttling() as endpoint, open_kms(aws_uri(endpoint)) as kms:
+        set_limits(Limits(kms_timeout=30 * DEADLINE))
+        kms.prepare()  # the client first, as the engine does before its pool
+        set_limits(Limits(kms_timeout=DEADLINE))
+        took, err = elapsed(kms.encrypt, b"k" * 32)
+        assert isinstance(err, KMSError) and "timed out" in str(err), err
+        assert took < 3 * DEADLINE  # a ratio of the setting, not an absolute time
