@@ -245,13 +245,35 @@ def _check_table(table: Table) -> int:
 
 
 def test_cancel_while_the_checks_finish_stops_them(tables, pool, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Decryption done, the (Python) checks still walking: on_batch keeps running every poll,
-    and its exception stops the checks at their next batch."""
+    """Decryption done, the checks still running: on_batch keeps running every poll, and its
+    exception stops the checks at their next batch. The checks are held until decryption is
+    over and the stop is given (on a fast machine they would otherwise finish first and leave
+    nothing to stop); then their first wait for plaintext must fail."""
+    import threading
+
     import engine.formats.sst_pipeline as sp
 
     monkeypatch.setattr(sp, "_WAIT_POLL", 0.0005)
     stored = ef.encrypt(KEY, tables["v2"], iv=IV)
     calls: list[int] = []
+    stopped = threading.Event()
+    seen: list[BaseException] = []
+    real_check, real_stop = sp._check, sp.ReadyPoint.stop
+
+    def held_check(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert stopped.wait(60), "the pipeline never stopped its checks"
+        try:
+            return real_check(*args, **kwargs)
+        except BaseException as e:
+            seen.append(e)
+            raise
+
+    def stop(self) -> None:  # type: ignore[no-untyped-def]
+        real_stop(self)
+        stopped.set()
+
+    monkeypatch.setattr(sp, "_check", held_check)
+    monkeypatch.setattr(sp.ReadyPoint, "stop", stop)
 
     def on_batch(n: int) -> None:
         calls.append(n)
@@ -261,4 +283,5 @@ def test_cancel_while_the_checks_finish_stops_them(tables, pool, monkeypatch) ->
     with pytest.raises(Stop):
         check_pipelined(_reader(stored), new_buffer(len(stored)), on_batch, "f.sst", pool.pool,
                         CheckOptions(native=False, pipelined=True), batch_chunks=1)
+    assert [type(e) for e in seen] == [sp.PlaintextUnavailable]
     assert pool.idle()
