@@ -6,9 +6,10 @@ seeded corrupted copies of them:
 - sound: whenever native returns a summary, Python's decode (colblk.blocks.decode_data_block)
   and the per-block rules of sst_check._check_columnar accept the same bytes, and the summary is
   exactly theirs (rows, first/last user keys of DataBlock.key_at, trailers as stored);
-- fast: native accepts every unmodified block that Python accepts on its fast path (distinct,
-  increasing roach keys under the cockroach comparer, no external value), so CHECK_FILES
-  does not fall back to Python for the common case.
+- fast: native accepts every unmodified block that Python accepts under the cockroach comparer
+  without external values: distinct increasing roach keys (the fast path) and MVCC versions of
+  one roach key (revision history, the slow path), so CHECK_FILES does not fall back to
+  Python for either.
 
 The scanner mirrors the Python decoders rule for rule; those cite the Pebble layouts, which were
 checked again for this scanner in cockroachdb/pebble at f82e3ff74d10b1f33df146eefc5661518f868542
@@ -46,7 +47,7 @@ from engine.formats.colblk.columns import ColumnError
 from engine.formats.colblk_write import write_columnar_sst
 from engine.formats.colblk_write.blocks import CockroachKeyWriter, DataBlockEncoder
 from engine.formats.keys import encode_uvarint_ascending, table_prefix
-from engine.formats.mvcc import encode_mvcc_key
+from engine.formats.mvcc import encode_mvcc_key, engine_compare
 from engine.formats.sst_format import CHECKSUM_CRC32C, block_checksum
 from engine.formats.sst_reader import COCKROACH_COMPARATOR, POINT_SETS, Table
 from formats.pebble_testdata import FIXTURES
@@ -62,10 +63,10 @@ def native_built() -> None:
 
 def python_verdict(block: bytes, cockroach: bool = True) -> Verdict:
     """What today's Python path makes of one decompressed crdb1 data block: the summary when it
-    accepts the block on its fast path, else why not ("reject", "slow": repeated roach keys,
-    "external": values stored elsewhere, "comparer": not the cockroach comparer). The rules
-    are sst_reader.Table.column_block (the exceptions it turns into FormatError) and the
-    per-block part of sst_check._check_columnar, in its order."""
+    accepts the block, else why not ("reject", "external": values stored elsewhere,
+    "comparer": not the cockroach comparer). The rules are sst_reader.Table.column_block (the
+    exceptions it turns into FormatError) and the per-block part of sst_check._check_columnar
+    (its fast and its slow case), in its order."""
     try:
         blk = decode_data_block(block, CRDB1_SCHEMA)
     except (ColumnError, struct.error, IndexError):
@@ -83,8 +84,20 @@ def python_verdict(block: bytes, cockroach: bool = True) -> Verdict:
         return "reject"
     if not cockroach:
         return "comparer"  # the comparer runs on materialized keys
-    if not all(distinct):
-        return "slow"  # MVCC versions of one key: the comparer decides, per row
+    if not all(distinct):  # MVCC versions of one key: the comparer decides, per row
+        try:  # user_keys materializes every row (struct.pack, bytes([n]) may raise)
+            keys = blk.user_keys()
+        except (struct.error, ValueError):
+            return "reject"
+        for i in range(1, n):
+            c = engine_compare(keys[i - 1], keys[i])
+            if c > 0 or (c == 0 and blk.trailers[i - 1] <= blk.trailers[i]):
+                return "reject"
+            if c == 0 and not blk.obsolete >> i & 1:
+                return "reject"
+        if blk.external:
+            return "external"
+        return (n, keys[0], blk.trailers[0], keys[-1], blk.trailers[-1])
     if not all(map(operator.lt, prefixes, prefixes[1:])):
         return "reject"
     if blk.external:
@@ -155,11 +168,32 @@ def _mixed_rows(n: int, seed: int) -> list[tuple[bytes, bytes]]:
 
 
 def _versions_rows(n: int) -> list[tuple[bytes, bytes]]:
-    """Three MVCC versions per key: Python's slow path (the comparer per row), native defers."""
-    return [
-        (encode_mvcc_key(_pk(112, i // 3), 1_700_000_000_000_000_000 - (i % 3) * 10, 0), b"v%d" % i)
-        for i in range(n)
-    ]
+    """Revision history: several MVCC versions per roach key (1 to 5), newest first, in every
+    encoding a writer produces: a bare key (empty version, first), wall only, wall + logical,
+    wall + logical with the legacy synthetic byte (the writer drops it). sst_check's slow
+    case: the comparer per row on the versions."""
+    rng = random.Random(n)
+    rows: list[tuple[bytes, bytes]] = []
+    k = 0
+    while len(rows) < n:
+        pk = _pk(112, k)
+        k += 1
+        if k % 7 == 0:
+            rows.append((pk + b"\x00", b"bare %d" % k))
+        wall = 1_700_000_000_000_000_000 + k * 1000
+        for v in range(rng.randint(1, 5)):
+            w = wall - v * 10
+            shape = rng.randrange(4)
+            if shape == 0:
+                key = encode_mvcc_key(pk, w, 0)
+            elif shape == 1:
+                key = encode_mvcc_key(pk, w, 1 + rng.randrange(2**31 - 1))
+            elif shape == 2:
+                key = pk + b"\x00" + struct.pack(">QI", w, 3) + b"\x01\x0e"  # synthetic bit
+            else:
+                key = encode_mvcc_key(pk, w, 2**31 - 1)
+            rows.append((key, rng.randbytes(rng.randint(0, 40))))
+    return rows[:n]
 
 
 def _demo_tables(root: Path) -> Iterator[tuple[str, bytes]]:
@@ -197,6 +231,9 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Table]:
             write_columnar_sst(_mixed_rows(3000, 2), table_format=fmt, block_size=4096,
                                compression="none"), v)  # fmt: skip
     out["writer/versions"] = Table(write_columnar_sst(_versions_rows(600), block_size=2048), "vers")
+    out["writer/versions-v5"] = Table(
+        write_columnar_sst(_versions_rows(900), table_format="pebble,v5", block_size=1024,
+                           compression="none"), "vers5")  # fmt: skip
     for name, data in _demo_tables(tmp_path_factory.mktemp("demo") / "coll"):
         t = Table(data, name)
         if t.columnar and t.schema == CRDB1_SCHEMA:
@@ -228,17 +265,19 @@ def test_every_block_of_every_fixture_matches_python(tables: dict[str, Table]) -
     for name, t in tables.items():
         if name.startswith(("writer/bench", "writer/mixed", "demo/")):
             assert accepted[name] == len(_blocks(t)), name
-    assert accepted["writer/versions"] == 0
+    # revision history (MVCC versions of one roach key): native too, every block
+    assert accepted["writer/versions"] == len(_blocks(tables["writer/versions"])) > 3
     # Pebble's cr-schema-sst: one-row blocks, some of them with values in value blocks (defer)
     assert 0 < accepted["pebble/tool/testdata/cr-schema-sst/000014.sst"] < 20
 
 
 def test_pebbles_block_encoding_dump_defers() -> None:
     """cockroachkvs/testdata/block_encoding: Pebble's own crdb1 block (a lock-table version,
-    logical and bare keys, MVCC versions of one roach key): Python's slow path, so native's
-    None."""
+    logical and bare keys, MVCC versions of one roach key): Python's slow path rejects it, so
+    native's None."""
     (block, _), = crdb_block_cases()
-    assert python_verdict(block) == "slow"
+    # repeated user keys (foo@0 three times) without the obsolete bit: sst_check rejects them
+    assert python_verdict(block) == "reject"
     assert scan_raw([block]) == [None]
 
 
@@ -384,6 +423,7 @@ def crafted(
     trailers: list[int] | None = None,
     external: int = 0,
     changed: list[bool] | None = None,
+    obsolete: int = 0,
 ) -> bytes:
     writer = _PartsWriter()
     enc = DataBlockEncoder(writer)
@@ -391,7 +431,10 @@ def crafted(
     for i, (roach, *_) in enumerate(parts):
         same = (i > 0 and parts[i - 1][0] == roach) if changed is None else not changed[i]
         trailer = trailers[i] if trailers else (len(parts) - i) << 8 | 1
-        enc.add(b"k\x00", trailer, b"v%d" % i, external=bool(external >> i & 1), prefix_equal=same)
+        enc.add(
+            b"k\x00", trailer, b"v%d" % i, external=bool(external >> i & 1), prefix_equal=same,
+            obsolete=bool(obsolete >> i & 1),
+        )  # fmt: skip
     return enc.finish(len(parts))[0]
 
 
@@ -437,6 +480,130 @@ def test_what_python_cannot_materialize_defers_only_at_the_ends() -> None:
         assert isinstance(_check(middle), tuple)  # key_at never runs on a middle row
 
 
+# --- MVCC versions of one roach key (sst_check's slow case) -----------------------------------
+#
+# The version order is CockroachDB's EngineKeyCompare (pkg/storage/engine_key.go,
+# EngineKeyCompare and normalizeEngineKeyVersionForCompare) as engine/formats/mvcc.py
+# engine_compare implements it; Pebble's per-block rule for repeated user keys (smaller trailer,
+# the obsolete bit) is sstable/colblk/data_block.go DataBlockValidator.Validate.
+
+_W = 1_700_000_000_000_000_000
+
+
+def _vers(*versions: tuple[int, int, bytes], roach: bytes = b"/Table/5") -> list[Row]:
+    return [(b"/Table/4", _W, 0, b"")] + [(roach, w, lg, u) for w, lg, u in versions] + [
+        (b"/Table/6", _W, 0, b"")
+    ]
+
+
+def test_versions_of_every_encoding_newest_first_are_native() -> None:
+    synthetic = struct.pack(">QI", _W - 3, 9) + b"\x01"  # a 14-byte version: the byte dropped
+    zero_logical = struct.pack(">QI", _W - 4, 0)  # 13 bytes, a zero logical part: as wall only
+    for versions in [
+        [(0, 0, b""), (_W, 5, b""), (_W, 0, b""), (_W - 1, 0, b"")],  # empty first, then newest
+        [(_W, 2**32 - 1, b""), (_W, 1, b""), (0, 0, synthetic), (_W - 3, 8, b"")],
+        [(0, 0, zero_logical), (_W - 5, 0, b"")],
+        [(0, 0, b"\xff" * 16), (_W, 0, b""), (0, 0, b"\x01" * 16)],  # untyped: bytewise
+        [(1, 0, b"")],
+    ]:
+        v = _check(crafted(_vers(*versions)))
+        assert isinstance(v, tuple) and v[0] == len(versions) + 2, versions
+    # many versions of one key, across bundles of 16 (the writer's) and bitmap words
+    many = _vers(*[(_W - i, i % 3, b"") for i in range(150)])
+    assert isinstance(_check(crafted(many)), tuple)
+    only = [(b"/k", _W - i, 0, b"") for i in range(40)]  # every row one roach key
+    v = _check(crafted(only))
+    assert isinstance(v, tuple) and v[1] == b"/k\x00" + struct.pack(">Q", _W) + b"\x09"
+
+
+def test_versions_out_of_order_defer() -> None:
+    for versions in [
+        [(_W, 0, b""), (_W + 1, 0, b"")],  # older first
+        [(_W, 0, b""), (0, 0, b"")],  # the empty version after a timestamp
+        [(_W, 1, b""), (_W, 2, b"")],
+        [(_W, 0, b""), (_W, 1, b"")],  # a zero logical part is the older
+        [(0, 0, b"\x01" * 16), (0, 0, b"\xff" * 16)],
+        [(_W, 3, b""), (0, 0, struct.pack(">QI", _W, 4) + b"\x01")],
+    ]:
+        assert _check(crafted(_vers(*versions))) == "reject", versions
+
+
+def test_equal_user_keys_need_a_smaller_trailer_and_the_obsolete_bit() -> None:
+    synthetic = struct.pack(">QI", _W, 7) + b"\x01"
+    zero_logical = struct.pack(">QI", _W, 0)
+    for a, b in [
+        ((_W, 0, b""), (_W, 0, b"")),
+        ((_W, 7, b""), (0, 0, synthetic)),  # equal after normalization
+        ((0, 0, zero_logical), (_W, 0, b"")),
+        ((0, 0, b""), (0, 0, b"")),
+        ((0, 0, b"\x07" * 16), (0, 0, b"\x07" * 16)),
+    ]:
+        rows = _vers(a, b)
+        down = [(9 - i) << 8 | 1 for i in range(4)]
+        assert isinstance(_check(crafted(rows, down, obsolete=1 << 2)), tuple), (a, b)
+        assert _check(crafted(rows, down)) == "reject"  # not obsolete
+        assert _check(crafted(rows, down, obsolete=1 << 1)) == "reject"  # the wrong row
+        same = down[:2] + [down[1]] + down[3:]
+        assert _check(crafted(rows, same, obsolete=1 << 2)) == "reject"  # trailer not smaller
+        up = down[:2] + [down[1] + 256] + down[3:]
+        assert _check(crafted(rows, up, obsolete=1 << 2)) == "reject"
+
+
+def test_versions_need_every_row_materializable() -> None:
+    """The slow case runs user_keys(): any row Python cannot pack defers, middle rows too."""
+    for bad in [(b"/Table/7", 1, 2**32, b""), (b"/Table/7", 0, 0, b"z" * 255)]:
+        rows = _vers((_W, 0, b""), (_W - 1, 0, b""))
+        rows.insert(4, bad)
+        rows.append((b"/Table/8", 1, 0, b""))
+        assert _check(crafted(rows)) == "reject"
+        rows = _vers((_W, 0, b""))  # no repeat: key_at only at the ends, as before
+        rows.insert(3, bad)
+        rows.append((b"/Table/8", 1, 0, b""))
+        assert isinstance(_check(crafted(rows)), tuple)
+
+
+def test_prefix_changed_bits_with_versions() -> None:
+    rows = _vers((_W, 0, b""), (_W - 1, 0, b""), (_W - 2, 0, b""))
+    n = len(rows)
+    right = [i == 0 or rows[i - 1][0] != rows[i][0] for i in range(n)]
+    assert isinstance(_check(crafted(rows, changed=right)), tuple)
+    for flip in range(1, n):
+        wrong = list(right)
+        wrong[flip] = not wrong[flip]
+        assert _check(crafted(rows, changed=wrong)) == "reject", flip
+
+
+def _version_blocks(tables: dict[str, Table]) -> list[bytes]:
+    pool = [
+        b for name, t in tables.items() if name.startswith("writer/versions") for b in _blocks(t)
+    ]
+    pool += [crafted(_vers(*[(_W - i, i % 3, b"") for i in range(70)]))]
+    eq = _vers((_W, 0, b""), (_W, 0, b""), (0, 0, b""))
+    eq[1], eq[2], eq[3] = eq[3], eq[1], eq[2]  # empty version first, then two equal keys
+    pool += [crafted(eq, [(9 - i) << 8 | 1 for i in range(5)], obsolete=1 << 3)]
+    assert all(isinstance(python_verdict(b), tuple) for b in pool)
+    return pool
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_corrupted_version_blocks_are_accepted_only_when_python_accepts(
+    tables: dict[str, Table], seed: int
+) -> None:
+    pool = _version_blocks(tables)
+    rng = random.Random(100 + seed)
+    blocks = [mutate(rng, rng.choice(pool)) for _ in range(2000)]
+    outcomes: Counter[tuple[str, bool]] = Counter()
+    for block, got in zip(blocks, scan_raw(blocks), strict=True):
+        want = python_verdict(block)
+        if got is not None:
+            assert isinstance(want, tuple), f"native accepts, Python gives {want!r}: {block.hex()}"
+            assert got == tuple(want)
+        outcomes[("ok" if isinstance(want, tuple) else want, got is not None)] += 1
+    assert outcomes[("reject", False)] > 400, outcomes
+    assert outcomes[("ok", True)] > 300, outcomes
+    assert outcomes[("ok", False)] == 0, outcomes
+
+
 @pytest.mark.parametrize("kind", [0, 2, 7, 15, 0x41, 0x52, 23])
 def test_trailer_kinds_other_than_set_defer(kind: int) -> None:
     trailers = [(9 << 8) | 1, (8 << 8) | kind, (7 << 8) | 18]
@@ -465,7 +632,7 @@ def test_prefix_changed_bits_must_match_the_keys() -> None:
 
 def test_repeated_and_unordered_roach_keys() -> None:
     versions = [(b"/a", 3, 0, b""), (b"/a", 2, 0, b""), (b"/b", 1, 0, b"")]
-    assert _check(crafted(versions)) == "slow"
+    assert isinstance(_check(crafted(versions)), tuple)  # MVCC versions: native since ncolver
     ordered = crafted([(b"/a\xf1", 1, 0, b""), (b"/a\xf2", 1, 0, b"")])
     assert ordered.count(b"\xf2") == 1  # the writer refuses unordered keys: swap one in
     assert _check(ordered.replace(b"\xf2", b"\xf0")) == "reject"

@@ -12,10 +12,32 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum scan_status { SCAN_OK = 0, SCAN_DEFER = 1 };
 
 enum scan_comparer { CMP_BYTEWISE = 0, CMP_COCKROACH = 1 };
+
+/* EngineKeyCompare on two versions of one roach key (each the bytes between the roach key and
+ * the trailing length byte: the 0x00 sentinel and the timestamp, or nothing), as
+ * engine/formats/mvcc.py engine_compare does it: an empty version first, else newer (larger)
+ * timestamps first after normalizeEngineKeyVersionForCompare (a synthetic byte dropped, then a
+ * zero logical part). Shared by the row (rows.c) and the columnar (columns.c) scanners. */
+static inline size_t mvcc_normalized_len(const uint8_t *v, size_t n) {
+    if (n == 1 + 8 + 4 + 1) n = 1 + 8 + 4;
+    if (n == 1 + 8 + 4 && !(v[9] | v[10] | v[11] | v[12])) n = 1 + 8;
+    return n;
+}
+
+static inline int mvcc_version_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    if (!an || !bn) return (an > 0) - (bn > 0);
+    an = mvcc_normalized_len(a, an);
+    bn = mvcc_normalized_len(b, bn);
+    size_t m = an < bn ? an : bn;
+    int c = m ? memcmp(b, a, m) : 0;
+    if (c) return c > 0 ? 1 : -1;
+    return (bn > an) - (bn < an);
+}
 
 /* A growable copy of a key (the block it came from is scratch memory). */
 typedef struct {

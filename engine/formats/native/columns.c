@@ -4,14 +4,17 @@
  * The rules mirror, rule for rule, engine/formats/colblk/columns.py and blocks.py
  * (decode_data_block: header, column types, every encoding, length and end check that raises
  * ColumnError / struct.error / IndexError there) and the per-block part of
- * engine/formats/sst_check.py _check_columnar in its fast case (trailer kinds in POINT_SETS,
- * the prefix-changed bitmap equal to the distinct-prefix pattern, roach keys strictly
- * increasing bytewise, no external value, the cockroach comparer), and the materializing of the
- * first and last user keys of DataBlock.key_at. Those Python modules cite the Pebble layouts
- * (cockroachdb/pebble sstable/colblk and cockroachkvs at f82e3ff7). Everything else, and every
- * block those rules would reject, is SCAN_DEFER: Python then checks the block itself and
- * raises its own error. Integers are exact in Python: a value that would not fit a uint64
- * here (a delta base plus an offset) defers instead of wrapping.
+ * engine/formats/sst_check.py _check_columnar (trailer kinds in POINT_SETS, the prefix-changed
+ * bitmap equal to the distinct-prefix pattern, roach keys increasing bytewise, no external
+ * value, the cockroach comparer; where a roach key repeats, i.e. MVCC versions of one key, its
+ * slow case: every user key materialized as DataBlock.user_keys does, the comparer on the two
+ * versions (newest first), equal keys with a smaller trailer and the obsolete bit), and the
+ * materializing of the first and last user keys of DataBlock.key_at. Those Python modules cite
+ * the Pebble layouts (cockroachdb/pebble sstable/colblk and cockroachkvs at f82e3ff7); the
+ * version order is CockroachDB's EngineKeyCompare (pkg/storage/engine_key.go). Everything
+ * else, and every block those rules would reject, is SCAN_DEFER: Python then checks the block
+ * itself and raises its own error. Integers are exact in Python: a value that would not fit a
+ * uint64 here (a delta base plus an offset) defers instead of wrapping.
  *
  * No Python calls, no globals: this runs with the GIL released, on several threads at once.
  */
@@ -190,21 +193,6 @@ static int bitmap_zero(const uint8_t *words, uint64_t rows) {
     return 1;
 }
 
-/* sst_check: (prefix_changed | 1) == (1 << rows) - 1, i.e. bits 1 .. rows-1 all set. */
-static int bitmap_all_but_first(const uint8_t *words, uint64_t rows) {
-    if (!words) return rows == 1;
-    uint64_t n_words = (rows + 63) >> 6;
-    for (uint64_t i = 0; i < n_words; i++) {
-        uint64_t w = rd_le(words + 8 * i, 8), want = ~(uint64_t)0;
-        if (i == n_words - 1 && (rows & 63)) want = ((uint64_t)1 << (rows & 63)) - 1;
-        if (i == 0) {
-            w |= 1;
-        }
-        if (w != want) return 0;
-    }
-    return 1;
-}
-
 /* columns.py _raw_bytes + decode_raw_bytes, count > 0: offsets (no delta with a width), not
  * decreasing, the data ending exactly at the page end. *data: absolute start of the data. */
 static int decode_raw_bytes(const uint8_t *b, size_t off, size_t end, uint64_t count, uints *u,
@@ -219,43 +207,106 @@ static int decode_raw_bytes(const uint8_t *b, size_t off, size_t end, uint64_t c
     return 0;
 }
 
+static inline void put_be(uint8_t *p, uint64_t v, unsigned width) {
+    for (unsigned i = width; i-- > 0; v >>= 8) p[i] = (uint8_t)v;
+}
+
 /* A slice [a, b) of a block's bytes. */
 typedef struct {
     const uint8_t *p;
     size_t n;
 } span;
 
-/* Bytewise a < b, where a = a1 ‖ a2 and b = b1 ‖ b2 (Python's bytes <). */
-static int less2(span a1, span a2, span b1, span b2) {
+/* Bytewise three-way comparison (-1, 0, 1) of a = a1 ‖ a2 and b = b1 ‖ b2 (Python's bytes). */
+static int cmp2(span a1, span a2, span b1, span b2) {
     const uint8_t *pa = a1.p, *pb = b1.p;
     size_t na = a1.n, nb = b1.n;
     int a_second = 0, b_second = 0;
     for (;;) {
         if (na == 0 && !a_second) { pa = a2.p; na = a2.n; a_second = 1; continue; }
         if (nb == 0 && !b_second) { pb = b2.p; nb = b2.n; b_second = 1; continue; }
-        if (na == 0 || nb == 0) return na == 0 && nb != 0;
+        if (na == 0 || nb == 0) return (na != 0) - (nb != 0);
         size_t n = na < nb ? na : nb;
         int c = memcmp(pa, pb, n);
-        if (c) return c < 0;
+        if (c) return c < 0 ? -1 : 1;
         pa += n; pb += n; na -= n; nb -= n;
     }
 }
 
-static inline int less1(span a, span b) {
+static inline int cmp1(span a, span b) {
     size_t n = a.n < b.n ? a.n : b.n;
     int c = n ? memcmp(a.p, b.p, n) : 0;
-    return c ? c < 0 : a.n < b.n;
+    if (c) return c < 0 ? -1 : 1;
+    return (a.n > b.n) - (a.n < b.n);
 }
 
-/* The roach key column (columns.py decode_prefix_bytes), checked as sst_check's fast case:
- * every row's key strictly greater than the previous one. Keeps what the first and last keys
- * need: shared prefix, bundle prefixes and suffixes of rows 0 and rows-1. */
+/* The columns a repeated roach key is checked with (sst_check's slow case). */
+typedef struct {
+    const uint8_t *blk;
+    uints walls, logicals, untyped, trailers;
+    size_t untyped_data;
+    const uint8_t *changed, *obsolete; /* decoded bitmaps (NULL: all zero) */
+} crdb1_rows;
+
+static inline int bit_at(const uint8_t *words, uint64_t i) {
+    return words ? (int)((words[i >> 3] >> (i & 7)) & 1) : 0;
+}
+
+/* Row r's MVCC version as engine_compare slices it out of DataBlock.user_keys()[r]: the bytes
+ * between the roach key and the length byte (0x00 ‖ BE wall [‖ BE logical] | 0x00 ‖ untyped |
+ * nothing). -1 where Python's materializing raises (see materialize). */
+static int version_at(const crdb1_rows *c, uint64_t r, uint8_t buf[256], size_t *n) {
+    uint64_t wall, logical;
+    if (uint_at(&c->walls, r, &wall) != 0 || uint_at(&c->logicals, r, &logical) != 0) return -1;
+    buf[0] = 0;
+    if (logical) {
+        if (logical > 0xFFFFFFFFu) return -1;
+        put_be(buf + 1, wall, 8);
+        put_be(buf + 9, logical, 4);
+        *n = 13;
+    } else if (wall) {
+        put_be(buf + 1, wall, 8);
+        *n = 9;
+    } else {
+        uint64_t lo, hi;
+        (void)uint_at(&c->untyped, r, &lo);
+        (void)uint_at(&c->untyped, r + 1, &hi);
+        if (hi - lo + 1 > 255) return -1;
+        if (hi > lo) memcpy(buf + 1, c->blk + c->untyped_data + lo, (size_t)(hi - lo));
+        *n = hi > lo ? (size_t)(hi - lo) + 1 : 0;
+    }
+    return 0;
+}
+
+/* sst_check's slow case for row r, whose roach key equals row r-1's: the cockroach comparer on
+ * the two user keys (versions newest first), then equal keys need a smaller trailer and the
+ * obsolete bit. 0 or -1. */
+static int repeated_row(const crdb1_rows *c, uint64_t r) {
+    uint8_t a[256], b[256];
+    size_t an, bn;
+    if (version_at(c, r - 1, a, &an) != 0 || version_at(c, r, b, &bn) != 0) return -1;
+    int cmp = mvcc_version_cmp(a, an, b, bn);
+    if (cmp > 0) return -1;
+    if (cmp == 0) {
+        uint64_t t0, t1;
+        (void)uint_at(&c->trailers, r - 1, &t0);
+        (void)uint_at(&c->trailers, r, &t1);
+        if (t0 <= t1 || !bit_at(c->obsolete, r)) return -1;
+    }
+    return 0;
+}
+
+/* The roach key column (columns.py decode_prefix_bytes), checked as sst_check does: every
+ * row's roach key bytewise not below the previous one, the prefix-changed bit of rows 1.. set
+ * exactly where it differs, and a repeated roach key (MVCC versions of one key, sst_check's slow
+ * case) checked by repeated_row. *repeats: whether any row repeats one. Keeps what the first
+ * and last keys need: shared prefix, bundle prefixes and suffixes of rows 0 and rows-1. */
 typedef struct {
     span shared, first_bundle, first_suffix, last_bundle, last_suffix;
 } roach_keys;
 
 static int scan_prefix_bytes(const uint8_t *b, size_t off, size_t end, uint64_t rows,
-                             roach_keys *out) {
+                             const crdb1_rows *cols, roach_keys *out, int *repeats) {
     if (off >= end) return -1;
     unsigned shift = b[off];
     if (shift > 16) return -1;
@@ -272,6 +323,7 @@ static int scan_prefix_bytes(const uint8_t *b, size_t off, size_t end, uint64_t 
     (void)uint_at(&u, 0, &o0);
     out->shared = (span){blob, (size_t)o0};
     span bundle = {blob, 0}, prev_bundle = {blob, 0}, prev_suffix = {blob, 0};
+    *repeats = 0;
     for (uint64_t r = 0; r < rows; r++) {
         uint64_t lo, hi;
         if ((r & (size - 1)) == 0) { /* a new bundle: its prefix is slice (r>>shift)*(size+1) */
@@ -285,24 +337,30 @@ static int scan_prefix_bytes(const uint8_t *b, size_t off, size_t end, uint64_t 
         (void)uint_at(&u, i, &lo);
         (void)uint_at(&u, i + 1, &hi);
         span suffix = {blob + lo, (size_t)(hi - lo)};
+        int c;
         if (r == 0) {
             out->first_bundle = bundle;
             out->first_suffix = suffix;
+            prev_suffix = suffix;
+            continue;
         } else if (r & (size - 1)) {
-            /* an empty suffix repeats the previous row: a repeated prefix, Python's slow case */
-            if (suffix.n == 0 || !less1(prev_suffix, suffix)) return -1;
-        } else if (!less2(prev_bundle, prev_suffix, bundle, suffix)) {
-            return -1;
+            /* an empty suffix repeats the previous row of the bundle (Python resolves it) */
+            if (suffix.n == 0) suffix = prev_suffix;
+            c = cmp1(prev_suffix, suffix);
+        } else {
+            c = cmp2(prev_bundle, prev_suffix, bundle, suffix);
+        }
+        if (c > 0) return -1;                          /* out of order, either case */
+        if ((c != 0) != bit_at(cols->changed, r)) return -1; /* the bitmap disagrees */
+        if (c == 0) {
+            if (repeated_row(cols, r) != 0) return -1;
+            *repeats = 1;
         }
         prev_suffix = suffix;
     }
     out->last_bundle = bundle;
     out->last_suffix = prev_suffix;
     return 0;
-}
-
-static inline void put_be(uint8_t *p, uint64_t v, unsigned width) {
-    for (unsigned i = width; i-- > 0; v >>= 8) p[i] = (uint8_t)v;
 }
 
 /* DataBlock.key_at: roach ‖ 0x00 ‖ (BE wall ‖ BE logical ‖ 13 | BE wall ‖ 9 | untyped ‖ len+1
@@ -376,7 +434,7 @@ int scan_colblk_crdb1(const uint8_t *blk, size_t len, int comparer, block_summar
         decode_bitmap(blk, start[7], end[7], rows, &external) != 0 ||
         decode_bitmap(blk, start[8], end[8], rows, &obsolete) != 0)
         return SCAN_DEFER;
-    if (!bitmap_all_but_first(changed, rows) || !bitmap_zero(external, rows)) return SCAN_DEFER;
+    if (!bitmap_zero(external, rows)) return SCAN_DEFER;
 
     uints walls, logicals, untyped, trailers, values;
     size_t untyped_data, values_data;
@@ -390,8 +448,17 @@ int scan_colblk_crdb1(const uint8_t *blk, size_t len, int comparer, block_summar
 
     if (point_sets(&trailers, rows) != 0) return SCAN_DEFER;
 
+    crdb1_rows cols = {blk, walls, logicals, untyped, trailers, untyped_data, changed, obsolete};
     roach_keys keys;
-    if (scan_prefix_bytes(blk, start[0], end[0], rows, &keys) != 0) return SCAN_DEFER;
+    int repeats;
+    if (scan_prefix_bytes(blk, start[0], end[0], rows, &cols, &keys, &repeats) != 0)
+        return SCAN_DEFER;
+    if (repeats) { /* the slow case materializes every row's key (user_keys): all must pack */
+        uint8_t v[256];
+        size_t vn;
+        for (uint64_t r = 0; r < rows; r++)
+            if (version_at(&cols, r, v, &vn) != 0) return SCAN_DEFER;
+    }
 
     uint64_t ends[2] = {0, rows - 1};
     keybuf *bufs[2] = {&out->first, &out->last};

@@ -63,23 +63,6 @@ static inline int shared_cmp(const uint8_t *buf, size_t pn, size_t s, const uint
     return (pn > cn) - (pn < cn);
 }
 
-/* EngineKeyCompare on two versions of one roach key, as engine/formats/mvcc.py's
- * engine_compare does it: an empty version first, else newer (larger) timestamps first after
- * normalizeEngineKeyVersionForCompare (a synthetic byte dropped, then a zero logical part). */
-static size_t normalized_len(const uint8_t *v, size_t n) {
-    static const uint8_t zeros[4] = {0, 0, 0, 0};
-    if (n == 1 + 8 + 4 + 1) n = 1 + 8 + 4;
-    if (n == 1 + 8 + 4 && memcmp(v + 9, zeros, 4) == 0) n = 1 + 8;
-    return n;
-}
-
-static int version_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
-    if (!an || !bn) return (an > 0) - (bn > 0);
-    an = normalized_len(a, an);
-    bn = normalized_len(b, bn);
-    return bytes_cmp(b, bn, a, an);
-}
-
 /* Byte i of cur = buf[0:s) + tail. */
 static inline uint8_t cur_at(const uint8_t *buf, size_t s, const uint8_t *tail, size_t i) {
     return i < s ? buf[i] : tail[i - s];
@@ -156,7 +139,7 @@ static int scan(const uint8_t *blk, size_t len, int version, int comparer, block
             for (size_t j = 0; j < v; j++) cver[j] = cur_at(key, s, tail, (size_t)cl + j);
             if (rows) {
                 int c = shared_cmp(key, (size_t)plen, s, tail, (size_t)cl);
-                if (c == 0) c = version_cmp(pver, pvlen, cver, v); /* versions of one key */
+                if (c == 0) c = mvcc_version_cmp(pver, pvlen, cver, v); /* versions of one key */
                 if (c > 0 || (c == 0 && prev_trailer <= cleared)) return SCAN_DEFER;
             }
             plen = cl;
