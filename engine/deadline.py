@@ -200,6 +200,15 @@ class InlineCall:
         if broken:
             _shutdown(conn)
 
+    def connected(self, conn: object) -> None:
+        """A connection attached before it had a socket has connected: if the call was broken
+        meanwhile (the break found no socket to shut down), shut the new one down now. Under the
+        lock, so a break either sees the socket or is seen here."""
+        with self.lock:
+            broken = self.expired or self.cancelled
+        if broken:
+            _shutdown(conn)
+
     def detach(self, conn: object) -> None:
         with self.lock:
             try:

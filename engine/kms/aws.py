@@ -287,6 +287,8 @@ def _pool_class(base: type, conn_base: type) -> type:
             if left is not None and isinstance(timeout, int | float) and timeout > left:
                 self.timeout = max(left, 0.001)
             super().connect()
+            if call is not None:
+                call.connected(self)  # a break before the socket existed could not reach it
 
     class Pool(base):  # type: ignore[misc]
         ConnectionCls = Connection

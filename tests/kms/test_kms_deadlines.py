@@ -214,3 +214,31 @@ def test_a_retry_backoff_ends_at_the_deadline() -> None:
         took, err = elapsed(kms.encrypt, b"k" * 32)
         assert isinstance(err, KMSError) and "timed out" in str(err), err
         assert took < 3 * DEADLINE  # a ratio of the setting, not an absolute time
+
+
+def test_an_interrupt_between_checkout_and_connect_still_ends_the_call(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The race a fresh-clone CI run hit: the connection is registered with the call when it is
+    taken from the pool, before it has a socket; an interrupt in that window found nothing to
+    shut down, and the call then hung on the silent server until its read timeout (10 s). Here
+    the interrupt is given exactly there (just before the socket is made)."""
+    import botocore.awsrequest
+
+    from engine.deadline import Cancelled, clear_interrupt, interrupt
+
+    long = 30 * DEADLINE
+    set_limits(Limits(kms_timeout=long))
+    real_connect = botocore.awsrequest.AWSHTTPConnection.connect
+
+    def interrupted_connect(self):  # type: ignore[no-untyped-def]
+        interrupt()
+        return real_connect(self)
+
+    with HangServer() as server, open_kms(aws_uri(server.http)) as kms:
+        kms.prepare()
+        monkeypatch.setattr(botocore.awsrequest.AWSHTTPConnection, "connect", interrupted_connect)
+        try:
+            took, err = elapsed(kms.encrypt, b"k" * 32)
+        finally:
+            clear_interrupt()
+    assert isinstance(err, Cancelled), err
+    assert took < long / 3
