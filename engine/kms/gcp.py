@@ -132,6 +132,10 @@ TIMEOUT = 10.0  # seconds per attempt (a KMS call takes milliseconds)
 RETRY_DEADLINE = 30.0  # all attempts
 TEST_TIMEOUT = 5.0  # against a local stand-in (KMSEnv.gcp_kms_endpoint)
 TEST_RETRY_DEADLINE = 3.0
+# The SDK's own deadlines end this much after the call's (engine.deadline, KMS._call), so the
+# call's deadline always answers first, with its text (the endpoint and the --kms-timeout
+# figure); equal deadlines raced, and gRPC's "Deadline Exceeded" sometimes won.
+SDK_DEADLINE_GRACE = 1.0
 
 
 def crc32c(data: bytes) -> int:
@@ -240,7 +244,7 @@ class GoogleCloudKMS(KMS):
 
         client = self._connect()
         test = bool(self._env.gcp_kms_endpoint)
-        deadline = limits().kms_timeout
+        deadline = limits().kms_timeout + SDK_DEADLINE_GRACE
         # Back off and retry on throttling and transient server errors only.
         retry = Retry(
             predicate=if_exception_type(
