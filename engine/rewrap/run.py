@@ -128,12 +128,7 @@ def run_rewrap(
             k.close()
         close_candidates(old)
         if journal is not None:
-            # The records are durable before the statement returns (one fsync for the batch).
-            failed = journal.end_batch()
-            if failed is not None:
-                count, err = failed
-                emit(Notice("audit journal", f"{journal.path}: {count} record(s) may not be on "
-                            f"disk: {err.strerror or err}"))
+            end_journal_batch(journal, emit)
     counts = Counter(o.status.value for o in outcomes)
     emit(Finished(counts=dict(counts), elapsed=time.monotonic() - started, cancelled=cancel.cancelled))
     return outcomes
@@ -142,3 +137,13 @@ def run_rewrap(
 def all_succeeded(outcomes: Sequence[BackupFinished]) -> bool:
     ok = {Status.ADDED, Status.ALREADY_PRESENT, Status.WOULD_ADD}
     return all(o.status in ok for o in outcomes)
+
+
+def end_journal_batch(journal: AuditJournal, emit: Callable[[Event], None]) -> None:
+    """Make the run's journal records durable before the statement returns (one fsync for the
+    batch); a failure is a notice naming how many records may not be on disk."""
+    failed = journal.end_batch()
+    if failed is not None:
+        count, err = failed
+        emit(Notice("audit journal", f"{journal.path}: {count} record(s) may not be on "
+                    f"disk: {err.strerror or err}"))

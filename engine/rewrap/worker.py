@@ -22,9 +22,9 @@ from typing import IO
 from engine.collection import Collection, FullBackup
 from engine.encryption import close_candidates, open_candidates
 from engine.rewrap.backup import RewrapRequest, rewrap_backup
-from engine.rewrap.events import CancelToken, Event, Notice
+from engine.rewrap.events import CancelToken, Event
 from engine.rewrap.journal import AuditJournal
-from engine.rewrap.run import open_new_kms
+from engine.rewrap.run import end_journal_batch, open_new_kms
 from engine.rewrap.split import Job, read_frame, write_frame
 from engine.settings import set_limits
 
@@ -166,11 +166,7 @@ def main(inp: IO[bytes], out: IO[bytes]) -> int:
             k.close()
         close_candidates(old)
         if journal is not None:
-            failed = journal.end_batch()
-            if failed is not None:
-                count, err = failed
-                emit(Notice("audit journal", f"{journal.path}: {count} record(s) may not be on "
-                            f"disk: {err.strerror or err}"))
+            end_journal_batch(journal, emit)
         for warning in coll.storage.take_warnings():
             send(("warning", warning))
         outbox.close()

@@ -68,21 +68,55 @@ static inline uint8_t cur_at(const uint8_t *buf, size_t s, const uint8_t *tail, 
     return i < s ? buf[i] : tail[i - s];
 }
 
-static int scan(const uint8_t *blk, size_t len, int version, int comparer, block_summary *out,
-                keybuf *kb) {
+/* A row block's restart array (the last 4 bytes count it): the end of the entries and the
+ * offsets, which must be sorted (Pebble writes them so) and inside the entries, each masked
+ * (data blocks of v3+ keep a flag in the top bit). 0, or SCAN_DEFER. */
+static int restart_array(const uint8_t *blk, size_t len, uint32_t mask, uint64_t *n,
+                         size_t *limit, const uint8_t **rs) {
     if (len < 4) return SCAN_DEFER;
-    uint64_t n = le32(blk + len - 4);
-    if (n == 0 || 4 * n > len - 4) return SCAN_DEFER;
-    size_t limit = len - 4 - 4 * (size_t)n;
-    const uint8_t *rs = blk + limit;
-    uint32_t mask = version >= 3 ? 0x7FFFFFFFu : 0xFFFFFFFFu;
+    *n = le32(blk + len - 4);
+    if (*n == 0 || 4 * *n > len - 4) return SCAN_DEFER;
+    *limit = len - 4 - 4 * (size_t)*n;
+    *rs = blk + *limit;
     uint32_t last_restart = 0;
-    for (uint64_t i = 0; i < n; i++) { /* sorted (Pebble writes them so) or defer */
-        uint32_t r = le32(rs + 4 * i) & mask;
+    for (uint64_t i = 0; i < *n; i++) {
+        uint32_t r = le32(*rs + 4 * i) & mask;
         if (r < last_restart) return SCAN_DEFER;
         last_restart = r;
     }
-    if ((size_t)last_restart >= (limit > 1 ? limit : 1)) return SCAN_DEFER;
+    return (size_t)last_restart >= (*limit > 1 ? *limit : 1) ? SCAN_DEFER : 0;
+}
+
+/* One entry's header at *pos: shared / unshared key lengths and value length, inside the
+ * entries and the previous key; then whether the entry starts at a restart point (where
+ * shared must be 0), moving *ri / *next_restart along the restart array. 0, or SCAN_DEFER. */
+static inline int entry_header(const uint8_t *blk, size_t *pos, size_t limit, size_t klen,
+                               const uint8_t *rs, uint64_t n, uint32_t mask, uint64_t *ri,
+                               uint64_t *next_restart, uint64_t *shared, uint64_t *unshared,
+                               uint64_t *vlen) {
+    size_t at = *pos;
+    if (varint(blk, pos, limit, shared) || varint(blk, pos, limit, unshared) ||
+        varint(blk, pos, limit, vlen))
+        return SCAN_DEFER;
+    if (*shared > klen || *unshared > limit - *pos || *vlen > limit - *pos - *unshared)
+        return SCAN_DEFER;
+    while (*next_restart < at) {
+        if (++*ri >= n) {
+            *next_restart = UINT64_MAX;
+            break;
+        }
+        *next_restart = le32(rs + 4 * *ri) & mask;
+    }
+    return *shared && *next_restart == at ? SCAN_DEFER : 0;
+}
+
+static int scan(const uint8_t *blk, size_t len, int version, int comparer, block_summary *out,
+                keybuf *kb) {
+    uint32_t mask = version >= 3 ? 0x7FFFFFFFu : 0xFFFFFFFFu;
+    uint64_t n;
+    size_t limit;
+    const uint8_t *rs;
+    if (restart_array(blk, len, mask, &n, &limit, &rs)) return SCAN_DEFER;
     /* the key buffer can hold any key of the block: keys are built from its bytes */
     if (keybuf_reserve(kb, limit ? limit : 1) < 0) return SCAN_DEFER;
     uint8_t *key = kb->p;
@@ -96,21 +130,10 @@ static int scan(const uint8_t *blk, size_t len, int version, int comparer, block
     uint64_t prev_trailer = 0;
     size_t pos = 0;
     while (pos < limit) {
-        size_t at = pos;
         uint64_t shared, unshared, vlen;
-        if (varint(blk, &pos, limit, &shared) || varint(blk, &pos, limit, &unshared) ||
-            varint(blk, &pos, limit, &vlen))
+        if (entry_header(blk, &pos, limit, klen, rs, n, mask, &ri, &next_restart, &shared,
+                         &unshared, &vlen))
             return SCAN_DEFER;
-        if (shared > klen || unshared > limit - pos || vlen > limit - pos - unshared)
-            return SCAN_DEFER;
-        while (next_restart < at) {
-            if (++ri >= n) {
-                next_restart = UINT64_MAX;
-                break;
-            }
-            next_restart = le32(rs + 4 * ri) & mask;
-        }
-        if (shared && next_restart == at) return SCAN_DEFER;
         size_t s = (size_t)shared, cn = s + (size_t)unshared;
         if (cn < 8) return SCAN_DEFER;
         const uint8_t *tail = blk + pos;
@@ -178,38 +201,19 @@ int scan_row_block(const uint8_t *blk, size_t len, int pebble_version, int compa
  * block inside the file). Separators go to `keys` back to back, one index_entry each. */
 int parse_index_block(const uint8_t *blk, size_t len, uint64_t end, keybuf *keys,
                       keybuf *entries) {
-    if (len < 4) return SCAN_DEFER;
-    uint64_t n = le32(blk + len - 4);
-    if (n == 0 || 4 * n > len - 4) return SCAN_DEFER;
-    size_t limit = len - 4 - 4 * (size_t)n;
-    const uint8_t *rs = blk + limit;
-    uint32_t last_restart = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint32_t r = le32(rs + 4 * i);
-        if (r < last_restart) return SCAN_DEFER;
-        last_restart = r;
-    }
-    if ((size_t)last_restart >= (limit > 1 ? limit : 1)) return SCAN_DEFER;
+    uint64_t n;
+    size_t limit;
+    const uint8_t *rs;
+    if (restart_array(blk, len, 0xFFFFFFFFu, &n, &limit, &rs)) return SCAN_DEFER;
     keys->len = entries->len = 0;
     size_t klen = 0, kstart = 0; /* the current key: keys->p[kstart, kstart + klen) */
     uint64_t ri = 0, next_restart = le32(rs);
     size_t pos = 0;
     while (pos < limit) {
-        size_t at = pos;
         uint64_t shared, unshared, vlen;
-        if (varint(blk, &pos, limit, &shared) || varint(blk, &pos, limit, &unshared) ||
-            varint(blk, &pos, limit, &vlen))
+        if (entry_header(blk, &pos, limit, klen, rs, n, 0xFFFFFFFFu, &ri, &next_restart,
+                         &shared, &unshared, &vlen))
             return SCAN_DEFER;
-        if (shared > klen || unshared > limit - pos || vlen > limit - pos - unshared)
-            return SCAN_DEFER;
-        while (next_restart < at) {
-            if (++ri >= n) {
-                next_restart = UINT64_MAX;
-                break;
-            }
-            next_restart = le32(rs + 4 * ri);
-        }
-        if (shared && next_restart == at) return SCAN_DEFER;
         size_t cn = (size_t)(shared + unshared);
         if (keybuf_reserve(keys, keys->len + cn) < 0) return SCAN_DEFER;
         uint8_t *dst = keys->p + keys->len;
