@@ -16,13 +16,14 @@ f82e3ff74d10b1f33df146eefc5661518f868542:
   and cockroachkvs/cockroachkvs_test.go parseInternalKV / parseUserKey / parseVersion.
 
 Files committed under tests/fixtures/pebble (Pebble's BSD licence, see its SOURCES.md) are read
-from there; the others from the Pebble git mirror at that commit (REWRAP_PEBBLE_GIT names
-another clone of cockroachdb/pebble).
+from there; those of other commits (the release branches) from tests/fixtures/pebble/blobs, by
+git blob id; anything else from a Pebble git clone (REWRAP_PEBBLE_GIT, default the mirror).
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import re
 import subprocess
@@ -51,10 +52,25 @@ PEBBLE_GIT = os.environ.get("REWRAP_PEBBLE_GIT", "/work/.mirror/cockroachdb+pebb
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pebble"
 
 
+BLOBS = FIXTURES / "blobs"  # other commits' files, named by git blob id (blobs/INDEX)
+
+
+def _blob_index() -> dict[tuple[str, str], str]:
+    rows = (line.split() for line in (BLOBS / "INDEX").read_text().splitlines() if line.strip())
+    return {(commit, path): blob for commit, path, blob in rows}
+
+
 def pebble_bytes(path: str, commit: str = PEBBLE_COMMIT) -> bytes:
-    """A file of cockroachdb/pebble at `commit` (fails, never skips, when unavailable)."""
+    """A file of cockroachdb/pebble at `commit` (fails, never skips, when unavailable): from
+    tests/fixtures/pebble, from its blobs/ store (each file checked against its git blob id, so
+    the bytes are Pebble's), or from a Pebble clone (REWRAP_PEBBLE_GIT)."""
     if commit == PEBBLE_COMMIT and (FIXTURES / path).is_file():
         return (FIXTURES / path).read_bytes()
+    blob = _blob_index().get((commit, path))
+    if blob is not None:
+        data = (BLOBS / blob).read_bytes()
+        assert hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() == blob, blob
+        return data
     proc = subprocess.run(
         ["git", "-C", PEBBLE_GIT, "show", f"{commit}:{path}"], capture_output=True, check=False
     )
