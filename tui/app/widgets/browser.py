@@ -1,6 +1,11 @@
 """The collection browser: collections, their full backups (newest first, LATEST marked) and
 each full backup's incrementals, loaded lazily in thread workers when a node is expanded.
 
+Where the panel is too narrow for "/2026/11/26-022012.34  LATEST" (80 columns), full backups are
+shown compact: without the leading "/" (as CockroachDB's SHOW BACKUPS prints them), the latest in
+bold green with a "●", and the border's subtitle says what "●" means; the path i inserts is the
+full subdir either way.
+
 The browser does no I/O itself: a node expanded for the first time posts ListingWanted; the app
 lists it in a worker and hands the answer (or the error, cleaned) to `show_children`.
 """
@@ -20,13 +25,24 @@ from tui.app.messages import NodeRef
 __all__ = ["NOTHING_STORED", "CollectionBrowser", "NothingStored", "children_of", "node_label"]
 
 
-def node_label(ref: NodeRef) -> Text:
+LATEST_MARK = "  LATEST"
+COMPACT_MARK = " ●"
+COMPACT_LEGEND = "● LATEST"
+_GUIDES = 4  # cells left of a full backup's label: its guide and expand icon ("├ ▶ ")
+
+
+def node_label(ref: NodeRef, compact: bool = False) -> Text:
+    """The label of `ref`'s node; `compact` is the narrow panel's form of a full backup."""
     if ref.kind == "collection":
         return Text(redact_uri(ref.collection), style="bold")
     if ref.kind == "full":
+        if compact:
+            if ref.latest:
+                return Text(ref.subdir.lstrip("/") + COMPACT_MARK, style="bold green")
+            return Text(ref.subdir.lstrip("/"))
         label = Text(ref.subdir)
         if ref.latest:
-            label.append("  LATEST", style="bold green")
+            label.append(LATEST_MARK, style="bold green")
         return label
     return Text(ref.path.rsplit("/", 2)[-2] + "/" + ref.path.rsplit("/", 1)[-1], style="italic")
 
@@ -71,6 +87,7 @@ class CollectionBrowser(Tree[NodeRef]):
         self.show_root = False
         self.guide_depth = 2
         self._loaded: set[int] = set()
+        self.compact = False  # full backups in the narrow form (node_label)
 
     def add_collection(self, uri: str) -> TreeNode[NodeRef]:
         for child in self.root.children:
@@ -105,7 +122,25 @@ class CollectionBrowser(Tree[NodeRef]):
         elif not children:
             node.add_leaf(Text("(empty)", style="dim"))
         for ref in children:
-            node.add(node_label(ref), data=ref, allow_expand=ref.kind == "full")
+            node.add(node_label(ref, self.compact), data=ref, allow_expand=ref.kind == "full")
+        self.fit_labels()
+
+    def on_resize(self) -> None:
+        self.fit_labels()
+
+    def fit_labels(self) -> None:
+        """Full backups in the wide form if the widest fits the panel, else all compact."""
+        fulls = [n for c in self.root.children for n in c.children if n.data is not None and n.data.kind == "full"]
+        width = self.scrollable_content_region.width
+        wide = max((len(node_label(n.data).plain) for n in fulls if n.data is not None), default=0)
+        compact = width > 0 and wide + _GUIDES > width
+        if compact != self.compact:
+            self.compact = compact
+            for n in fulls:
+                if n.data is not None:
+                    n.set_label(node_label(n.data, compact))
+        latest = any(n.data is not None and n.data.latest for n in fulls)
+        self.border_subtitle = COMPACT_LEGEND if compact and latest else ""
 
     def remove_collection(self, uri: str) -> bool:
         """Forget the collection `uri` (its node and everything under it); False if not shown."""
