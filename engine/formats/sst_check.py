@@ -287,6 +287,10 @@ def _check_rows(table: Table, compare: Callable[[bytes, bytes], int], blocks: _B
     prev: tuple[bytes, int] | None = None
     count = 0
     clear = ~OBSOLETE_BIT if table.version >= 4 else -1
+    if not blocks.native:  # no summaries: every block on the Python path, as before
+        for entry in blocks:
+            prev, count = _row_boundary(table, compare, blocks, clear, prev, count, entry)
+        return count
     for run in _runs(blocks):
         i = 0
         if run[0][2] is not None:
@@ -403,6 +407,10 @@ def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int], blocks
     # crdb1 under EngineKeyCompare: distinct roach keys order bytewise, so the prefix column
     # alone decides; any other pairing compares materialized keys.
     fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
+    if not blocks.native:  # no summaries: every block on the Python path, as before
+        for entry in blocks:
+            state = _columnar_block(table, compare, blocks, fast, state, entry)
+        return state.entries
     for run in _runs(blocks):
         i = 0
         if run[0][2] is not None:
