@@ -254,26 +254,22 @@ def _runs(blocks: Iterable[_Scanned]) -> Iterator[list[_Scanned]]:
     (summary not None), and every other entry alone. An error of the index is raised only after
     the run before it was handed out (and checked: its own error, if any, comes first)."""
     run: list[_Scanned] = []
-    it = iter(blocks)
-    while True:
-        try:
-            entry = next(it)
-        except StopIteration:
-            break
-        except BaseException:
-            if run:
-                yield run
-            raise
-        if entry[2] is None:
-            if run:
-                yield run
-                run = []
-            yield [entry]
-        else:
-            run.append(entry)
-            if len(run) >= _RUN:
-                yield run
-                run = []
+    try:
+        for entry in blocks:
+            if entry[2] is None:
+                if run:
+                    yield run
+                    run = []
+                yield [entry]
+            else:
+                run.append(entry)
+                if len(run) >= _RUN:
+                    yield run
+                    run = []
+    except Exception:  # from `blocks` (the consumer's own errors close us: GeneratorExit)
+        if run:
+            yield run
+        raise
     if run:
         yield run
 

@@ -37,6 +37,7 @@ from engine.formats.sst_check import (
     _ColumnarState,
     _no_wait,
     _row_boundary,
+    _runs,
     check_table,
 )
 from engine.formats.sst_format import block_checksum
@@ -443,3 +444,25 @@ def test_crafted_row_separator_too_short_and_trailers() -> None:
         want = _python_index(table, blocks, bad)
         assert want[0] == i, what
         assert _native_index(table, blocks, bad) == want, what
+
+
+def test_runs_hand_out_the_run_before_an_index_error() -> None:
+    """_runs keeps the order of errors: the native-accepted entries listed before an index
+    block's error are handed out (so their checks run, and raise first) before it is raised;
+    an entry Python must check splits the runs."""
+    table = Table(_row_base(), "t.sst")
+    _, entries = _entries(table)
+    deferred = (entries[2][0], entries[2][1], None)
+
+    def blocks():  # type: ignore[no-untyped-def]
+        yield from entries[:2]
+        yield deferred
+        yield from entries[3:5]
+        raise FormatError("t.sst: index block checksum mismatch")
+
+    got = []
+    runs = _runs(blocks())
+    with pytest.raises(FormatError, match="index block"):
+        for run in runs:
+            got.append(run)
+    assert got == [entries[:2], [deferred], entries[3:5]]
