@@ -21,3 +21,17 @@ def index_entries(
 def crc32c(data: bytes | bytearray | memoryview, software: bool = ...) -> int: ...
 def block_checksum(kind: int, data: bytes | bytearray | memoryview) -> int: ...
 def decompress(indicator: int, block: bytes | bytearray | memoryview) -> bytes | None: ...
+def compare(
+    a: bytes | bytearray | memoryview, b: bytes | bytearray | memoryview, comparer: int
+) -> int: ...
+def check_boundaries(
+    entries: list[tuple[bytes, tuple[int, int], tuple[int, bytes, int, bytes, int]]],
+    start: int,
+    comparer: int,
+    columnar: bool,
+    clear: int,
+    sep_clear: int,
+    prev_last: bytes | None,
+    prev_trailer: int,
+    prev_sep: bytes | None,
+) -> tuple[int, int, bytes | None, int, bytes | None]: ...

@@ -59,3 +59,50 @@ def index_entries(
     """(separator, data block handle) of a row table's index block at `handle`, verified and
     decoded natively under Table._index_entries' rules, or None: Python must read it."""
     return _blockscan.index_entries(data, handle[0], handle[1], end, checksum)
+
+
+def compare(a: bytes, b: bytes, *, cockroach: bool) -> int:
+    """-1, 0 or 1: the native EngineKeyCompare (cockroach) or bytewise order of a and b, the
+    comparer check_boundaries uses; tests hold it to engine.formats.mvcc.engine_compare."""
+    comparer = _blockscan.CMP_COCKROACH if cockroach else _blockscan.CMP_BYTEWISE
+    return _blockscan.compare(a, b, comparer)
+
+
+Boundary = tuple[bytes | None, int, bytes | None]
+"""What check_boundaries carries from one block to the next: the previous block's last user
+key (None before the first block), its trailer, and its index separator (columnar only)."""
+
+
+def check_boundaries(
+    entries: list[tuple[bytes, tuple[int, int], Summary]],
+    start: int,
+    state: Boundary,
+    *,
+    cockroach: bool,
+    columnar: bool,
+    clear: int,
+) -> tuple[int, int, Boundary]:
+    """sst_check's cross-block rules (previous last key < first key, the separator against the
+    last key and, columnar, against the next first key) over entries[start:], each with a
+    scanner summary: (the index of the first entry a rule rejects, or len(entries); the rows
+    of the entries before it; the state before it). `clear` is the mask row tables apply to
+    trailers (~OBSOLETE_BIT from Pebble v4, else -1). The caller re-checks the rejected entry
+    in Python, which raises the error (or, columnar, checks a block of no rows itself)."""
+    comparer = _blockscan.CMP_COCKROACH if cockroach else _blockscan.CMP_BYTEWISE
+    prev_last, prev_trailer, prev_sep = state
+    index, rows, last, trailer, sep = _blockscan.check_boundaries(
+        entries,
+        start,
+        comparer,
+        columnar,
+        clear & _MASK64,
+        ~_OBSOLETE_BIT & _MASK64,
+        prev_last,
+        prev_trailer,
+        prev_sep,
+    )
+    return index, rows, (last, trailer, sep)
+
+
+_MASK64 = (1 << 64) - 1
+_OBSOLETE_BIT = 0x40  # engine.formats.sst_reader.OBSOLETE_BIT (not imported: no cycle)

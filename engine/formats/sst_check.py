@@ -20,8 +20,9 @@ from __future__ import annotations
 import operator
 import struct
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
 
 from engine.errors import FormatError
 from engine.formats import blockscan
@@ -245,42 +246,109 @@ class _Blocks:
                         future.cancel()
 
 
+_RUN = 256  # native-accepted blocks whose boundaries one check_boundaries call checks
+
+
+def _runs(blocks: Iterable[_Scanned]) -> Iterator[list[_Scanned]]:
+    """The entries of `blocks` in order, grouped: runs of up to _RUN native-accepted entries
+    (summary not None), and every other entry alone. An error of the index is raised only after
+    the run before it was handed out (and checked: its own error, if any, comes first)."""
+    run: list[_Scanned] = []
+    try:
+        for entry in blocks:
+            if entry[2] is None:
+                if run:
+                    yield run
+                    run = []
+                yield [entry]
+            else:
+                run.append(entry)
+                if len(run) >= _RUN:
+                    yield run
+                    run = []
+    except Exception:  # from `blocks` (the consumer's own errors close us: GeneratorExit)
+        if run:
+            yield run
+        raise
+    if run:
+        yield run
+
+
 def _check_rows(table: Table, compare: Callable[[bytes, bytes], int], blocks: _Blocks) -> int:
     """Key order block by block: user keys bytewise (or their roach parts, for the cockroach
-    comparer) in bulk, the comparer itself only where that does not already decide. A block the
-    native scanner accepted gets only the checks against its neighbours and its separator."""
+    comparer) in bulk, the comparer itself only where that does not already decide. Blocks the
+    native scanner accepted get only the checks against their neighbours and their separators,
+    a run of them in one blockscan.check_boundaries call; an entry it rejects is checked again
+    here (_row_boundary), which raises the error."""
     prev: tuple[bytes, int] | None = None
     count = 0
     clear = ~OBSOLETE_BIT if table.version >= 4 else -1
-    for sep, handle, summary in blocks:
-        if summary is None:
-            summary = blocks.rescan(handle)
-        if summary is None:
-            keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
-            if not keys:
-                continue
-            _check_sorted(table, keys, trailers, compare, count)
-            rows, first, first_trailer = len(keys), keys[0], trailers[0]
-            last, last_trailer = keys[-1], trailers[-1]
-        else:
-            rows, first, first_trailer, last, last_trailer = summary
-            if not rows:
-                continue
-            first_trailer &= clear
-            last_trailer &= clear
-        if prev is not None:
-            c = compare(prev[0], first)
-            if c > 0 or (c == 0 and prev[1] <= first_trailer):
-                raise table.fail(f"keys out of order at entry {count}")
-        if len(sep) < TRAILER_LEN:
-            raise table.fail("index separator is shorter than its 8-byte trailer")
-        c = compare(last, sep[:-TRAILER_LEN])
-        sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
-        if c > 0 or (c == 0 and last_trailer < sep_trailer & ~OBSOLETE_BIT):
-            raise table.fail("index separator sorts before the last key of its data block")
-        prev = (last, last_trailer)
-        count += rows
+    if not blocks.native:  # no summaries: every block on the Python path, as before
+        for entry in blocks:
+            prev, count = _row_boundary(table, compare, blocks, clear, prev, count, entry)
+        return count
+    for run in _runs(blocks):
+        i = 0
+        if run[0][2] is not None:
+            while True:
+                i, rows, (last, last_trailer, _) = blockscan.check_boundaries(
+                    run,  # type: ignore[arg-type]  # _runs: every summary of a run is set
+                    i,
+                    (None, 0, None) if prev is None else (prev[0], prev[1], None),
+                    cockroach=blocks.cockroach,
+                    columnar=False,
+                    clear=clear,
+                )
+                count += rows
+                prev = None if last is None else (last, last_trailer)
+                if i == len(run):
+                    break
+                prev, count = _row_boundary(table, compare, blocks, clear, prev, count, run[i])
+                i += 1
+            continue
+        for entry in run:
+            prev, count = _row_boundary(table, compare, blocks, clear, prev, count, entry)
     return count
+
+
+def _row_boundary(
+    table: Table,
+    compare: Callable[[bytes, bytes], int],
+    blocks: _Blocks,
+    clear: int,
+    prev: tuple[bytes, int] | None,
+    count: int,
+    entry: _Scanned,
+) -> tuple[tuple[bytes, int] | None, int]:
+    """One data block of a row table: its own rules (unless the native scanner accepted it),
+    then those against the previous block and its separator. The new (prev, count)."""
+    sep, handle, summary = entry
+    if summary is None:
+        summary = blocks.rescan(handle)
+    if summary is None:
+        keys, trailers, _ = table.row_block(handle, count, values_wanted=False)
+        if not keys:
+            return prev, count
+        _check_sorted(table, keys, trailers, compare, count)
+        rows, first, first_trailer = len(keys), keys[0], trailers[0]
+        last, last_trailer = keys[-1], trailers[-1]
+    else:
+        rows, first, first_trailer, last, last_trailer = summary
+        if not rows:
+            return prev, count
+        first_trailer &= clear
+        last_trailer &= clear
+    if prev is not None:
+        c = compare(prev[0], first)
+        if c > 0 or (c == 0 and prev[1] <= first_trailer):
+            raise table.fail(f"keys out of order at entry {count}")
+    if len(sep) < TRAILER_LEN:
+        raise table.fail("index separator is shorter than its 8-byte trailer")
+    c = compare(last, sep[:-TRAILER_LEN])
+    sep_trailer = struct.unpack_from("<Q", sep, len(sep) - TRAILER_LEN)[0]
+    if c > 0 or (c == 0 and last_trailer < sep_trailer & ~OBSOLETE_BIT):
+        raise table.fail("index separator sorts before the last key of its data block")
+    return (last, last_trailer), count + rows
 
 
 _LAST = operator.itemgetter(-1)
@@ -327,76 +395,121 @@ def _check_sorted(
 def _check_columnar(table: Table, compare: Callable[[bytes, bytes], int], blocks: _Blocks) -> int:
     """Key order checked on the decoded columns: roach keys (or key prefixes) bytewise in bulk,
     MVCC timestamps and trailers only where prefixes repeat; block boundaries and index
-    separators with the comparer on the first and last user keys. A block the native scanner
-    accepted gets only the checks against its neighbours and its separator."""
-    count = 0
-    prev_last: tuple[bytes, int] | None = None
-    prev_sep: bytes | None = None
+    separators with the comparer on the first and last user keys. Blocks the native scanner
+    accepted get only the checks against their neighbours and their separators, a run of them
+    in one blockscan.check_boundaries call; an entry it stops at is checked again here
+    (_columnar_block), which raises the error or checks a block of no rows."""
+    state = _ColumnarState(None, None, 0)
     # crdb1 under EngineKeyCompare: distinct roach keys order bytewise, so the prefix column
     # alone decides; any other pairing compares materialized keys.
     fast = table.schema == CRDB1_SCHEMA and compare is engine_compare
-    for sep, handle, summary in blocks:
-        if summary is None:
-            summary = blocks.rescan(handle)
-        if summary is not None and summary[0]:
-            n, first, first_trailer, last, last_trailer = summary
-            if prev_last is not None:
-                c = compare(prev_last[0], first)
-                if c > 0 or (c == 0 and prev_last[1] <= first_trailer):
-                    raise table.fail(f"keys out of order at entry {count}")
-            if compare(sep, last) < 0:
-                raise table.fail("index separator sorts before the last key of its data block")
-            if prev_sep is not None and compare(prev_sep, first) > 0:
-                raise table.fail("index separator sorts after the first key of the next data block")
-            prev_last, prev_sep = (last, last_trailer), sep
-            count += n
+    if not blocks.native:  # no summaries: every block on the Python path, as before
+        for entry in blocks:
+            state = _columnar_block(table, compare, blocks, fast, state, entry)
+        return state.entries
+    for run in _runs(blocks):
+        i = 0
+        if run[0][2] is not None:
+            while True:
+                prev_last, prev_sep, count = state
+                i, rows, (last, last_trailer, sep) = blockscan.check_boundaries(
+                    run,  # type: ignore[arg-type]  # _runs: every summary of a run is set
+                    i,
+                    (None, 0, prev_sep) if prev_last is None else (*prev_last, prev_sep),
+                    cockroach=blocks.cockroach,
+                    columnar=True,
+                    clear=-1,
+                )
+                state = _ColumnarState(
+                    None if last is None else (last, last_trailer), sep, count + rows
+                )
+                if i == len(run):
+                    break
+                state = _columnar_block(table, compare, blocks, fast, state, run[i])
+                i += 1
             continue
-        block = table.column_block(handle)
-        n = block.rows
-        kinds = {t & 0xFF for t in block.trailers}
-        if not kinds <= POINT_SETS:
-            raise table.fail(kind_message(kinds - POINT_SETS))
-        prefixes = block.prefixes
-        distinct = list(map(operator.ne, prefixes, prefixes[1:]))
-        all_distinct = all(distinct)
-        full = (1 << n) - 1
-        if all_distinct:
-            expected_changed = full
-        else:
-            expected_changed = 1 | sum(1 << (i + 1) for i, d in enumerate(distinct) if d)
-        if (block.prefix_changed | 1) != expected_changed:
-            raise table.fail(
-                f"data block at offset {handle[0]}: prefix-changed bitmap disagrees with the keys"
-            )
-        keys: list[bytes] | None = None
-        if not all_distinct or not fast:
-            keys = block.user_keys()
-            for i in range(1, n):
-                c = compare(keys[i - 1], keys[i])
-                if c > 0 or (c == 0 and block.trailers[i - 1] <= block.trailers[i]):
-                    raise table.fail(f"keys out of order at entry {count + i}")
-                if c == 0 and not block.obsolete >> i & 1:
-                    raise table.fail(f"entry {count + i} repeats a user key without being obsolete")
-        else:
-            # crdb1, distinct roach keys: EngineKeyCompare is their bytewise order.
-            if not all(map(operator.lt, prefixes, prefixes[1:])):
-                i = next(i for i in range(1, n) if prefixes[i - 1] >= prefixes[i])
-                raise table.fail(f"keys out of order at entry {count + i}")
-        if block.external:
-            table.column_values(block, count)
-        first = keys[0] if keys else block.key_at(0)
-        last = keys[-1] if keys else block.key_at(n - 1)
+        for entry in run:
+            state = _columnar_block(table, compare, blocks, fast, state, entry)
+    return state.entries
+
+
+class _ColumnarState(NamedTuple):
+    """What _check_columnar carries from one data block to the next."""
+
+    prev_last: tuple[bytes, int] | None  # the last user key and its trailer
+    prev_sep: bytes | None  # its index separator
+    entries: int  # entries so far
+
+
+def _columnar_block(
+    table: Table,
+    compare: Callable[[bytes, bytes], int],
+    blocks: _Blocks,
+    fast: bool,
+    state: _ColumnarState,
+    entry: _Scanned,
+) -> _ColumnarState:
+    """One data block of a columnar table: its own rules on the decoded columns (unless the
+    native scanner accepted it), then those against the previous block and the separators."""
+    prev_last, prev_sep, count = state
+    sep, handle, summary = entry
+    if summary is None:
+        summary = blocks.rescan(handle)
+    if summary is not None and summary[0]:
+        n, first, first_trailer, last, last_trailer = summary
         if prev_last is not None:
             c = compare(prev_last[0], first)
-            if c > 0 or (c == 0 and prev_last[1] <= block.trailers[0]):
+            if c > 0 or (c == 0 and prev_last[1] <= first_trailer):
                 raise table.fail(f"keys out of order at entry {count}")
         if compare(sep, last) < 0:
             raise table.fail("index separator sorts before the last key of its data block")
         if prev_sep is not None and compare(prev_sep, first) > 0:
             raise table.fail("index separator sorts after the first key of the next data block")
-        prev_last, prev_sep = (last, block.trailers[-1]), sep
-        count += n
-    return count
+        return _ColumnarState((last, last_trailer), sep, count + n)
+    block = table.column_block(handle)
+    n = block.rows
+    kinds = {t & 0xFF for t in block.trailers}
+    if not kinds <= POINT_SETS:
+        raise table.fail(kind_message(kinds - POINT_SETS))
+    prefixes = block.prefixes
+    distinct = list(map(operator.ne, prefixes, prefixes[1:]))
+    all_distinct = all(distinct)
+    full = (1 << n) - 1
+    if all_distinct:
+        expected_changed = full
+    else:
+        expected_changed = 1 | sum(1 << (i + 1) for i, d in enumerate(distinct) if d)
+    if (block.prefix_changed | 1) != expected_changed:
+        raise table.fail(
+            f"data block at offset {handle[0]}: prefix-changed bitmap disagrees with the keys"
+        )
+    keys: list[bytes] | None = None
+    if not all_distinct or not fast:
+        keys = block.user_keys()
+        for i in range(1, n):
+            c = compare(keys[i - 1], keys[i])
+            if c > 0 or (c == 0 and block.trailers[i - 1] <= block.trailers[i]):
+                raise table.fail(f"keys out of order at entry {count + i}")
+            if c == 0 and not block.obsolete >> i & 1:
+                raise table.fail(f"entry {count + i} repeats a user key without being obsolete")
+    else:
+        # crdb1, distinct roach keys: EngineKeyCompare is their bytewise order.
+        if not all(map(operator.lt, prefixes, prefixes[1:])):
+            i = next(i for i in range(1, n) if prefixes[i - 1] >= prefixes[i])
+            raise table.fail(f"keys out of order at entry {count + i}")
+    if block.external:
+        table.column_values(block, count)
+    first = keys[0] if keys else block.key_at(0)
+    last = keys[-1] if keys else block.key_at(n - 1)
+    if prev_last is not None:
+        c = compare(prev_last[0], first)
+        if c > 0 or (c == 0 and prev_last[1] <= block.trailers[0]):
+            raise table.fail(f"keys out of order at entry {count}")
+    if compare(sep, last) < 0:
+        raise table.fail("index separator sorts before the last key of its data block")
+    if prev_sep is not None and compare(prev_sep, first) > 0:
+        raise table.fail("index separator sorts after the first key of the next data block")
+    return _ColumnarState((last, block.trailers[-1]), sep, count + n)
 
 
 def _check_spans(table: Table, spans: list[Span], compare: Callable[[bytes, bytes], int]) -> None:

@@ -39,6 +39,37 @@ static inline int mvcc_version_cmp(const uint8_t *a, size_t an, const uint8_t *b
     return (bn > an) - (bn < an);
 }
 
+/* Bytewise order: memcmp, then the shorter key first. -1, 0 or 1. */
+static inline int bytewise_key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    size_t m = an < bn ? an : bn;
+    int c = m ? memcmp(a, b, m) : 0;
+    if (c) return c > 0 ? 1 : -1;
+    return (an > bn) - (an < bn);
+}
+
+/* engine/formats/mvcc.py engine_compare (CockroachDB's EngineKeyCompare, the
+ * "cockroach_comparator"), step for step: an empty key, or a key whose trailing version length
+ * byte points before its start (malformed), compares bytewise, except that two keys whose
+ * length byte both equal their length (a bare version and its length byte, no roach key)
+ * compare as versions; otherwise roach keys bytewise, then mvcc_version_cmp on the versions.
+ * -1, 0 or 1. */
+static inline int engine_key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    if (!an || !bn) return bytewise_key_cmp(a, an, b, bn);
+    long long as = (long long)an - 1 - a[an - 1];
+    long long bs = (long long)bn - 1 - b[bn - 1];
+    if (as == -1 && bs == -1) as = bs = 0;
+    if (as < 0 || bs < 0) return bytewise_key_cmp(a, an, b, bn);
+    int c = bytewise_key_cmp(a, (size_t)as, b, (size_t)bs);
+    if (c) return c;
+    return mvcc_version_cmp(a + as, an - 1 - (size_t)as, b + bs, bn - 1 - (size_t)bs);
+}
+
+static inline int key_cmp(int comparer, const uint8_t *a, size_t an, const uint8_t *b,
+                          size_t bn) {
+    return comparer == CMP_COCKROACH ? engine_key_cmp(a, an, b, bn)
+                                     : bytewise_key_cmp(a, an, b, bn);
+}
+
 /* A growable copy of a key (the block it came from is scratch memory). */
 typedef struct {
     uint8_t *p;

@@ -165,6 +165,112 @@ done:
     return result;
 }
 
+static PyObject *py_compare(PyObject *self, PyObject *args) {
+    Py_buffer a, b;
+    int comparer;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*i", &a, &b, &comparer)) return NULL;
+    int c = key_cmp(comparer, a.buf, (size_t)a.len, b.buf, (size_t)b.len);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return PyLong_FromLong(c);
+}
+
+/* A bytes object's bytes, or -1 with TypeError. */
+static int bytes_of(PyObject *o, const uint8_t **p, size_t *n) {
+    if (!PyBytes_Check(o)) {
+        PyErr_SetString(PyExc_TypeError, "check_boundaries: keys must be bytes");
+        return -1;
+    }
+    *p = (const uint8_t *)PyBytes_AS_STRING(o);
+    *n = (size_t)PyBytes_GET_SIZE(o);
+    return 0;
+}
+
+static int trailer_of(PyObject *o, uint64_t *out) {
+    unsigned long long v = PyLong_AsUnsignedLongLong(o);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+    *out = v;
+    return 0;
+}
+
+/* sst_check's cross-block rules over a run of native-accepted (sep, handle, summary) entries
+ * from `start`, as _check_rows (columnar=0) or _check_columnar (columnar=1) apply them to one
+ * entry, with the state carried between entries (prev last key or None, its trailer, prev
+ * separator or None). Stops at the first entry a rule rejects (or, columnar, a summary of no
+ * rows, which the Python path checks): (its index or len, rows before it, state before it).
+ * Python re-checks that entry with its own code, so the error text is its own. */
+static PyObject *check_boundaries(PyObject *self, PyObject *args) {
+    PyObject *entries, *prev_last, *prev_sep;
+    Py_ssize_t start;
+    int comparer, columnar;
+    unsigned long long clear, sep_clear, prev_trailer;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!nipKKOKO", &PyList_Type, &entries, &start, &comparer,
+                          &columnar, &clear, &sep_clear, &prev_last, &prev_trailer, &prev_sep))
+        return NULL;
+    if (comparer != CMP_BYTEWISE && comparer != CMP_COCKROACH) {
+        PyErr_SetString(PyExc_ValueError, "unknown comparer");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(entries), i = start < 0 ? 0 : start;
+    const uint8_t *pl = NULL, *ps = NULL;
+    size_t pln = 0, psn = 0;
+    if (prev_last != Py_None && bytes_of(prev_last, &pl, &pln)) return NULL;
+    if (prev_sep != Py_None && bytes_of(prev_sep, &ps, &psn)) return NULL;
+    uint64_t pt = prev_trailer, total = 0;
+    for (; i < n; i++) {
+        PyObject *e = PyList_GET_ITEM(entries, i), *s;
+        if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 3 || !PyTuple_Check(s = PyTuple_GET_ITEM(e, 2)) ||
+            PyTuple_GET_SIZE(s) != 5) {
+            PyErr_SetString(PyExc_TypeError,
+                            "check_boundaries: entries are (sep, handle, 5-tuple summary)");
+            return NULL;
+        }
+        PyObject *sep_o = PyTuple_GET_ITEM(e, 0), *first_o = PyTuple_GET_ITEM(s, 1),
+                 *last_o = PyTuple_GET_ITEM(s, 3);
+        const uint8_t *sep, *first, *last;
+        size_t sepn, firstn, lastn;
+        uint64_t rows, ft, lt;
+        if (trailer_of(PyTuple_GET_ITEM(s, 0), &rows) || bytes_of(sep_o, &sep, &sepn) ||
+            bytes_of(first_o, &first, &firstn) || bytes_of(last_o, &last, &lastn) ||
+            trailer_of(PyTuple_GET_ITEM(s, 2), &ft) || trailer_of(PyTuple_GET_ITEM(s, 4), &lt))
+            return NULL;
+        if (!columnar) {
+            if (!rows) continue; /* _check_rows skips an empty block, separator and all */
+            ft &= clear;
+            lt &= clear;
+            if (pl) {
+                int c = key_cmp(comparer, pl, pln, first, firstn);
+                if (c > 0 || (c == 0 && pt <= ft)) break;
+            }
+            if (sepn < 8) break;
+            int c = key_cmp(comparer, last, lastn, sep, sepn - 8);
+            uint64_t st = 0;
+            for (int k = 7; k >= 0; k--) st = st << 8 | sep[sepn - 8 + (size_t)k];
+            if (c > 0 || (c == 0 && lt < (st & sep_clear))) break;
+        } else {
+            if (!rows) break; /* _check_columnar takes the Python path for it */
+            if (pl) {
+                int c = key_cmp(comparer, pl, pln, first, firstn);
+                if (c > 0 || (c == 0 && pt <= ft)) break;
+            }
+            if (key_cmp(comparer, sep, sepn, last, lastn) < 0) break;
+            if (ps && key_cmp(comparer, ps, psn, first, firstn) > 0) break;
+            prev_sep = sep_o;
+            ps = sep;
+            psn = sepn;
+        }
+        prev_last = last_o;
+        pl = last;
+        pln = lastn;
+        pt = lt;
+        total += rows;
+    }
+    return Py_BuildValue("(nKOKO)", i, (unsigned long long)total, prev_last,
+                         (unsigned long long)pt, prev_sep);
+}
+
 static PyObject *py_crc32c(PyObject *self, PyObject *args) {
     Py_buffer b;
     int software = 0;
@@ -217,6 +323,12 @@ static PyMethodDef methods[] = {
     {"index_entries", index_entries, METH_VARARGS,
      "index_entries(data, offset, length, end, checksum) -> [(separator, (offset, length))] of a "
      "row table's index block, or None where Python must decide"},
+    {"compare", py_compare, METH_VARARGS,
+     "compare(a, b, comparer) -> -1, 0 or 1 under CMP_BYTEWISE or CMP_COCKROACH (EngineKeyCompare)"},
+    {"check_boundaries", check_boundaries, METH_VARARGS,
+     "check_boundaries(entries, start, comparer, columnar, clear, sep_clear, prev_last, "
+     "prev_trailer, prev_sep) -> (index of the first entry a cross-block rule rejects, or len; "
+     "rows before it; prev_last, prev_trailer, prev_sep before it)"},
     {"crc32c", py_crc32c, METH_VARARGS, "crc32c(data, software=False) -> standard CRC-32C"},
     {"block_checksum", py_block_checksum, METH_VARARGS,
      "block_checksum(kind, data) -> the stored block checksum (masked CRC-32C or xxhash64 low 32)"},
