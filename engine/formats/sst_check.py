@@ -13,12 +13,18 @@ the GIL released: a block it accepts gets only the checks against its neighbours
 separator here; a block it defers takes the Python path below, which raises the exact error
 (or accepts what the scanner leaves alone: MVCC versions of one key, out-of-line values). So
 verdicts, errors and their order do not depend on whether it is built or used (native=False).
+
+A ScanShare lets a second thread (check_pipelined's decrypting thread, once it has nothing left
+to decrypt) scan native batches from the back of the table while check_table consumes them
+from the front; the checks stay in index order on check_table's thread, so again nothing a
+caller sees depends on it.
 """
 
 from __future__ import annotations
 
 import operator
 import struct
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,7 +67,12 @@ Ready = Callable[[int], None]
 
 
 def check_table(
-    table: Table, ready: Ready | None = None, workers: int = 1, native: bool = True
+    table: Table,
+    ready: Ready | None = None,
+    workers: int = 1,
+    native: bool = True,
+    *,
+    share: ScanShare | None = None,
 ) -> int:
     """Entry count, after verifying every block checksum, key order (with the table's comparer),
     index separators, keyspan blocks, value blocks, v7 footer attributes and entry counts.
@@ -72,7 +83,16 @@ def check_table(
     Table() already read. `workers` > 1 scans batches of data blocks natively on that many
     threads (the scanner releases the GIL) while this thread checks block boundaries in order.
     `native` False (or the extension not built) checks every block in Python; either way the
-    verdict, the error and its order are the same."""
+    verdict, the error and its order are the same. `share`: native batches another thread may
+    scan from the back (ScanShare.help); it is closed whatever way this returns."""
+    share = share or ScanShare()
+    try:
+        return _check_table(table, ready, workers, native, share)
+    finally:
+        share.close()
+
+
+def _check_table(table: Table, ready: Ready | None, workers: int, native: bool, share: ScanShare) -> int:
     comparer = table.comparer_name or BYTEWISE_COMPARATOR
     compare = COMPARERS.get(comparer)
     if compare is None:
@@ -80,7 +100,7 @@ def check_table(
     wait = ready or _no_wait
     if table.value_index is not None:
         wait(len(table.data))  # out-of-line values live in value blocks after the data blocks
-    blocks = _Blocks(table, compare, wait, workers, native)
+    blocks = _Blocks(table, compare, wait, workers, native, share)
     if table.columnar:
         count = _check_columnar(table, compare, blocks)
     else:
@@ -115,16 +135,108 @@ def _no_wait(end: int) -> None:
 
 _Entry = tuple[bytes, tuple[int, int]]  # (separator, data block handle)
 _Scanned = tuple[bytes, tuple[int, int], "blockscan.Summary | None"]
-_Pending = tuple[list[_Entry], "Future[list[blockscan.Summary | None]] | None", BaseException | None]
+_Summaries = list["blockscan.Summary | None"]
+_Handles = list[tuple[int, int]]
+# (entries, the pool's scan or None, the share's batch number or -1, the index's error)
+_Pending = tuple[list[_Entry], "Future[_Summaries] | None", int, BaseException | None]
 _BATCH_BYTES = 1 << 20  # a native batch: about 1 MiB of stored blocks
 _BATCH_BLOCKS = 512
+
+
+class ScanShare:
+    """The native batches of one table's data blocks, scanned from the front by the checking
+    thread and from the back by a helper, so two cores share the scanning.
+
+    The checking thread opens it with every batch's handles (open), then per batch in order
+    either claims it (claim_front: it scans it itself) or, if the helper got there first, waits
+    for the helper's summaries (result: a scan error the helper met is raised there, as if the
+    checker had scanned the batch). The helper calls help() once the whole data region is
+    plaintext: it scans one unclaimed batch from the back. close() (check_table does it on every
+    exit) ends the helping: help() then never blocks and never scans, so nothing reads the buffer
+    once the checks let go of it. `helped` counts batches help() scanned, `used` those of them
+    the checker consumed."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._batches: list[_Handles] = []
+        self._scan: Callable[[_Handles], _Summaries] | None = None
+        self._front = 0  # batches [0, front) are claimed in order by the checker...
+        self._back = 0  # ...except those in [back, n), the helper's
+        self._results: dict[int, _Summaries | BaseException] = {}
+        self._opened = False
+        self._closed = False
+        self.helped = 0
+        self.used = 0
+
+    @property
+    def closed(self) -> bool:
+        with self._cond:
+            return self._closed
+
+    def open(self, batches: list[_Handles], scan: Callable[[_Handles], _Summaries]) -> None:
+        with self._cond:
+            self._batches, self._scan = batches, scan
+            self._back = len(batches)
+            self._opened = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def claim_front(self, i: int) -> bool:
+        """True: batch `i` (the next in order) is the caller's to scan; False: the helper's."""
+        with self._cond:
+            assert i == self._front, (i, self._front)
+            self._front = i + 1
+            return i < self._back
+
+    def result(self, i: int) -> _Summaries:
+        """The summaries the helper found for batch `i` (waiting for them), or its scan's error."""
+        with self._cond:
+            while i not in self._results:
+                self._cond.wait()
+            got = self._results.pop(i)
+            self.used += 1
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
+    def help(self, timeout: float) -> bool:
+        """Scan one batch nobody claimed, from the back: True when one was scanned (or the share
+        is not opened yet after `timeout` seconds: ask again), False when nothing is left to
+        claim or the share is closed."""
+        with self._cond:
+            if not self._opened and not self._closed:
+                self._cond.wait(timeout)
+                if not self._opened and not self._closed:
+                    return True
+            if self._closed or self._front >= self._back:
+                return False
+            self._back -= 1
+            i, handles, scan = self._back, self._batches[self._back], self._scan
+        assert scan is not None
+        got: _Summaries | BaseException
+        try:
+            got = scan(handles)
+        except BaseException as exc:  # the checker raises it when it reaches this batch
+            got = exc
+        with self._cond:
+            self._results[i] = got
+            self.helped += 1
+            self._cond.notify_all()
+        if isinstance(got, BaseException) and not isinstance(got, Exception):
+            raise got  # KeyboardInterrupt and the like stop this thread too
+        return True
 
 
 class _Blocks:
     """(separator, handle, native summary or None) of every data block, in index order.
 
-    Handles are taken from the index lazily, a batch ahead: an index block's error is raised
-    only after every data block listed before it was checked, as the plain walk does."""
+    On the native paths the index is read whole first (it lies in the tail Table() already
+    read), so its batches can be shared (ScanShare); an index block's error is still raised only
+    after every data block listed before it was checked, as the plain walk does."""
 
     def __init__(
         self,
@@ -133,8 +245,10 @@ class _Blocks:
         ready: Ready,
         workers: int,
         native: bool,
+        share: ScanShare,
     ) -> None:
         self.table = table
+        self.share = share
         self.ready = ready
         self.workers = max(1, workers)
         cockroach = compare is engine_compare
@@ -191,6 +305,7 @@ class _Blocks:
 
     def __iter__(self) -> Iterator[_Scanned]:
         if not self.native:
+            self.share.close()  # nothing native to share
             for batch, error in self._batches():
                 for sep, handle in batch:
                     self.ready(handle[0] + handle[1] + BLOCK_TRAILER_LEN)
@@ -198,50 +313,72 @@ class _Blocks:
                 if error is not None:
                     raise error
             return
+        entries = list(self._batches())
+        batches = [[h for _, h in batch] for batch, _ in entries if batch]
+        self.share.open(batches, self._scan)
         if self.workers == 1:
-            for batch, error in self._batches():
+            k = 0
+            for batch, error in entries:
                 if batch:
-                    handles = [h for _, h in batch]
+                    handles = batches[k]
                     self.ready(max(o + n for o, n in handles) + BLOCK_TRAILER_LEN)
-                    for (sep, handle), summary in zip(batch, self._scan(handles)):
+                    if self.share.claim_front(k):
+                        summaries = self._scan(handles)
+                    else:
+                        summaries = self.share.result(k)
+                    k += 1
+                    for (sep, handle), summary in zip(batch, summaries):
                         yield sep, handle, summary
                 if error is not None:
                     raise error
             return
-        yield from self._threaded()
+        yield from self._threaded(entries, batches)
 
-    def _threaded(self) -> Iterator[_Scanned]:
+    def _threaded(
+        self, entries: list[tuple[list[_Entry], BaseException | None]], batches: list[_Handles]
+    ) -> Iterator[_Scanned]:
         ahead = 2 * self.workers
         with ThreadPoolExecutor(self.workers, thread_name_prefix="blockscan") as pool:
             pending: deque[_Pending] = deque()
-            batches = self._batches()
+            todo = iter(entries)
+            k = 0
             done = False
             try:
                 while True:
                     while not done and len(pending) < ahead:
                         try:
-                            batch, error = next(batches)
+                            batch, error = next(todo)
                         except StopIteration:
                             done = True
                             break
                         future = None
+                        shared = -1
                         if batch:
-                            handles = [h for _, h in batch]
+                            handles = batches[k]
                             self.ready(max(o + n for o, n in handles) + BLOCK_TRAILER_LEN)
-                            future = pool.submit(self._scan, handles)
-                        pending.append((batch, future, error))
+                            if self.share.claim_front(k):
+                                future = pool.submit(self._scan, handles)
+                            else:
+                                shared = k
+                            k += 1
+                        pending.append((batch, future, shared, error))
                         if error is not None:
                             done = True
                     if not pending:
                         return
-                    batch, future, error = pending.popleft()
-                    summaries = future.result() if future is not None else []
+                    batch, future, shared, error = pending.popleft()
+                    if future is not None:
+                        summaries = future.result()
+                    elif shared >= 0:
+                        summaries = self.share.result(shared)
+                    else:
+                        summaries = []
                     for (sep, handle), summary in zip(batch, summaries):
                         yield sep, handle, summary
                     if error is not None:
                         raise error
             finally:
-                for _, future, _ in pending:
+                for _, future, _, _ in pending:
                     if future is not None:
                         future.cancel()
 

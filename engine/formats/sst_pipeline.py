@@ -8,7 +8,9 @@ Order of work on a v2 file (engine.formats.encrypted_file):
    widening the decrypted tail until every such handle lies in it;
 2. the checks start on another thread (check_table with `ready`), while this thread decrypts the
    data region front to back, a batch of chunks at a time, publishing how far it got; the
-   checks call `ready(end)` before each batch of data blocks.
+   checks call `ready(end)` before each batch of data blocks;
+3. decryption done, this thread helps scan: it takes native batches of data blocks from the
+   back of the table while the checks consume them from the front (ScanShare), then waits.
 
 What a serial check reports, this reports: every tag is still checked; a decryption error wins
 over any check error (the serial path decrypts the whole file first); the data region is
@@ -33,7 +35,7 @@ from engine.formats.encrypted_file import (
     DecryptError,
     DecryptingReader,
 )
-from engine.formats.sst_check import check_table
+from engine.formats.sst_check import ScanShare, check_table
 from engine.formats.sst_format import V7_FOOTER_LEN, parse_footer
 from engine.formats.sst_reader import CORRUPTION, Table
 
@@ -90,11 +92,14 @@ class CheckOptions:
     for every 64 KiB chunk, then waits up to a switch interval to take it back (measured in
     tests/bench/bench_check_files.py: no gain, up to 2x slower). `native`: data blocks go to the
     native scanner when it is built (engine.formats.blockscan); `workers`: threads scanning
-    batches of data blocks beside the in-order checks (check_table)."""
+    batches of data blocks beside the in-order checks (check_table); `help_scan`: in a pipelined
+    check the decrypting thread, done before the checks (AES-GCM is about twice as fast as the
+    native scan), scans batches from the back of the table meanwhile (ScanShare)."""
 
     pipelined: bool | None = None
     native: bool = True
     workers: int = 1
+    help_scan: bool = True
 
     @property
     def pipelines(self) -> bool:
@@ -124,13 +129,22 @@ def check_plaintext(data: bytes | bytearray | memoryview, name: str, options: Ch
 
 
 def _check(
-    table: Callable[[], Table], name: str, options: CheckOptions, ready: Callable[[int], None] | None = None
+    table: Callable[[], Table],
+    name: str,
+    options: CheckOptions,
+    ready: Callable[[int], None] | None = None,
+    share: ScanShare | None = None,
 ) -> int:
     """check_sst's check of the Table `table()` builds, with its wrapping of corruption errors."""
     try:
-        return check_table(table(), ready=ready, workers=options.workers, native=options.native)
+        return check_table(
+            table(), ready=ready, workers=options.workers, native=options.native, share=share
+        )
     except CORRUPTION as exc:
         raise FormatError(f"{name}: corrupt SST ({type(exc).__name__})") from None
+    finally:
+        if share is not None:
+            share.close()  # also when table() raised before check_table could
 
 
 def check_pipelined(
@@ -143,13 +157,15 @@ def check_pipelined(
     *,
     min_chunks: int = MIN_CHUNKS,
     batch_chunks: int = BATCH_CHUNKS,
+    share: ScanShare | None = None,
 ) -> int:
     """Entry count of the SST in the v2 file `reader`, decrypted into `buffer`, as check_sst
     over the serially decrypted plaintext would give it (or raise: the same error).
 
     `on_batch(stored bytes decrypted so far)` runs on this thread after every batch and every
     _WAIT_POLL while the checks finish (progress; it may raise, e.g. Cancelled, which stops the
-    checks and propagates); `executor` runs the checks."""
+    checks and propagates); `executor` runs the checks. `share`: the ScanShare this thread
+    helps through (tests read its counters); a new one by default."""
     count = reader.num_chunks
     if reader.version != 2 or count < min_chunks:
         return check_serially(reader, buffer, on_batch, name, options)
@@ -185,12 +201,16 @@ def check_pipelined(
 
     # 2. The checks on another thread, the data region front to back here.
     point = ReadyPoint(tail * CHUNK_SIZE)
-    checks = executor.submit(_check, lambda: table, name, options, point.ready)
+    share = share or ScanShare()
+    checks = executor.submit(_check, lambda: table, name, options, point.ready, share)
     try:
         for first in range(0, tail, batch_chunks):
             stop = min(first + batch_chunks, tail)
             opened(first, stop)
             point.publish(stop * CHUNK_SIZE)
+        # 3. Every data chunk is plaintext: scan batches from the back until the checks meet us.
+        while options.help_scan and not checks.done() and share.help(_WAIT_POLL):
+            on_batch(done)
         while True:
             try:
                 checks.exception(timeout=_WAIT_POLL)
@@ -199,6 +219,7 @@ def check_pipelined(
                 on_batch(done)
     except BaseException:
         point.stop()  # a decryption error (which wins over the checks') or a cancellation
+        share.close()
         checks.exception()  # the buffer is not reused before the checks let go of it
         raise
     return checks.result()  # PlaintextUnavailable only ever follows stop(), which re-raised
