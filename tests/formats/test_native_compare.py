@@ -32,6 +32,7 @@ from engine.formats.colblk_write import write_columnar_sst
 from engine.formats.keys import encode_uvarint_ascending, table_prefix
 from engine.formats.mvcc import encode_mvcc_key, engine_compare
 from engine.formats.sst_check import (
+    ScanShare,
     _Blocks,
     _columnar_block,
     _ColumnarState,
@@ -192,7 +193,7 @@ def tables() -> dict[str, bytes]:
 
 def _entries(table: Table) -> tuple[_Blocks, list[tuple[bytes, tuple[int, int], object]]]:
     compare = COMPARERS[table.comparer_name or BYTEWISE_COMPARATOR]
-    blocks = _Blocks(table, compare, _no_wait, 1, True)
+    blocks = _Blocks(table, compare, _no_wait, 1, True, ScanShare())
     return blocks, list(blocks)
 
 
