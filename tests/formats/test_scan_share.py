@@ -32,7 +32,12 @@ from engine.formats.sst_check import ScanShare, check_table
 from engine.formats.sst_pipeline import CheckOptions, check_pipelined
 from engine.formats.sst_reader import CORRUPTION, Table
 
-pytestmark = pytest.mark.skipif(not blockscan.AVAILABLE, reason="native scanner not built")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def native_built() -> None:
+    """The share only exists on the native paths; a missing build fails, never skips."""
+    assert blockscan.AVAILABLE, "engine.formats._blockscan did not build (gcc, libsnappy-dev, ...)"
 
 KEY = bytes(range(32))
 IV = bytes(range(100, 112))
@@ -219,6 +224,18 @@ def _reader(stored: bytes) -> ef.DecryptingReader:
     return ef.DecryptingReader(lambda off, n: stored[off : off + n], len(stored), KEY, name="f.sst")
 
 
+def _pipelined(
+    stored: bytes,
+    pool: ThreadPoolExecutor,
+    options: CheckOptions,
+    on_batch: Callable[[int], None] = lambda n: None,
+    share: ScanShare | None = None,
+) -> int:
+    """check_pipelined of the encrypted file `stored` into a fresh buffer."""
+    buffer = new_buffer(len(stored))
+    return check_pipelined(_reader(stored), buffer, on_batch, "f.sst", pool, options, share=share, **PIPE)
+
+
 def _hold_checks(monkeypatch, gate: threading.Event) -> None:  # type: ignore[no-untyped-def]
     """The checks wait for `gate` at every wait for plaintext (the real ReadyPoint's after it):
     decryption finishes first, so the helping is not left to timing."""
@@ -245,10 +262,8 @@ def test_pipelined_counts_agree_with_help_on_and_off(plain, monkeypatch, workers
     with ThreadPoolExecutor(1) as pool:
         off = CheckOptions(pipelined=True, help_scan=False, workers=workers)
         share_off = ScanShare()
-        got_off = _outcome(lambda: check_pipelined(_reader(stored), new_buffer(len(stored)), lambda n: None,
-                                                   "f.sst", pool, off, share=share_off, **PIPE))
-        free = _outcome(lambda: check_pipelined(_reader(stored), new_buffer(len(stored)), lambda n: None,
-                                                "f.sst", pool, CheckOptions(workers=workers), **PIPE))
+        got_off = _outcome(lambda: _pipelined(stored, pool, off, share=share_off))
+        free = _outcome(lambda: _pipelined(stored, pool, CheckOptions(workers=workers)))
         gate = threading.Event()
         _hold_checks(monkeypatch, gate)
         share = ScanShare()
@@ -258,8 +273,7 @@ def test_pipelined_counts_agree_with_help_on_and_off(plain, monkeypatch, workers
                 gate.set()
 
         on = CheckOptions(pipelined=True, help_scan=True, workers=workers)
-        got_on = _outcome(lambda: check_pipelined(_reader(stored), new_buffer(len(stored)), on_batch,
-                                                  "f.sst", pool, on, share=share, **PIPE))
+        got_on = _outcome(lambda: _pipelined(stored, pool, on, on_batch, share))
     assert got_on == got_off == free == serial and serial[0] == "ok"
     assert share_off.helped == 0 and share.helped == share.used >= 4 and share.closed
     assert _no_blockscan_threads()
@@ -280,8 +294,7 @@ def test_cancel_while_helping_stops_the_checks_and_propagates(plain, monkeypatch
 
     with ThreadPoolExecutor(1) as pool:
         with pytest.raises(Stop):
-            check_pipelined(_reader(stored), new_buffer(len(stored)), on_batch, "f.sst", pool,
-                            CheckOptions(pipelined=True), share=share, **PIPE)
+            _pipelined(stored, pool, CheckOptions(pipelined=True), on_batch, share)
         assert pool.submit(lambda: True).result(timeout=10)  # the checks let go
     assert share.closed and share.helped == 1 and calls[-1] == len(stored)
     assert not share.help(60)  # closed: never blocks, never scans
@@ -301,7 +314,6 @@ def test_a_damaged_block_in_a_pipelined_check_with_help(plain, monkeypatch) -> N
             gate.set()
 
     with ThreadPoolExecutor(1) as pool:
-        got = _outcome(lambda: check_pipelined(_reader(stored), new_buffer(len(stored)), on_batch, "f.sst",
-                                               pool, CheckOptions(pipelined=True), share=share, **PIPE))
+        got = _outcome(lambda: _pipelined(stored, pool, CheckOptions(pipelined=True), on_batch, share))
     assert got[0] == "FormatError" and share.helped >= 3
     assert got == want

@@ -11,6 +11,13 @@ from tui.app.messages import NodeRef
 NARROW = (80, 24)
 
 
+async def listed_browser(pilot, app, msgs: Inbox):  # type: ignore[no-untyped-def]
+    """The browser once the demo collection is listed and laid out."""
+    await msgs.listed(pilot, app)
+    await pilot.pause()
+    return app.query_one("#browser")
+
+
 def labels(browser) -> list[str]:
     (coll,) = browser.root.children
     return [str(c.label) for c in coll.children]
@@ -29,9 +36,7 @@ def test_node_label_forms() -> None:
 async def test_at_80_columns_latest_is_marked_compact_and_the_border_says_so(make_app) -> None:
     app = make_app()
     async with app.run_test(size=NARROW, message_hook=(msgs := Inbox())) as pilot:
-        await msgs.listed(pilot, app)
-        await pilot.pause()
-        browser = app.query_one("#browser")
+        browser = await listed_browser(pilot, app, msgs)
         shown = labels(browser)
         assert browser.compact
         assert shown[0].endswith(COMPACT_MARK) and not shown[0].startswith("/")
@@ -44,9 +49,7 @@ async def test_at_80_columns_latest_is_marked_compact_and_the_border_says_so(mak
 async def test_wide_panel_keeps_latest_and_resizing_switches_forms(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE, message_hook=(msgs := Inbox())) as pilot:
-        await msgs.listed(pilot, app)
-        await pilot.pause()
-        browser = app.query_one("#browser")
+        browser = await listed_browser(pilot, app, msgs)
         assert not browser.compact and labels(browser)[0].endswith(LATEST_MARK)
         assert labels(browser)[0].startswith("/") and not browser.border_subtitle
         await pilot.resize_terminal(*NARROW)
@@ -61,8 +64,7 @@ async def test_wide_panel_keeps_latest_and_resizing_switches_forms(make_app) -> 
 async def test_insert_uses_the_full_subdir_in_the_compact_form(make_app) -> None:
     app = make_app()
     async with app.run_test(size=NARROW, message_hook=(msgs := Inbox())) as pilot:
-        await msgs.listed(pilot, app)
-        browser = app.query_one("#browser")
+        browser = await listed_browser(pilot, app, msgs)
         browser.focus()
         (coll,) = browser.root.children
         browser.move_cursor(coll.children[0])
