@@ -1,5 +1,5 @@
 """The optional native data-block scanner of CHECK_FILES (engine.formats._blockscan, built from
-engine/formats/native by `pip install -e .` when gcc, libsnappy and libxxhash are there).
+engine/formats/native by `pip install -e .` when gcc and libxxhash are there).
 
 scan_blocks checks a batch of data blocks of one table with the GIL released: per block the
 stored checksum, decompression and every per-block rule of the Python checker, returning a

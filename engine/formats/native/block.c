@@ -1,5 +1,5 @@
 /* Block framing for the native scanners: checksums (masked CRC-32C with the SSE4.2 instruction or
- * a table, xxhash64 from libxxhash) and snappy decompression (libsnappy), per
+ * a table, xxhash64 from libxxhash) and decompression (snappy.c), per
  * cockroachdb/pebble sstable/block/block.go (5-byte trailer: indicator, checksum over
  * block || indicator), sstable/block/compression.go (indicators) and internal/crc/crc.go
  * (the mask).
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <snappy-c.h>
 #include <xxhash.h>
 
 #include "blockscan.h"
@@ -145,6 +144,7 @@ void blockscan_init(void) {
         crc_zeros_tables(crc_zeros_short, CRC_SHORT);
     }
 #endif
+    snappy_init();
 }
 
 uint32_t crc32c_extend(uint32_t crc, const uint8_t *p, size_t n) {
@@ -202,12 +202,10 @@ int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratc
         return SCAN_OK;
     }
     if (indicator == COMPRESSION_SNAPPY) {
-        size_t size;
-        if (snappy_uncompressed_length((const char *)src, n, &size) != SNAPPY_OK) return SCAN_DEFER;
-        if (size > MAX_BLOCK_LEN || keybuf_reserve(scratch, size ? size : 1) < 0) return SCAN_DEFER;
-        size_t got = size;
-        if (snappy_uncompress((const char *)src, n, (char *)scratch->p, &got) != SNAPPY_OK ||
-            got != size)
+        size_t size, header;
+        if (snappy_decoded_length(src, n, &size, &header) || size > MAX_BLOCK_LEN ||
+            keybuf_reserve(scratch, size + SNAPPY_SLACK) < 0 ||
+            snappy_decode_tags(src + header, src + n, scratch->p, size))
             return SCAN_DEFER;
         *out = scratch->p;
         *out_len = size;

@@ -119,6 +119,14 @@ uint32_t crc32c_sw_value(const uint8_t *p, size_t n);             /* the table f
 uint32_t block_checksum(int kind, const uint8_t *p, size_t n);    /* the stored form */
 int get_uvarint(const uint8_t *p, size_t *pos, size_t limit, uint64_t *out); /* Go's */
 
+/* snappy.c: raw snappy. The decoded length from the stream's header (0, or -1: malformed);
+ * then the tags after the header into out, which has room for len_out + SNAPPY_SLACK bytes
+ * (0: exactly len_out bytes decoded and every input byte used; -1: invalid). */
+#define SNAPPY_SLACK 64
+void snappy_init(void); /* once, from blockscan_init */
+int snappy_decoded_length(const uint8_t *src, size_t n, size_t *len, size_t *header);
+int snappy_decode_tags(const uint8_t *ip, const uint8_t *ipend, uint8_t *out, size_t len_out);
+
 /* Decompress src per its indicator: SCAN_OK with *out (src itself, or scratch's memory). */
 int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratch,
                      const uint8_t **out, size_t *out_len);
