@@ -4,8 +4,9 @@
  *
  * Not libsnappy: Debian's build targets baseline x86-64, and its copies with offsets below 16
  * (the repeated short patterns of MVCC keys and of many values) stall on store forwarding; on
- * the bench's 180-byte rows it decoded 2.4 GB/s, this decoder 5.3 GB/s (tests/bench/
- * bench_check_files.py --floor). Short-offset copies build the repeating pattern in a 16-byte
+ * the blocks of tests/bench/bench_check_files.py's 180-byte v2 table it decoded 2.4 GB/s,
+ * this decoder 5.3 GB/s (a C harness over those blocks; the bench's --floor shows the native
+ * scan per MiB). Short-offset copies build the repeating pattern in a 16-byte
  * vector (one shuffle per 16 bytes: pshufb with SSSE3, NEON's tbl on arm64) instead of reading
  * back bytes just written; everything else copies 16 bytes at a time into the decoded buffer's
  * SNAPPY_SLACK bytes of spare room.
