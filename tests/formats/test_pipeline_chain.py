@@ -1,11 +1,14 @@
 """CHECK_FILES over a real chain on local storage (crdb_fixtures), pipelined against serial:
 the same problems in the same order, the same per-file progress events, and cancellation in the
-middle of a pipelined file."""
+middle of a pipelined file. Its ~2.7 MiB files are small enough to be checked two at a time
+(engine.reader.PAIR_MAX_BYTES); every test runs with that pairing and without it (then each
+file goes through check_pipelined)."""
 
 from __future__ import annotations
 
 import hashlib
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,13 @@ DB = (104, "bank")
 SERIAL = CheckOptions(pipelined=False, native=False)
 PIPED = [CheckOptions(native=False, pipelined=True), CheckOptions(native=True, pipelined=True),
          CheckOptions(native=True, pipelined=True, workers=2)]
+
+
+@pytest.fixture(autouse=True, params=["pairs", "one-by-one"])
+def pairing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "one-by-one":
+        monkeypatch.setattr(engine.reader, "PAIR_MAX_BYTES", 0)
+    return str(request.param)
 
 
 def _table(seed: int, rows: int = 26000) -> bytes:
@@ -95,6 +105,23 @@ def test_problems_are_the_serial_ones(damaged: Path, options: CheckOptions) -> N
         ("1003.sst", "failed to decrypt: wrong key or corrupted data (chunk 0)"),
     ]
     assert _check(damaged, options) == serial
+
+
+@pytest.mark.parametrize("options", PIPED, ids=["python", "native", "native-2-workers"])
+def test_an_odd_file_out_and_a_missing_file(damaged: Path, tmp_path: Path, options: CheckOptions) -> None:
+    """Three files left (the last one deleted): a pair, then one alone; the missing file is
+    reported first, as the serial path lists it before checking anything."""
+    io_dir = tmp_path / "io"
+    shutil.copytree(damaged, io_dir)
+    (last,) = io_dir.glob("c/*/*/*/data/1003.sst")
+    last.unlink()
+    serial = _check(io_dir, SERIAL)
+    assert [(p.path.rsplit("/", 1)[1], p.problem.rsplit(": ", 1)[-1]) for p in serial] == [
+        ("1003.sst", "missing"),
+        ("1000.sst", "wrong key or corrupted data (chunk 20)"),
+        ("1001.sst", "checksum mismatch"),
+    ]
+    assert _check(io_dir, options) == serial
 
 
 def _events(io_dir: Path, options: CheckOptions) -> list[Event]:
