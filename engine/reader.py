@@ -160,7 +160,10 @@ def check_chain_files(
 
     One file's plaintext is held at a time, decrypted ~1 MiB of ciphertext at a time into one
     buffer the size of the largest file, reused for every file (the SST check needs the footer
-    and index first; a reused buffer is not faulted in again), never the whole layer.
+    and index first; a reused buffer is not faulted in again), never the whole layer; when the
+    options pipeline, two neighbouring files of at most PAIR_MAX_BYTES are checked at once, the
+    second in a buffer of its own (at most PAIR_MAX_BYTES), their results and progress still
+    reported in file order on this thread.
     Emits CheckStarted / CheckProgress (stored bytes and files) / CheckFinished on `progress`;
     `cancel` is honoured between 1 MiB batches and between files, and every 0.1 s while a
     pipelined file's checks finish (Cancelled, a RewrapError).
