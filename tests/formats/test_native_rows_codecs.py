@@ -12,6 +12,7 @@ import random
 
 import cramjam
 import google_crc32c
+import pytest
 import xxhash
 
 from engine.errors import FormatError
@@ -74,7 +75,8 @@ def test_crc32c_and_block_checksums_agree() -> None:
             assert native.block_checksum(CHECKSUM_XXHASH64, d) == xxhash.xxh64_intdigest(d) & 0xFFFFFFFF
 
 
-def test_snappy_agrees_on_valid_and_corrupted_blocks() -> None:
+@pytest.mark.parametrize("portable", [False, True], ids=["ssse3-if-present", "portable"])
+def test_snappy_agrees_on_valid_and_corrupted_blocks(portable: bool) -> None:
     if not blockscan.AVAILABLE:
         return
     rng = random.Random(2)
@@ -82,10 +84,10 @@ def test_snappy_agrees_on_valid_and_corrupted_blocks() -> None:
     for data in _inputs(3, 200):
         snappy = bytes(cramjam.snappy.compress_raw(data))
         for indicator, block in ((COMPRESSION_SNAPPY, snappy),):
-            assert native.decompress(indicator, block) == data
+            assert native.decompress(indicator, block, portable) == data
             for _ in range(40):
                 bad = _corrupt(rng, block)
-                got, want = native.decompress(indicator, bad), _python(indicator, bad)
+                got, want = native.decompress(indicator, bad, portable), _python(indicator, bad)
                 if got is None:
                     stats["deferred"] += 1
                 else:
@@ -154,19 +156,21 @@ def _tag_stream(rng: random.Random) -> tuple[bytes, bytes | None]:
     return stream, bytes(out) if valid else None
 
 
-def test_snappy_tag_by_tag() -> None:
+@pytest.mark.parametrize("portable", [False, True], ids=["ssse3-if-present", "portable"])
+def test_snappy_tag_by_tag(portable: bool) -> None:
     """snappy.c against cramjam (the Python path's decoder) and a byte-at-a-time reference on
     streams built tag by tag: native accepts exactly what cramjam accepts, with the same bytes,
     and those are the reference's. cramjam is stricter than the format in one place (a literal
     with its length in 1-4 bytes after the tag needs 4 input bytes there: rust-snappy
-    src/decompress.rs read_literal, commit 033c471), which snappy.c follows."""
+    src/decompress.rs read_literal, commit 033c471), which snappy.c follows. Both builds of the
+    decoder: the one CHECK_FILES uses (SSSE3 where the CPU has it) and the portable one."""
     if not blockscan.AVAILABLE:
         return
     rng = random.Random(4)
     stats = {"valid": 0, "invalid": 0, "cramjam_stricter": 0}
     for _ in range(4000):
         stream, want = _tag_stream(rng)
-        got = native.decompress(COMPRESSION_SNAPPY, stream)
+        got = native.decompress(COMPRESSION_SNAPPY, stream, portable)
         python = _python(COMPRESSION_SNAPPY, stream)
         assert got == python, stream.hex()
         if want is None:

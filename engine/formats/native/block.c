@@ -202,13 +202,8 @@ int decompress_block(int indicator, const uint8_t *src, size_t n, keybuf *scratc
         return SCAN_OK;
     }
     if (indicator == COMPRESSION_SNAPPY) {
-        size_t size, header;
-        if (snappy_decoded_length(src, n, &size, &header) || size > MAX_BLOCK_LEN ||
-            keybuf_reserve(scratch, size + SNAPPY_SLACK) < 0 ||
-            snappy_decode_tags(src + header, src + n, scratch->p, size))
-            return SCAN_DEFER;
+        if (snappy_decode(src, n, scratch, out_len, 0)) return SCAN_DEFER;
         *out = scratch->p;
-        *out_len = size;
         return SCAN_OK;
     }
     /* zstd, MinLZ and the rest: Python decodes them (sst_check then scans the decoded block

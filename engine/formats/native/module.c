@@ -296,15 +296,20 @@ static PyObject *py_block_checksum(PyObject *self, PyObject *args) {
 
 static PyObject *py_decompress(PyObject *self, PyObject *args) {
     Py_buffer b;
-    int indicator;
+    int indicator, portable = 0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "iy*", &indicator, &b)) return NULL;
+    if (!PyArg_ParseTuple(args, "iy*|p", &indicator, &b, &portable)) return NULL;
     keybuf scratch = {0};
     const uint8_t *out;
     size_t out_len;
     int st;
     Py_BEGIN_ALLOW_THREADS
-    st = decompress_block(indicator, b.buf, (size_t)b.len, &scratch, &out, &out_len);
+    if (portable && indicator == COMPRESSION_SNAPPY) {
+        st = snappy_decode(b.buf, (size_t)b.len, &scratch, &out_len, 1) ? SCAN_DEFER : SCAN_OK;
+        out = scratch.p;
+    } else {
+        st = decompress_block(indicator, b.buf, (size_t)b.len, &scratch, &out, &out_len);
+    }
     Py_END_ALLOW_THREADS
     PyObject *r = st == SCAN_OK ? PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)out_len)
                                 : Py_NewRef(Py_None);
@@ -333,7 +338,8 @@ static PyMethodDef methods[] = {
     {"block_checksum", py_block_checksum, METH_VARARGS,
      "block_checksum(kind, data) -> the stored block checksum (masked CRC-32C or xxhash64 low 32)"},
     {"decompress", py_decompress, METH_VARARGS,
-     "decompress(indicator, block) -> the decoded block, or None where Python must decide"},
+     "decompress(indicator, block, portable=False) -> the decoded block, or None where Python "
+     "must decide (portable: snappy's decoder without SSSE3, for tests)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -24,8 +24,14 @@ typedef uint8_t v16 __attribute__((vector_size(16)));
 
 /* pat_mask[o]: pattern[i] = src[i % o]; pat_step[o]: the next 16 bytes of that pattern. */
 static v16 pat_mask[16], pat_step[16]; /* written once by snappy_init, read-only after */
+#if defined(__x86_64__)
+static int have_ssse3; /* likewise */
+#endif
 
 void snappy_init(void) {
+#if defined(__x86_64__)
+    have_ssse3 = __builtin_cpu_supports("ssse3"); /* blockscan_init ran __builtin_cpu_init */
+#endif
     for (int o = 1; o < 16; o++)
         for (int i = 0; i < 16; i++) {
             pat_mask[o][i] = (uint8_t)(i % o);
@@ -66,10 +72,11 @@ int snappy_decoded_length(const uint8_t *src, size_t n, size_t *len, size_t *hea
     return -1;
 }
 
-#if defined(__x86_64__)
-__attribute__((target_clones("ssse3", "default")))
-#endif
-int snappy_decode_tags(const uint8_t *ip, const uint8_t *ipend, uint8_t *out, size_t len_out) {
+/* The decoder, compiled twice below: with SSSE3 the shuffles are one pshufb each, without it
+ * (and off x86) GCC lowers them to what the target has (NEON's tbl on arm64). */
+static inline __attribute__((always_inline)) int decode_tags(const uint8_t *ip,
+                                                             const uint8_t *ipend, uint8_t *out,
+                                                             size_t len_out) {
     uint8_t *op = out, *opend = out + len_out;
     while (ip < ipend) {
         uint8_t tag = *ip++;
@@ -136,4 +143,36 @@ int snappy_decode_tags(const uint8_t *ip, const uint8_t *ipend, uint8_t *out, si
         op += len;
     }
     return op == opend ? 0 : -1;
+}
+
+int snappy_decode_tags_portable(const uint8_t *ip, const uint8_t *ipend, uint8_t *out,
+                                size_t len_out) {
+    return decode_tags(ip, ipend, out, len_out);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("ssse3"))) static int decode_tags_ssse3(const uint8_t *ip,
+                                                              const uint8_t *ipend,
+                                                              uint8_t *out, size_t len_out) {
+    return decode_tags(ip, ipend, out, len_out);
+}
+#endif
+
+int snappy_decode_tags(const uint8_t *ip, const uint8_t *ipend, uint8_t *out, size_t len_out) {
+#if defined(__x86_64__)
+    if (have_ssse3) return decode_tags_ssse3(ip, ipend, out, len_out);
+#endif
+    return decode_tags(ip, ipend, out, len_out);
+}
+
+int snappy_decode(const uint8_t *src, size_t n, keybuf *scratch, size_t *out_len, int portable) {
+    size_t size, header;
+    if (snappy_decoded_length(src, n, &size, &header) || size > MAX_BLOCK_LEN ||
+        keybuf_reserve(scratch, size + SNAPPY_SLACK) < 0)
+        return -1;
+    int (*decode)(const uint8_t *, const uint8_t *, uint8_t *, size_t) =
+        portable ? snappy_decode_tags_portable : snappy_decode_tags;
+    if (decode(src + header, src + n, scratch->p, size)) return -1;
+    *out_len = size;
+    return 0;
 }
