@@ -239,7 +239,7 @@ def parallel_probe(repeat: int = 5) -> float:
     """Speed-up of two threads each opening the same 64 MiB of chunks over one thread doing
     both halves. About 2 only if AES-GCM releases the GIL and a second core is free. An earlier
     session measured about 1.0 (AES-GCM holding the GIL); on 2026-12-03, cryptography 50.0.2,
-    an idle 2-core box: 1.3-1.8 (pyca/cryptography#15359 releases the GIL in one-shot AEAD
+    an idle 2-core box: 1.3-2.0 (pyca/cryptography#15359 releases the GIL in one-shot AEAD
     calls of 2 KiB or more). Either way the pipeline's gain comes from the native scan running
     beside AES-GCM with the GIL released. Read it with the load average printed next to it."""
     import threading

@@ -126,7 +126,8 @@ int get_uvarint(const uint8_t *p, size_t *pos, size_t limit, uint64_t *out); /* 
 void snappy_init(void); /* once, from blockscan_init */
 int snappy_decoded_length(const uint8_t *src, size_t n, size_t *len, size_t *header);
 int snappy_decode_tags(const uint8_t *ip, const uint8_t *ipend, uint8_t *out, size_t len_out);
-/* The same without SSSE3 (snappy_decode_tags uses it when the CPU has it), for tests. */
+/* The decoder built without SSSE3, for tests (snappy_decode_tags takes the SSSE3 build when
+ * the CPU has the instructions, else this one). */
 int snappy_decode_tags_portable(const uint8_t *ip, const uint8_t *ipend, uint8_t *out,
                                 size_t len_out);
 /* A whole stream into scratch (its decoded bytes at scratch->p, *out_len of them); 0 or -1.
